@@ -1,0 +1,241 @@
+"""One typed configuration, loaded once from config/*.yaml and environment variables."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from blur_sdk.errors import ConfigError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+FACE_SHAPES = ("ellipse", "circle", "square")
+PRECISIONS = ("auto", "bf16", "f16", "f32")
+PLATE_DETECTOR_NAMES = ("ocr",)
+
+
+def parse_bool(value: str, name: str) -> bool:
+    """Parse a boolean the way env vars and form fields spell it."""
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off", ""):
+        return False
+    raise ConfigError(f"{name}: expected a boolean (true/false/1/0), got {value!r}")
+
+
+def _int_in(lo: int | None, hi: int | None) -> Callable[[Any, str], int]:
+    def parse(value: Any, name: str) -> int:
+        try:
+            number = int(str(value).strip())
+        except ValueError as e:
+            raise ConfigError(f"{name}: expected an integer, got {value!r}") from e
+        if (lo is not None and number < lo) or (hi is not None and number > hi):
+            raise ConfigError(f"{name}: {number} is outside {lo}..{hi}")
+        return number
+
+    return parse
+
+
+def _float_in(lo: float, hi: float) -> Callable[[Any, str], float]:
+    def parse(value: Any, name: str) -> float:
+        try:
+            number = float(str(value).strip())
+        except ValueError as e:
+            raise ConfigError(f"{name}: expected a number, got {value!r}") from e
+        if not lo <= number <= hi:
+            raise ConfigError(f"{name}: {number} is outside {lo}..{hi}")
+        return number
+
+    return parse
+
+
+def _choice(options: tuple[str, ...]) -> Callable[[Any, str], str]:
+    def parse(value: Any, name: str) -> str:
+        text = str(value).strip().lower()
+        if text not in options:
+            raise ConfigError(f"{name}: {value!r} is not one of {', '.join(options)}")
+        return text
+
+    return parse
+
+
+def _text(value: Any, name: str) -> str:
+    return str(value).strip()
+
+
+def _boolean(value: Any, name: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    return parse_bool(str(value), name)
+
+
+def _str_list(value: Any, name: str) -> tuple[str, ...]:
+    if isinstance(value, list | tuple):
+        return tuple(str(v).strip() for v in value if str(v).strip())
+    return tuple(v.strip() for v in str(value).split(",") if v.strip())
+
+
+def _regex_list(value: Any, name: str) -> tuple[str, ...]:
+    patterns = _str_list(value, name)
+    for pattern in patterns:
+        try:
+            re.compile(pattern)
+        except re.error as e:
+            raise ConfigError(f"{name}: invalid regex {pattern!r}: {e}") from e
+    return patterns
+
+
+def _plate_detectors(value: Any, name: str) -> tuple[str, ...]:
+    names = _str_list(value, name)
+    for detector in names:
+        if detector not in PLATE_DETECTOR_NAMES:
+            raise ConfigError(f"{name}: unknown plate detector {detector!r}")
+    return names
+
+
+def _json_object(value: Any, name: str) -> dict[str, Any]:
+    if isinstance(value, dict):
+        return value
+    text = str(value).strip()
+    if not text:
+        return {}
+    try:
+        parsed = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise ConfigError(f"{name}: invalid JSON: {e}") from e
+    if not isinstance(parsed, dict):
+        raise ConfigError(f"{name}: expected a JSON object, got {type(parsed).__name__}")
+    return parsed
+
+
+def _url(value: Any, name: str) -> str:
+    text = str(value).strip().rstrip("/")
+    if text and not re.match(r"^https?://[^\s/]+", text):
+        raise ConfigError(f"{name}: expected an http(s):// URL, got {value!r}")
+    return text
+
+
+def _path(value: Any, name: str) -> Path:
+    path = Path(str(value).strip())
+    return path if path.is_absolute() else PROJECT_ROOT / path
+
+
+def _opt(parser: Callable[[Any, str], Any], default: Any, doc: str) -> Any:
+    meta = {"parse": parser, "doc": doc}
+    if isinstance(default, dict):
+        return field(default_factory=lambda: dict(default), metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting of the servers and the engine; env var name = field name upper-cased."""
+
+    faces: int = _opt(_int_in(-1, 10), 0, "Face blur intensity: -1 off, 0 detect only, 1..10")
+    plates: int = _opt(_int_in(-1, 10), 0, "Plate blur intensity: -1 off, 0 detect only, 1..10")
+    shape: str = _opt(_choice(FACE_SHAPES), "ellipse", "Face blur shape")
+    logo: str = _opt(_text, "", "Logo file under LOGOS_DIR covering plates instead of blur")
+    regions: tuple[str, ...] = _opt(_str_list, (), "Comma-separated region hints for Snapshot")
+    skip_regexp: tuple[str, ...] = _opt(_regex_list, (), "Comma-separated regexes of plates to keep")
+    config: dict[str, Any] = _opt(_json_object, {}, "JSON object forwarded to Snapshot")
+    sdk_url: str = _opt(_url, "", "Snapshot URL; empty = embedded engine")
+    camera_id: str = _opt(_text, "", "Default camera_id forwarded to Snapshot")
+    token: str = _opt(_text, "", "Plate Recognizer API token")
+    license_key: str = _opt(_text, "", "Plate Recognizer licence key")
+    copy_metadata: bool = _opt(_boolean, False, "Copy EXIF/XMP/ICC into the output")
+    face_max_resolution: int = _opt(_int_in(64, 8192), 1920, "Longest side faces are detected at")
+    face_min_resolution: int = _opt(_int_in(64, 8192), 1280, "Small images are upscaled to this")
+    face_threshold: float = _opt(_float_in(0.01, 1.0), 0.3, "CenterFace score threshold")
+    face_blur_scale: float = _opt(_float_in(1.0, 3.0), 1.3, "Blur region scale about face centre")
+    plate_detectors: tuple[str, ...] = _opt(_plate_detectors, ("ocr",), "Plate detectors to run")
+    plate_margin: float = _opt(_float_in(0.0, 1.0), 0.1, "Plate blur margin (fraction of size)")
+    models_dir: Path = _opt(_path, PROJECT_ROOT / "models", "Where `make models` puts the models")
+    logos_dir: Path = _opt(_path, PROJECT_ROOT / "logos", "Folder that logo paths resolve in")
+    ov_precision: str = _opt(_choice(PRECISIONS), "auto", "OpenVINO inference precision hint")
+    ov_threads: int = _opt(_int_in(0, 256), 0, "OpenVINO CPU threads per model (0 = all)")
+    max_upload_bytes: int = _opt(_int_in(1, None), 25 * 1024 * 1024, "Largest request body")
+    max_image_pixels: int = _opt(_int_in(1, None), 50_000_000, "Largest image (width x height)")
+    max_image_side: int = _opt(_int_in(1, None), 12_000, "Largest image width or height")
+    request_timeout: float = _opt(_float_in(1.0, 3600.0), 60.0, "Per-request processing timeout (s)")
+    upstream_timeout: float = _opt(_float_in(0.5, 600.0), 30.0, "Timeout for Snapshot calls (s)")
+    jpeg_quality: int = _opt(_int_in(50, 100), 95, "JPEG quality of blurred output")
+    max_repeated_fields: int = _opt(_int_in(1, 10_000), 64, "Most values of one repeated field")
+    max_field_length: int = _opt(_int_in(16, 10_000_000), 65_536, "Longest non-file form field")
+    url_allow_private: bool = _opt(_boolean, False, "upload_url may reach loopback/private hosts")
+    url_allow_networks: tuple[str, ...] = _opt(_str_list, (), "CIDRs upload_url may reach anyway")
+    url_max_redirects: int = _opt(_int_in(0, 20), 3, "Redirects followed for upload_url")
+    url_connect_timeout: float = _opt(_float_in(0.1, 120.0), 5.0, "upload_url connect timeout (s)")
+    url_read_timeout: float = _opt(_float_in(0.1, 600.0), 15.0, "upload_url read timeout (s)")
+    api_keys: tuple[str, ...] = _opt(_str_list, (), "Comma-separated keys; non-empty = auth on")
+    info_requires_auth: bool = _opt(_boolean, False, "GET /info/ also needs a key when auth is on")
+    license_server_url: str = _opt(
+        _url, "https://api.platerecognizer.com/v1/sdk-license", "Licence validation endpoint"
+    )
+    license_dir: Path = _opt(_path, PROJECT_ROOT / "license-state", "Licence state folder")
+    license_grace_hours: float = _opt(_float_in(0.0, 8760.0), 72.0, "Offline grace period (h)")
+    license_check_interval: float = _opt(_float_in(10.0, 86400.0), 3600.0, "Re-check period (s)")
+
+
+def _yaml_values(config_dir: Path) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    if not config_dir.is_dir():
+        return values
+    for path in sorted(config_dir.glob("*.yaml")):
+        if path.name == "models.yaml":
+            continue
+        try:
+            loaded = yaml.safe_load(path.read_text()) or {}
+        except yaml.YAMLError as e:
+            raise ConfigError(f"{path}: invalid YAML: {e}") from e
+        if not isinstance(loaded, dict):
+            raise ConfigError(f"{path}: expected a mapping of setting names to values")
+        section = loaded.get("settings", loaded)
+        if not isinstance(section, dict):
+            raise ConfigError(f"{path}: 'settings' must be a mapping")
+        for key, value in section.items():
+            values[str(key).lower()] = (value, f"{path.name}:{key}")
+    return values
+
+
+def load_settings(
+    env: Mapping[str, str] | None = None, config_dir: Path | None = None
+) -> Settings:
+    """Build Settings from defaults, then config/*.yaml, then environment variables."""
+    env = os.environ if env is None else env
+    config_dir = config_dir or Path(env.get("CONFIG_DIR", PROJECT_ROOT / "config"))
+    from_yaml = _yaml_values(config_dir)
+    known = {f.name for f in dataclasses.fields(Settings)}
+    unknown = sorted(set(from_yaml) - known)
+    if unknown:
+        raise ConfigError(f"unknown setting(s) in {config_dir}: {', '.join(unknown)}")
+    kwargs: dict[str, Any] = {}
+    for spec in dataclasses.fields(Settings):
+        parse = spec.metadata["parse"]
+        env_name = spec.name.upper()
+        if env_name in env:
+            kwargs[spec.name] = parse(env[env_name], env_name)
+        elif spec.name in from_yaml:
+            value, where = from_yaml[spec.name]
+            kwargs[spec.name] = parse(value, where)
+    settings = Settings(**kwargs)
+    if settings.face_min_resolution > settings.face_max_resolution:
+        raise ConfigError("FACE_MIN_RESOLUTION must not exceed FACE_MAX_RESOLUTION")
+    return settings
+
+
+def describe_settings() -> list[tuple[str, str, str]]:
+    """(env name, default, description) for every setting, for docs and .env.example."""
+    rows = []
+    for spec in dataclasses.fields(Settings):
+        default = spec.default if spec.default is not dataclasses.MISSING else {}
+        shown = ",".join(default) if isinstance(default, tuple) else str(default)
+        rows.append((spec.name.upper(), shown, str(spec.metadata["doc"])))
+    return rows

@@ -1,0 +1,1 @@
+"""The core library: decode -> detect -> render -> encode, with no knowledge of HTTP."""
