@@ -144,7 +144,9 @@ class Settings:
     shape: str = _opt(_choice(FACE_SHAPES), "ellipse", "Face blur shape")
     logo: str = _opt(_text, "", "Logo file under LOGOS_DIR covering plates instead of blur")
     regions: tuple[str, ...] = _opt(_str_list, (), "Comma-separated region hints for Snapshot")
-    skip_regexp: tuple[str, ...] = _opt(_regex_list, (), "Comma-separated regexes of plates to keep")
+    skip_regexp: tuple[str, ...] = _opt(
+        _regex_list, (), "Comma-separated regexes of plates to keep"
+    )
     config: dict[str, Any] = _opt(_json_object, {}, "JSON object forwarded to Snapshot")
     sdk_url: str = _opt(_url, "", "Snapshot URL; empty = embedded engine")
     camera_id: str = _opt(_text, "", "Default camera_id forwarded to Snapshot")
@@ -164,7 +166,9 @@ class Settings:
     max_upload_bytes: int = _opt(_int_in(1, None), 25 * 1024 * 1024, "Largest request body")
     max_image_pixels: int = _opt(_int_in(1, None), 50_000_000, "Largest image (width x height)")
     max_image_side: int = _opt(_int_in(1, None), 12_000, "Largest image width or height")
-    request_timeout: float = _opt(_float_in(1.0, 3600.0), 60.0, "Per-request processing timeout (s)")
+    request_timeout: float = _opt(
+        _float_in(1.0, 3600.0), 60.0, "Per-request processing timeout (s)"
+    )
     upstream_timeout: float = _opt(_float_in(0.5, 600.0), 30.0, "Timeout for Snapshot calls (s)")
     jpeg_quality: int = _opt(_int_in(50, 100), 95, "JPEG quality of blurred output")
     max_repeated_fields: int = _opt(_int_in(1, 10_000), 64, "Most values of one repeated field")
@@ -205,9 +209,7 @@ def _yaml_values(config_dir: Path) -> dict[str, Any]:
     return values
 
 
-def load_settings(
-    env: Mapping[str, str] | None = None, config_dir: Path | None = None
-) -> Settings:
+def load_settings(env: Mapping[str, str] | None = None, config_dir: Path | None = None) -> Settings:
     """Build Settings from defaults, then config/*.yaml, then environment variables."""
     env = os.environ if env is None else env
     config_dir = config_dir or Path(env.get("CONFIG_DIR", PROJECT_ROOT / "config"))

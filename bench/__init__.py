@@ -1,0 +1,1 @@
+"""Benchmarks: accuracy on labelled sets and where the time goes."""

@@ -1,0 +1,92 @@
+"""Command line: fetch models, check them, and print what the engine detects in images."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from blur_sdk.config import load_settings
+from blur_sdk.errors import BlurSdkError
+
+
+def _detect(paths: list[Path]) -> int:
+    from blur_sdk.core.detectors.base import FaceOptions, PlateOptions
+    from blur_sdk.core.engine import Engine
+    from blur_sdk.core.imaging import ImageLimits, decode_image
+
+    settings = load_settings()
+    engine = Engine.from_settings(settings)
+    limits = ImageLimits(settings.max_image_pixels, settings.max_image_side)
+    face_options = FaceOptions(
+        threshold=settings.face_threshold,
+        max_resolution=settings.face_max_resolution,
+        min_resolution=settings.face_min_resolution,
+        region_scale=settings.face_blur_scale,
+    )
+    for path in paths:
+        decoded = decode_image(path.read_bytes(), limits)
+        found = engine.detect(decoded.rgb, face_options=face_options, plate_options=PlateOptions())
+        print(
+            json.dumps(
+                {
+                    "image": str(path),
+                    "width": decoded.width,
+                    "height": decoded.height,
+                    "faces": [
+                        {"box": f.box, "region": f.region, "score": round(f.score, 3)}
+                        for f in found.faces
+                    ],
+                    "plates": [
+                        {
+                            "polygon": p.polygon,
+                            "box": p.box,
+                            "text": p.text,
+                            "dscore": p.dscore,
+                            "oscore": p.oscore,
+                            "candidates": p.candidates,
+                        }
+                        for p in found.plates
+                    ],
+                    "timings_ms": {k: round(v, 1) for k, v in found.timings.items()},
+                }
+            )
+        )
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of `python -m blur_sdk` and `blur-sdk`."""
+    parser = argparse.ArgumentParser(prog="blur_sdk", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("models", help="fetch, verify and extract the pinned models")
+    commands.add_parser("check", help="verify the settings and model files, then exit")
+    detect = commands.add_parser("detect", help="print detections of images as JSON lines")
+    detect.add_argument("images", nargs="+", type=Path)
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "models":
+            from blur_sdk.core.model_store import fetch_models
+
+            for path in fetch_models(load_settings().models_dir):
+                print(f"ok {path}")
+            return 0
+        if args.command == "check":
+            from blur_sdk.core.model_store import load_manifest, verify_model
+
+            settings = load_settings()
+            for spec in load_manifest().values():
+                print(f"ok {verify_model(settings.models_dir, spec)}")
+            return 0
+        return _detect(args.images)
+    except BlurSdkError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except OSError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,77 @@
+"""What a detector returns, the options it takes, and the small interface every detector has."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+RGBImage = npt.NDArray[np.uint8]
+Box = tuple[float, float, float, float]
+Quad = tuple[tuple[float, float], tuple[float, float], tuple[float, float], tuple[float, float]]
+
+
+@dataclass(frozen=True)
+class FaceDetection:
+    """A face: the detector's box, the region that gets blurred, score and 5 landmarks."""
+
+    box: Box
+    region: Box
+    score: float
+    landmarks: tuple[tuple[float, float], ...] = ()
+
+
+@dataclass(frozen=True)
+class PlateDetection:
+    """A plate: its quad (TL, TR, BR, BL), bounding box, reading and scores."""
+
+    polygon: Quad
+    box: Box
+    text: str
+    dscore: float
+    oscore: float
+    candidates: tuple[tuple[str, float], ...] = ()
+    source: str = ""
+    raw: dict[str, Any] | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class FaceOptions:
+    """Per-request face options (never written to shared detector state)."""
+
+    threshold: float = 0.3
+    max_resolution: int = 1920
+    min_resolution: int = 1280
+    region_scale: float = 1.3
+
+
+@dataclass(frozen=True)
+class PlateOptions:
+    """Per-request plate options, Snapshot's config fields among them."""
+
+    mode: str = "redaction"
+    threshold_d: float | None = None
+    threshold_o: float | None = None
+    text_formats: tuple[str, ...] = ()
+    regions: tuple[str, ...] = ()
+    camera_id: str = ""
+    filename: str = ""
+    config: dict[str, Any] = field(default_factory=dict, compare=False)
+
+
+class FaceDetector(Protocol):
+    """Finds faces in an RGB image."""
+
+    name: str
+
+    def detect(self, image: RGBImage, options: FaceOptions) -> list[FaceDetection]: ...
+
+
+class PlateDetector(Protocol):
+    """Finds licence plates in an RGB image."""
+
+    name: str
+
+    def detect(self, image: RGBImage, options: PlateOptions) -> list[PlateDetection]: ...

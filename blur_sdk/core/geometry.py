@@ -1,0 +1,87 @@
+"""Box and quad helpers shared by detectors, merging and rendering."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+from blur_sdk.core.detectors.base import Box, Quad
+
+
+def iou(a: Box, b: Box) -> float:
+    """Intersection over union of two boxes."""
+    iw = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    ih = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = iw * ih
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0
+
+
+def overlap_of_smaller(a: Box, b: Box) -> float:
+    """Intersection area divided by the smaller box's area."""
+    iw = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    ih = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    smaller = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
+    return iw * ih / smaller if smaller > 0 else 0.0
+
+
+def nms(boxes: Sequence[Box], scores: Sequence[float], threshold: float) -> list[int]:
+    """Indices of boxes kept by greedy non-maximum suppression, best first."""
+    order = sorted(range(len(boxes)), key=lambda i: -scores[i])
+    keep: list[int] = []
+    for i in order:
+        if all(iou(boxes[i], boxes[j]) <= threshold for j in keep):
+            keep.append(i)
+    return keep
+
+
+def scale_box(box: Box, factor: float, width: int, height: int) -> Box:
+    """The box scaled about its centre, clipped to the image."""
+    cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+    hw, hh = (box[2] - box[0]) * factor / 2, (box[3] - box[1]) * factor / 2
+    return (
+        max(0.0, cx - hw),
+        max(0.0, cy - hh),
+        min(float(width), cx + hw),
+        min(float(height), cy + hh),
+    )
+
+
+def box_of(points: npt.ArrayLike, width: int | None = None, height: int | None = None) -> Box:
+    """Axis-aligned bounding box of points, optionally clipped to the image."""
+    pts = np.asarray(points, dtype=np.float64).reshape(-1, 2)
+    x1, y1 = float(pts[:, 0].min()), float(pts[:, 1].min())
+    x2, y2 = float(pts[:, 0].max()), float(pts[:, 1].max())
+    if width is not None and height is not None:
+        x1, y1 = max(0.0, x1), max(0.0, y1)
+        x2, y2 = min(float(width), x2), min(float(height), y2)
+    return (x1, y1, x2, y2)
+
+
+def order_quad(points: npt.ArrayLike) -> npt.NDArray[np.float64]:
+    """Four points ordered TL, TR, BR, BL (clockwise in image coordinates from top-left)."""
+    pts = np.asarray(points, dtype=np.float64).reshape(4, 2)
+    centre = pts.mean(axis=0)
+    angles = np.arctan2(pts[:, 1] - centre[1], pts[:, 0] - centre[0])
+    pts = pts[np.argsort(angles)]  # clockwise on screen, starting anywhere
+    start = int(np.argmin(pts[:, 0] + pts[:, 1]))
+    return np.roll(pts, -start, axis=0)
+
+
+def as_quad(points: npt.ArrayLike) -> Quad:
+    """A (4, 2) array as the Quad tuple type, rounded to 0.1 px."""
+    pts = np.asarray(points, dtype=np.float64).reshape(4, 2)
+    p = [(round(float(x), 1), round(float(y), 1)) for x, y in pts]
+    return (p[0], p[1], p[2], p[3])
+
+
+def expand_quad(points: npt.ArrayLike, margin_x: float, margin_y: float) -> npt.NDArray[np.float64]:
+    """Grow a TL,TR,BR,BL quad by margins (fractions of its width/height) along its own axes."""
+    pts = np.asarray(points, dtype=np.float64).reshape(4, 2)
+    tl, tr, br, bl = pts
+    along = ((tr - tl) + (br - bl)) / 2
+    across = ((bl - tl) + (br - tr)) / 2
+    dx, dy = along * margin_x, across * margin_y
+    return np.array([tl - dx - dy, tr + dx - dy, br + dx + dy, bl - dx + dy])

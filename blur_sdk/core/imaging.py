@@ -1,0 +1,149 @@
+"""Decode uploads to upright RGB (limits checked before the raster), and encode results."""
+
+from __future__ import annotations
+
+import io
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from blur_sdk.errors import ImageDecodeError, PayloadTooLargeError
+
+SUPPORTED_FORMATS = ("JPEG", "PNG", "WEBP", "BMP", "TIFF", "GIF")
+CONTENT_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
+EXTENSIONS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
+ORIENTATION_TAG = 0x0112
+Image.MAX_IMAGE_PIXELS = None  # our own limit is checked from the header, before decoding
+
+
+@dataclass(frozen=True)
+class ImageLimits:
+    """Largest image accepted: total pixels and longest side."""
+
+    max_pixels: int = 50_000_000
+    max_side: int = 12_000
+
+
+@dataclass
+class DecodedImage:
+    """An upright RGB raster plus what is needed to write it back in its own format."""
+
+    rgb: npt.NDArray[np.uint8]
+    format: str
+    alpha: npt.NDArray[np.uint8] | None = None
+    exif: bytes | None = None
+    icc_profile: bytes | None = None
+    xmp: bytes | None = None
+    extra: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def width(self) -> int:
+        """Width in pixels (after EXIF orientation)."""
+        return int(self.rgb.shape[1])
+
+    @property
+    def height(self) -> int:
+        """Height in pixels (after EXIF orientation)."""
+        return int(self.rgb.shape[0])
+
+
+def _to_rgb(image: Image.Image) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.uint8] | None]:
+    if image.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+        raw = np.asarray(image, dtype=np.float64)
+        top = raw.max() if raw.max() > 255 else 255.0
+        gray = np.clip(raw / max(top, 1.0) * 255.0, 0, 255).astype(np.uint8)
+        return np.ascontiguousarray(np.stack([gray] * 3, axis=-1)), None
+    has_alpha = image.mode in ("RGBA", "LA", "PA") or (
+        image.mode == "P" and "transparency" in image.info
+    )
+    if has_alpha:
+        rgba = np.asarray(image.convert("RGBA"))
+        return np.ascontiguousarray(rgba[:, :, :3]), np.ascontiguousarray(rgba[:, :, 3])
+    return np.ascontiguousarray(np.asarray(image.convert("RGB"))), None
+
+
+def decode_image(data: bytes, limits: ImageLimits | None = None) -> DecodedImage:
+    """Bytes -> upright RGB; refuses empty, corrupt, unsupported and oversized images."""
+    limits = limits or ImageLimits()
+    if not data:
+        raise ImageDecodeError("the image is empty (0 bytes)")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as e:
+        raise ImageDecodeError(
+            f"not a supported image (supported: {', '.join(SUPPORTED_FORMATS)})"
+        ) from e
+    if image.format not in SUPPORTED_FORMATS:
+        raise ImageDecodeError(
+            f"unsupported image format {image.format} (supported: {', '.join(SUPPORTED_FORMATS)})"
+        )
+    width, height = image.size
+    if width < 1 or height < 1:
+        raise ImageDecodeError(f"the image has no pixels ({width}x{height})")
+    if max(width, height) > limits.max_side or width * height > limits.max_pixels:
+        raise PayloadTooLargeError(
+            f"image is {width}x{height}; the limit is {limits.max_side} px per side and "
+            f"{limits.max_pixels} pixels"
+        )
+    fmt = str(image.format)
+    try:
+        image.load()
+        exif = image.getexif()
+        upright = ImageOps.exif_transpose(image) if exif.get(ORIENTATION_TAG, 1) != 1 else image
+        rgb, alpha = _to_rgb(upright)
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as e:
+        raise ImageDecodeError(f"the {fmt} image is truncated or corrupt: {e}") from e
+    exif_bytes = None
+    if len(exif):
+        exif[ORIENTATION_TAG] = 1
+        exif_bytes = exif.tobytes()
+    xmp = image.info.get("xmp") or image.info.get("XML:com.adobe.xmp")
+    return DecodedImage(
+        rgb=rgb,
+        format=fmt,
+        alpha=alpha,
+        exif=exif_bytes,
+        icc_profile=image.info.get("icc_profile"),
+        xmp=xmp.encode() if isinstance(xmp, str) else xmp,
+    )
+
+
+def output_format(input_format: str) -> str:
+    """JPEG stays JPEG, PNG stays PNG, WEBP stays WEBP; other formats are written as PNG."""
+    return input_format if input_format in CONTENT_TYPES else "PNG"
+
+
+def encode_image(
+    decoded: DecodedImage,
+    rgb: npt.NDArray[np.uint8],
+    *,
+    quality: int = 95,
+    copy_metadata: bool = False,
+) -> tuple[bytes, str]:
+    """Encode a processed raster in the input's format; returns (bytes, content type)."""
+    fmt = output_format(decoded.format)
+    image = Image.fromarray(rgb, "RGB")
+    if decoded.alpha is not None and fmt != "JPEG":
+        image.putalpha(Image.fromarray(decoded.alpha, "L"))
+    options: dict[str, object] = {}
+    if fmt == "JPEG":
+        options.update(quality=quality, subsampling=0 if quality >= 90 else 2, optimize=False)
+    elif fmt == "WEBP":
+        options.update(quality=quality)
+    elif fmt == "PNG":
+        options.update(compress_level=3)
+    if copy_metadata:
+        if decoded.exif:
+            options["exif"] = decoded.exif
+        if decoded.icc_profile:
+            options["icc_profile"] = decoded.icc_profile
+        if decoded.xmp and fmt in ("JPEG", "PNG", "WEBP"):
+            options["xmp"] = decoded.xmp
+    buffer = io.BytesIO()
+    image.save(buffer, format=fmt, **options)
+    return buffer.getvalue(), CONTENT_TYPES[fmt]

@@ -1,0 +1,296 @@
+"""Hide image regions: size-scaled feathered blur for plates and faces, and logo covers."""
+
+from __future__ import annotations
+
+import io
+import math
+import struct
+from collections.abc import Sequence
+from typing import Any
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+from PIL import Image
+
+from blur_sdk.errors import InputError
+
+Image8 = npt.NDArray[np.uint8]
+Polygon = npt.NDArray[Any]
+Box = tuple[float, float, float, float]
+
+MAX_LOGO_SIDE = 4096
+LOGO_FORMATS = ("PNG", "JPEG", "WEBP", "GIF", "BMP", "TIFF")
+FACE_SHAPES = ("ellipse", "circle", "square")
+# Gaussian sigma as a fraction of the region size at intensity 1 and 10 (geometric in between).
+PLATE_SIGMA = (0.06, 0.5)
+FACE_SIGMA = (0.04, 0.35)
+FEATHER = 0.08  # width of the soft edge outside the region, as a fraction of its size
+_MAX_COORD = 1e6  # larger coordinates are garbage, not a region
+_DIRECT_SIGMA = 6.0  # above this a blur runs on a downscaled crop
+_DECODE_ERRORS = (OSError, ValueError, SyntaxError, EOFError, struct.error)
+
+
+def sigma_fraction(intensity: int, lo: float, hi: float) -> float:
+    """Sigma / region size for an intensity in 1..10: lo at 1, hi at 10, geometric between."""
+    _check_intensity(intensity)
+    return float(lo * (hi / lo) ** ((int(intensity) - 1) / 9))
+
+
+def _check_intensity(intensity: int) -> None:
+    if isinstance(intensity, bool) or not isinstance(intensity, int | np.integer):
+        raise ValueError(f"intensity must be an int in 1..10, got {intensity!r}")
+    if not 1 <= intensity <= 10:
+        raise ValueError(f"intensity must be in 1..10, got {intensity}")
+
+
+def _check_image(image: Image8) -> None:
+    if not isinstance(image, np.ndarray) or image.dtype != np.uint8 or image.ndim not in (2, 3):
+        raise ValueError("image must be a uint8 array of shape HxW or HxWxC")
+
+
+def _as_points(points: npt.ArrayLike) -> npt.NDArray[np.float64] | None:
+    """The polygon as float (N, 2), or None when it is malformed, non-finite or absurd."""
+    pts = np.asarray(points, dtype=np.float64)
+    if pts.ndim != 2 or pts.shape[0] < 3 or pts.shape[1] != 2:
+        return None
+    if not np.isfinite(pts).all() or np.abs(pts).max() > _MAX_COORD:
+        return None
+    return pts
+
+
+def quad_size(quad: npt.NDArray[np.float64]) -> tuple[float, float]:
+    """(width, height) of a TL,TR,BR,BL quad: means of top/bottom and left/right edges."""
+    e = np.linalg.norm(np.roll(quad, -1, axis=0) - quad, axis=1)
+    return float(e[0] + e[2]) / 2, float(e[1] + e[3]) / 2
+
+
+def _strong_blur(crop: Image8, sigma: float) -> Image8:
+    """Gaussian blur; large sigmas run on a pixelated (downscaled) crop for speed."""
+    if sigma < 0.3:
+        return crop.copy()
+    if sigma <= _DIRECT_SIGMA:
+        blurred = cv2.GaussianBlur(crop, (0, 0), sigma, borderType=cv2.BORDER_REPLICATE)
+        return np.asarray(blurred, dtype=np.uint8)
+    h, w = crop.shape[:2]
+    factor = sigma / 3.0
+    small = cv2.resize(
+        crop, (max(1, round(w / factor)), max(1, round(h / factor))), interpolation=cv2.INTER_AREA
+    )
+    # Box (area) and linear-upscale filters add about 0.5 * factor of spread: take it off.
+    small_sigma = math.sqrt(max((sigma / factor) ** 2 - 0.25, 0.25))
+    small = cv2.GaussianBlur(small, (0, 0), small_sigma, borderType=cv2.BORDER_REPLICATE)
+    return np.asarray(cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR), dtype=np.uint8)
+
+
+def _apply_region(
+    out: Image8,
+    bbox: tuple[float, float, float, float],
+    draw: _Drawer,
+    sigma: float,
+    feather: float,
+) -> None:
+    """Blur the region `draw` paints (bbox in image coords) into `out`, in place, feathered."""
+    h_img, w_img = out.shape[:2]
+    fpad = math.ceil(feather) + 2  # the mask crop: region + feather
+    x0, y0 = max(0, math.floor(bbox[0]) - fpad), max(0, math.floor(bbox[1]) - fpad)
+    x1, y1 = min(w_img, math.ceil(bbox[2]) + fpad + 1), min(h_img, math.ceil(bbox[3]) + fpad + 1)
+    if x1 <= x0 or y1 <= y0:
+        return
+    hard = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    draw(hard, x0, y0)
+    if not hard.any():
+        return
+    if feather >= 0.5:
+        # Distance (px) outside the region -> smoothstep ramp from 1 at the edge to 0 at feather.
+        dist = cv2.distanceTransform(cv2.bitwise_not(hard), cv2.DIST_L2, cv2.DIST_MASK_5)
+        t = np.clip(1.0 - np.asarray(dist, dtype=np.float32) / np.float32(feather), 0.0, 1.0)
+        mask = t * t * (3.0 - 2.0 * t)
+    else:
+        mask = hard.astype(np.float32) / 255.0
+    bpad = math.ceil(3 * sigma) + 1  # the blur's context around the mask crop
+    bx0, by0 = max(0, x0 - bpad), max(0, y0 - bpad)
+    bx1, by1 = min(w_img, x1 + bpad), min(h_img, y1 + bpad)
+    blurred = _strong_blur(out[by0:by1, bx0:bx1], sigma)[y0 - by0 : y1 - by0, x0 - bx0 : x1 - bx0]
+    # Per-pixel blend; where the mask is 0 the source pixel comes back exactly.
+    out[y0:y1, x0:x1] = cv2.blendLinear(blurred, out[y0:y1, x0:x1], mask, 1.0 - mask)
+
+
+class _Drawer:
+    """Paints a region at 255 into a crop whose top-left is (ox, oy) in image coordinates."""
+
+    def __init__(self, kind: str, pts: npt.NDArray[np.float64]) -> None:
+        self.kind, self.pts = kind, pts
+
+    def __call__(self, canvas: Image8, ox: int, oy: int) -> None:
+        shift = 4
+        one = 1 << shift
+        if self.kind == "poly":
+            rel = np.rint((self.pts - (ox, oy)) * one).astype(np.int32)
+            cv2.fillPoly(canvas, [rel.reshape(-1, 1, 2)], 255, cv2.LINE_8, shift)
+            return
+        (bx0, by0), (bx1, by1) = self.pts  # an ellipse inscribed in this box
+        cx, cy = round(((bx0 + bx1) / 2 - ox) * one), round(((by0 + by1) / 2 - oy) * one)
+        axes = (round((bx1 - bx0) / 2 * one), round((by1 - by0) / 2 * one))
+        cv2.ellipse(canvas, (cx, cy), axes, 0, 0, 360, 255, -1, cv2.LINE_8, shift)
+
+
+def blur_plates(
+    image: Image8, polygons: Sequence[Polygon], intensity: int, margin: float = 0.1
+) -> Image8:
+    """A copy of `image` with each plate polygon (TL,TR,BR,BL), grown by `margin`, blurred.
+
+    Sigma is a fraction of the plate height (PLATE_SIGMA); at intensity 10 it is half the
+    height, which leaves no character readable at any size.
+    """
+    _check_image(image)
+    frac = sigma_fraction(intensity, *PLATE_SIGMA)
+    if not math.isfinite(margin) or margin < 0:
+        raise ValueError(f"margin must be a finite number >= 0, got {margin!r}")
+    out = image.copy()
+    for polygon in polygons:
+        pts = _as_points(polygon)
+        if pts is None or abs(cv2.contourArea(pts.astype(np.float32))) < 1.0:
+            continue
+        centre = pts.mean(axis=0)
+        grown = centre + (pts - centre) * (1 + 2 * margin)
+        if len(pts) == 4:
+            size = min(quad_size(pts))
+        else:
+            size = min(cv2.minAreaRect(pts.astype(np.float32))[1])
+        size = max(size, 1.0)
+        bbox = (*grown.min(axis=0), *grown.max(axis=0))
+        _apply_region(out, bbox, _Drawer("poly", grown), frac * size, FEATHER * size)
+    return out
+
+
+def blur_faces(
+    image: Image8,
+    boxes: Sequence[Box],
+    intensity: int,
+    shape: str = "ellipse",
+    scale: float = 1.0,
+) -> Image8:
+    """A copy of `image` with each face box (scaled by `scale` about its centre) blurred.
+
+    `shape`: "ellipse" (inscribed in the box), "circle" (radius = larger half-side) or
+    "square" (the box itself). Sigma is a fraction of the face size (FACE_SIGMA).
+    """
+    _check_image(image)
+    frac = sigma_fraction(intensity, *FACE_SIGMA)
+    if shape not in FACE_SHAPES:
+        raise ValueError(f"shape must be one of {FACE_SHAPES}, got {shape!r}")
+    if not math.isfinite(scale) or scale <= 0:
+        raise ValueError(f"scale must be a finite number > 0, got {scale!r}")
+    out = image.copy()
+    for box in boxes:
+        b = np.asarray(box, dtype=np.float64).ravel()
+        if b.shape != (4,) or not np.isfinite(b).all() or np.abs(b).max() > _MAX_COORD:
+            continue
+        cx, cy = (b[0] + b[2]) / 2, (b[1] + b[3]) / 2
+        hw, hh = (b[2] - b[0]) / 2 * scale, (b[3] - b[1]) / 2 * scale
+        if hw < 0.5 or hh < 0.5:
+            continue
+        size = hw + hh  # mean of width and height
+        if shape == "circle":
+            hw = hh = max(hw, hh)
+        x0, y0, x1, y1 = cx - hw, cy - hh, cx + hw, cy + hh
+        if shape == "square":
+            drawer = _Drawer("poly", np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]]))
+        else:
+            drawer = _Drawer("ellipse", np.array([[x0, y0], [x1, y1]]))
+        bbox = (x0, y0, x1, y1)
+        _apply_region(out, bbox, drawer, frac * size, FEATHER * size)
+    return out
+
+
+def _letterbox(logo: npt.NDArray[np.float32], cw: int, ch: int) -> npt.NDArray[np.float32]:
+    """Fit a premultiplied RGBA logo in a cw x ch canvas, aspect kept, transparent padding."""
+    h, w = logo.shape[:2]
+    k = min(cw / w, ch / h)
+    nw, nh = min(cw, max(1, round(w * k))), min(ch, max(1, round(h * k)))
+    interp = cv2.INTER_AREA if k < 1 else cv2.INTER_LINEAR
+    fitted = cv2.resize(logo, (nw, nh), interpolation=interp)
+    top, left = (ch - nh) // 2, (cw - nw) // 2
+    padded = cv2.copyMakeBorder(
+        fitted, top, ch - nh - top, left, cw - nw - left, cv2.BORDER_CONSTANT, value=(0, 0, 0, 0)
+    )
+    return np.asarray(padded, dtype=np.float32)
+
+
+def cover_with_logo(
+    image: Image8, polygons: Sequence[Polygon], logo_rgba: Image8, margin: float = 0.1
+) -> Image8:
+    """A copy of `image` with each plate polygon blurred at intensity 10, then covered by the
+    logo (aspect kept by transparent letterboxing) warped in perspective onto the polygon."""
+    _check_image(image)
+    if image.ndim != 3 or image.shape[2] != 3:
+        raise ValueError("cover_with_logo needs an HxWx3 image")
+    if (
+        not isinstance(logo_rgba, np.ndarray)
+        or logo_rgba.dtype != np.uint8
+        or logo_rgba.ndim != 3
+        or logo_rgba.shape[2] not in (3, 4)
+        or logo_rgba.shape[0] == 0
+        or logo_rgba.shape[1] == 0
+    ):
+        raise ValueError("logo must be a non-empty uint8 HxWx4 (RGBA) or HxWx3 array")
+    out = blur_plates(image, polygons, 10, margin)
+    logo = logo_rgba.astype(np.float32)
+    if logo.shape[2] == 3:
+        logo = np.dstack([logo, np.full(logo.shape[:2], 255.0, np.float32)])
+    logo[..., :3] *= logo[..., 3:] / 255.0  # premultiply: no colour fringes when resampled
+    h_img, w_img = image.shape[:2]
+    for polygon in polygons:
+        pts = _as_points(polygon)
+        if pts is None or len(pts) != 4 or abs(cv2.contourArea(pts.astype(np.float32))) < 1.0:
+            continue
+        width, height = quad_size(pts)
+        if width < 1 or height < 1:
+            continue
+        x0, y0 = max(0, math.floor(pts[:, 0].min())), max(0, math.floor(pts[:, 1].min()))
+        x1 = min(w_img, math.ceil(pts[:, 0].max()) + 1)
+        y1 = min(h_img, math.ceil(pts[:, 1].max()) + 1)
+        if x1 <= x0 or y1 <= y0:
+            continue
+        # A canvas with the polygon's aspect, at about its on-screen resolution (capped).
+        edges = np.linalg.norm(np.roll(pts, -1, axis=0) - pts, axis=1)
+        k = max(max(edges[0], edges[2]) / width, max(edges[1], edges[3]) / height)
+        cap = 2 * max(h_img, w_img)
+        tw, th = min(cap, math.ceil(width * k)), min(cap, math.ceil(height * k))
+        boxed = _letterbox(logo, tw, th)
+        src = np.array([[-0.5, -0.5], [tw - 0.5, -0.5], [tw - 0.5, th - 0.5], [-0.5, th - 0.5]])
+        dst = pts - (x0, y0)
+        try:
+            matrix = cv2.getPerspectiveTransform(src.astype(np.float32), dst.astype(np.float32))
+        except cv2.error:
+            continue  # degenerate quad: it stays blurred
+        warped = cv2.warpPerspective(
+            boxed, matrix, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR,
+            borderMode=cv2.BORDER_CONSTANT, borderValue=0,
+        )  # fmt: skip
+        alpha = np.clip(warped[..., 3:] / 255.0, 0.0, 1.0)
+        bg = out[y0:y1, x0:x1].astype(np.float32)
+        mixed = warped[..., :3] + bg * (1.0 - alpha)
+        out[y0:y1, x0:x1] = np.clip(np.rint(mixed), 0, 255).astype(np.uint8)
+    return out
+
+
+def load_logo(data: bytes) -> Image8:
+    """Decode logo bytes (PNG, JPEG, WebP, GIF, BMP, TIFF) to an HxWx4 RGBA uint8 array."""
+    if not data:
+        raise InputError("logo is empty", field="logo")
+    try:
+        with Image.open(io.BytesIO(data), formats=LOGO_FORMATS) as img:
+            w, h = img.size
+            if w < 1 or h < 1:
+                raise InputError("logo has no pixels", field="logo")
+            if max(w, h) > MAX_LOGO_SIDE:
+                raise InputError(
+                    f"logo is {w}x{h}; the longest side may be at most {MAX_LOGO_SIDE} px",
+                    field="logo",
+                )
+            rgba = img.convert("RGBA")
+    except (*_DECODE_ERRORS, Image.DecompressionBombError) as e:
+        raise InputError(f"logo is not a readable image: {e}", field="logo") from e
+    return np.array(rgba, dtype=np.uint8)

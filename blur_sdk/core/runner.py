@@ -1,0 +1,120 @@
+"""The one OpenVINO runner: reads, reshapes, compiles (cached per shape) and infers, thread-safely."""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import openvino as ov
+
+from blur_sdk.errors import ConfigError, ModelError
+
+log = logging.getLogger(__name__)
+FloatArray = npt.NDArray[np.float32]
+
+_core_lock = threading.Lock()
+_core: ov.Core | None = None
+
+
+def shared_core() -> ov.Core:
+    """One ov.Core per process (it owns the CPU plugin and its thread pools)."""
+    global _core  # noqa: PLW0603
+    with _core_lock:
+        if _core is None:
+            _core = ov.Core()
+        return _core
+
+
+def resolve_precision(precision: str, core: ov.Core | None = None) -> str:
+    """Map 'auto' to bf16 where the CPU supports it, else f32."""
+    if precision != "auto":
+        return precision
+    capabilities = (core or shared_core()).get_property("CPU", "OPTIMIZATION_CAPABILITIES")
+    return "bf16" if "BF16" in capabilities else "f32"
+
+
+def bucket(value: int, step: int) -> int:
+    """Round value up to a multiple of step, so odd sizes share a compiled shape."""
+    return max(step, -(-value // step) * step)
+
+
+class _Compiled:
+    """A model compiled for one input shape, with a pool of infer requests."""
+
+    def __init__(self, compiled: ov.CompiledModel) -> None:
+        self.compiled = compiled
+        self.requests: queue.SimpleQueue[ov.InferRequest] = queue.SimpleQueue()
+
+    def infer(self, batch: FloatArray) -> list[FloatArray]:
+        try:
+            request = self.requests.get_nowait()
+        except queue.Empty:
+            request = self.compiled.create_infer_request()
+        try:
+            request.infer({0: batch})
+            return [
+                np.array(request.get_output_tensor(i).data)
+                for i in range(len(self.compiled.outputs))
+            ]
+        finally:
+            self.requests.put(request)
+
+
+class OpenVinoRunner:
+    """Compile-once-per-shape inference of one model file on the CPU."""
+
+    def __init__(
+        self, path: Path, *, precision: str = "auto", threads: int = 0, max_shapes: int = 12
+    ) -> None:
+        self.path = path
+        self.core = shared_core()
+        self.precision = resolve_precision(precision, self.core)
+        if self.precision not in ("bf16", "f16", "f32"):
+            raise ConfigError(f"OV_PRECISION: unsupported precision {precision!r}")
+        self.threads = threads
+        self.max_shapes = max_shapes
+        try:
+            self.model = self.core.read_model(str(path))
+        except RuntimeError as e:
+            raise ModelError(f"cannot read model {path}: {e}; run `make models`") from e
+        self._compiled: OrderedDict[tuple[int, ...], _Compiled] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def _config(self) -> dict[str, Any]:
+        config: dict[str, Any] = {
+            "INFERENCE_PRECISION_HINT": self.precision,
+            "PERFORMANCE_HINT": "LATENCY",
+        }
+        if self.threads:
+            config["INFERENCE_NUM_THREADS"] = self.threads
+        return config
+
+    def compiled_for(self, shape: tuple[int, ...]) -> _Compiled:
+        """The compiled model for this static input shape (compiled on first use, LRU-cached)."""
+        with self._lock:
+            hit = self._compiled.get(shape)
+            if hit is not None:
+                self._compiled.move_to_end(shape)
+                return hit
+            model = self.model.clone()
+            model.reshape({model.inputs[0].any_name: ov.PartialShape(list(shape))})
+            log.info("compiling %s for input %s (%s)", self.path.name, shape, self.precision)
+            compiled = _Compiled(self.core.compile_model(model, "CPU", self._config()))
+            self._compiled[shape] = compiled
+            while len(self._compiled) > self.max_shapes:
+                self._compiled.popitem(last=False)
+            return compiled
+
+    def infer(self, batch: FloatArray) -> list[FloatArray]:
+        """Run the model on one NCHW float32 batch; outputs in the model's order."""
+        return self.compiled_for(tuple(int(d) for d in batch.shape)).infer(batch)
+
+    def metadata(self, *keys: str) -> str:
+        """A string from the model's runtime info (e.g. ONNX metadata_props)."""
+        return str(self.model.get_rt_info(list(keys)).astype(str))

@@ -1,0 +1,1 @@
+"""HTTP layer: the Flask app, request parsing, URL fetching and access control."""
