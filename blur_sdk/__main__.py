@@ -56,12 +56,32 @@ def _detect(paths: list[Path]) -> int:
     return 0
 
 
+def serve(app_factory: str, host: str, port: int) -> int:
+    """Run a service under gunicorn with config/gunicorn.conf.py (as the container does)."""
+    import os
+
+    from blur_sdk.config import PROJECT_ROOT
+
+    settings = load_settings()  # validate before forking: a bad value stops start-up here
+    from blur_sdk.core.model_store import load_manifest, verify_model
+
+    for spec in load_manifest().values():
+        verify_model(settings.models_dir, spec)
+    conf = str(PROJECT_ROOT / "config" / "gunicorn.conf.py")
+    gunicorn = [sys.executable, "-m", "gunicorn", "-c", conf, "-b", f"{host}:{port}", app_factory]
+    os.execv(sys.executable, gunicorn)
+    return 0  # pragma: no cover  (execv does not return)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of `python -m blur_sdk` and `blur-sdk`."""
     parser = argparse.ArgumentParser(prog="blur_sdk", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("models", help="fetch, verify and extract the pinned models")
     commands.add_parser("check", help="verify the settings and model files, then exit")
+    run = commands.add_parser("serve", help="run the Blur server (gunicorn) on host:port")
+    run.add_argument("--host", default="127.0.0.1")
+    run.add_argument("--port", type=int, default=8001)
     detect = commands.add_parser("detect", help="print detections of images as JSON lines")
     detect.add_argument("images", nargs="+", type=Path)
     args = parser.parse_args(argv)
@@ -79,6 +99,8 @@ def main(argv: list[str] | None = None) -> int:
             for spec in load_manifest().values():
                 print(f"ok {verify_model(settings.models_dir, spec)}")
             return 0
+        if args.command == "serve":
+            return serve("blur_sdk.web.blur_app:create_app()", args.host, args.port)
         return _detect(args.images)
     except BlurSdkError as e:
         print(f"error: {e}", file=sys.stderr)

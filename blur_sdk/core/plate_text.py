@@ -7,6 +7,8 @@ from collections.abc import Sequence
 
 PLATE_CHAR = re.compile(r"[0-9A-Z\u4e00-\u9fff]")
 MAX_CANDIDATES = 5
+MIN_CHARS = 2
+MAX_CHARS = 12
 _CONFUSIONS = {"O": "0", "I": "1", "Q": "0", "0": "O", "1": "I", "8": "B", "B": "8", "5": "S"}
 
 
@@ -45,6 +47,6 @@ def candidates(
     return [(text, round(score, 3)) for text, score in ranked[:MAX_CANDIDATES]]
 
 
-def plausible(text: str, min_chars: int = 2, max_chars: int = 12) -> bool:
+def plausible(text: str) -> bool:
     """Whether a cleaned reading has a plate's length."""
-    return min_chars <= len(text) <= max_chars
+    return MIN_CHARS <= len(text) <= MAX_CHARS

@@ -279,18 +279,20 @@ def cover_with_logo(
 def load_logo(data: bytes) -> Image8:
     """Decode logo bytes (PNG, JPEG, WebP, GIF, BMP, TIFF) to an HxWx4 RGBA uint8 array."""
     if not data:
-        raise InputError("logo is empty", field="logo")
+        raise InputError("logo: the file is empty", field="logo")
     try:
         with Image.open(io.BytesIO(data), formats=LOGO_FORMATS) as img:
             w, h = img.size
             if w < 1 or h < 1:
-                raise InputError("logo has no pixels", field="logo")
+                raise InputError("logo: the image has no pixels", field="logo")
             if max(w, h) > MAX_LOGO_SIDE:
                 raise InputError(
-                    f"logo is {w}x{h}; the longest side may be at most {MAX_LOGO_SIDE} px",
+                    f"logo: the image is {w}x{h}, more than {MAX_LOGO_SIDE} px on a side",
                     field="logo",
                 )
             rgba = img.convert("RGBA")
     except (*_DECODE_ERRORS, Image.DecompressionBombError) as e:
-        raise InputError(f"logo is not a readable image: {e}", field="logo") from e
+        raise InputError(
+            f"logo: not a readable image (supported: {', '.join(LOGO_FORMATS)})", field="logo"
+        ) from e
     return np.array(rgba, dtype=np.uint8)

@@ -162,7 +162,7 @@ def read_upload(request: Request, form: Form, settings: Settings) -> tuple[bytes
 def check_content_length(request: Request, settings: Settings) -> None:
     """Refuse a declared oversize body before reading it."""
     length = request.content_length
-    if length is not None and length > settings.max_upload_bytes + 1024 * 1024:
+    if length is not None and length > settings.max_upload_bytes * 4 // 3 + 256 * 1024:
         raise PayloadTooLargeError(
             f"request body of {length} bytes is larger than the limit of "
             f"{settings.max_upload_bytes} bytes (MAX_UPLOAD_BYTES)"

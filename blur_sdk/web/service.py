@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,6 +19,7 @@ from blur_sdk.web.licence import LicenceManager
 
 access_log = logging.getLogger("blur_sdk.access")
 INFO_PATHS = ("/info/", "/info")
+FORM_OVERHEAD = 256 * 1024
 
 
 @dataclass
@@ -28,10 +30,12 @@ class ServiceState:
     licence: LicenceManager
     started: float = field(default_factory=time.time)
     calls: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def count_call(self) -> None:
         """One processed request: counted locally and reported to the licence server."""
-        self.calls += 1
+        with self._lock:
+            self.calls += 1
         self.licence.record_call()
 
 
@@ -60,8 +64,10 @@ def configure_service(
     app: Flask, settings: Settings, *, licence: LicenceManager | None = None
 ) -> ServiceState:
     """Apply limits, JSON errors, access control, the licence gate and request logging."""
-    app.config["MAX_CONTENT_LENGTH"] = settings.max_upload_bytes + 1024 * 1024
-    app.config["MAX_FORM_MEMORY_SIZE"] = settings.max_field_length
+    # Base64 uploads are 4/3 of the image; per-field limits are checked by Form.
+    body_limit = settings.max_upload_bytes * 4 // 3 + FORM_OVERHEAD
+    app.config["MAX_CONTENT_LENGTH"] = body_limit
+    app.config["MAX_FORM_MEMORY_SIZE"] = max(settings.max_field_length, body_limit)
     app.config["MAX_FORM_PARTS"] = settings.max_repeated_fields * 32
     app.json.sort_keys = False  # type: ignore[attr-defined]
     service = ServiceState(settings=settings, licence=licence or LicenceManager(settings))

@@ -41,10 +41,10 @@ class PlateDetection:
 class FaceOptions:
     """Per-request face options (never written to shared detector state)."""
 
-    threshold: float = 0.3
+    threshold: float = 0.2
     max_resolution: int = 1920
     min_resolution: int = 1280
-    region_scale: float = 1.3
+    region_scale: float = 1.5
 
 
 @dataclass(frozen=True)

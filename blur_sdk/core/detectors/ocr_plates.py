@@ -33,6 +33,7 @@ MAX_ASPECT = 14.0
 MAX_ANGLE = 40.0
 PAD_SIDES = 0.25  # plate prior, in text heights
 PAD_TOP_BOTTOM = 0.3
+TEXT_LINE_RATIO = 0.6  # lines shorter than this x the group's tallest are not plate text
 
 
 @dataclass
@@ -98,10 +99,35 @@ def group_lines(lines: list[TextLine]) -> list[list[TextLine]]:
     groups: dict[int, list[TextLine]] = {}
     for i, line in enumerate(lines):
         groups.setdefault(root(i), []).append(line)
-    return [
-        sorted(g, key=lambda ln: (round(ln.centre[1] / ln.height), ln.centre[0]))
-        for g in groups.values()
-    ]
+    return [reading_order(g) for g in groups.values()]
+
+
+def reading_order(lines: list[TextLine]) -> list[TextLine]:
+    """Lines sorted top row first, left to right within a row."""
+    rows: list[list[TextLine]] = []
+    for line in sorted(lines, key=lambda ln: ln.centre[1]):
+        if rows and abs(line.centre[1] - rows[-1][0].centre[1]) < 0.5 * line.height:
+            rows[-1].append(line)
+        else:
+            rows.append([line])
+    return [ln for row in rows for ln in sorted(row, key=lambda ln: ln.centre[0])]
+
+
+def registration_lines(group: list[TextLine]) -> list[TextLine]:
+    """The lines that carry the registration: small lines (city names, dealers) and, when the
+    text is too long for a plate, lines without digits add area but not text."""
+    main_height = max(ln.height for ln in group)
+    lines = [ln for ln in group if ln.height >= TEXT_LINE_RATIO * main_height]
+    if len(_text(lines)) > plate_text.MAX_CHARS:
+        with_digits = [ln for ln in lines if any(ch.isdigit() for ch in ln.reading.text)]
+        lines = with_digits or lines
+    if len(_text(lines)) > plate_text.MAX_CHARS:
+        lines = [max(lines, key=lambda ln: ln.height)]
+    return lines
+
+
+def _text(lines: list[TextLine]) -> str:
+    return "".join(plate_text.clean(ln.reading.text) for ln in lines)
 
 
 def plate_quad(group: list[TextLine]) -> npt.NDArray[np.float64]:
@@ -144,7 +170,7 @@ class OcrPlateDetector:
             lines.append(TextLine(box.quad, box.score, reading, w, h, box.quad.mean(axis=0)))
         plates = []
         for group in group_lines(lines):
-            chars = tuple(c for ln in group for c in ln.reading.chars)
+            chars = tuple(c for ln in registration_lines(group) for c in ln.reading.chars)
             ranked = plate_text.candidates(chars, options.text_formats)
             if not ranked or not plate_text.plausible(ranked[0][0]):
                 continue

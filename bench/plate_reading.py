@@ -1,0 +1,222 @@
+"""Plate-reading accuracy: exact text match (top-1 and top-k) on labelled sets that have text.
+
+Usage: python bench/plate_reading.py [--mode redaction|fast] [--count 50] [--seed 7] [--no-ccpd]
+Sets: ../shared/data/plates/ccpd_sample (China, when present) and a synthetic set rendered here
+(plates with random texts in several countries' formats warped onto tests/fixtures/astronaut.jpg,
+deterministic seed). Each ground-truth plate is matched to the detected plate with the best IoU
+(none when no detection overlaps it); texts are compared after upper-casing and dropping every
+non-alphanumeric character. Figures are given without and with the set's region hint, which the
+plate reader turns into text formats (snapshot_stub.regions). One JSON line per set.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import statistics
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+from PIL import Image
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from blur_sdk.config import load_settings
+from blur_sdk.core.detectors.base import PlateDetection, PlateOptions
+from blur_sdk.core.engine import Engine
+from blur_sdk.core.geometry import iou
+from blur_sdk.core.imaging import decode_image
+from snapshot_stub.regions import region_formats
+from tests.synthetic import astronaut, plate_image
+
+CCPD = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "plates" / "ccpd_sample"
+Box = tuple[float, float, float, float]
+LETTERS = "ABCDEFGHJKLMNPRSTUVWXYZ"
+NO_VOWELS = "BCDFGHJKLMNPRSTVWXYZ"
+DIGITS = "0123456789"
+
+
+@dataclass
+class Sample:
+    """One image with its ground-truth plates (box, text) and the region hint of the set."""
+
+    name: str
+    rgb: npt.NDArray[np.uint8]
+    plates: list[tuple[Box, str]]
+    region: str
+
+
+def normalise(text: str) -> str:
+    """Upper-cased, alphanumerics only (CJK characters count as alphanumeric)."""
+    return "".join(c for c in text.upper() if c.isalnum())
+
+
+def _pick(rng: np.random.Generator, alphabet: str, n: int) -> str:
+    return "".join(alphabet[int(i)] for i in rng.integers(0, len(alphabet), n))
+
+
+# region code -> renders a random plate text in that region's format (with its separators)
+FORMATS: dict[str, Callable[[np.random.Generator], str]] = {
+    "gb": lambda r: f"{_pick(r, LETTERS, 2)}{_pick(r, DIGITS, 2)} {_pick(r, LETTERS, 3)}",
+    "fr": lambda r: f"{_pick(r, LETTERS, 2)}-{_pick(r, DIGITS, 3)}-{_pick(r, LETTERS, 2)}",
+    "it": lambda r: f"{_pick(r, LETTERS, 2)} {_pick(r, DIGITS, 3)}{_pick(r, LETTERS, 2)}",
+    "de": lambda r: f"{_pick(r, LETTERS, 2)} {_pick(r, LETTERS, 2)} {_pick(r, DIGITS, 3)}",
+    "es": lambda r: f"{_pick(r, DIGITS, 4)} {_pick(r, NO_VOWELS, 3)}",
+    "nl": lambda r: f"{_pick(r, DIGITS, 2)}-{_pick(r, LETTERS, 3)}-{_pick(r, DIGITS, 1)}",
+    "us-ca": lambda r: f"{_pick(r, '123456789', 1)}{_pick(r, LETTERS, 3)}{_pick(r, DIGITS, 3)}",
+    "in": lambda r: f"KA {_pick(r, DIGITS, 2)} {_pick(r, LETTERS, 2)} {_pick(r, DIGITS, 4)}",
+    "br": lambda r: (
+        f"{_pick(r, LETTERS, 3)}{_pick(r, DIGITS, 1)}{_pick(r, LETTERS, 1)}{_pick(r, DIGITS, 2)}"
+    ),
+}
+
+
+def _warp(
+    scene: npt.NDArray[np.uint8], plate: npt.NDArray[np.uint8], quad: npt.NDArray[np.float64]
+) -> npt.NDArray[np.uint8]:
+    h, w = plate.shape[:2]
+    src = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32)
+    matrix = cv2.getPerspectiveTransform(src, quad.astype(np.float32))
+    size = (scene.shape[1], scene.shape[0])
+    warped = cv2.warpPerspective(plate, matrix, size, flags=cv2.INTER_AREA)
+    mask = cv2.warpPerspective(np.full((h, w), 255, np.uint8), matrix, size)
+    out = scene.copy()
+    out[mask > 127] = warped[mask > 127]
+    return out
+
+
+def synthetic_set(count: int, seed: int) -> Iterator[Sample]:
+    """`count` images, one plate each: random format, size (70-240 px wide), brightness, tilt,
+    perspective, blur, noise and JPEG quality."""
+    rng = np.random.default_rng(seed)
+    background = astronaut()
+    codes = sorted(FORMATS)
+    for i in range(count):
+        region = codes[i % len(codes)]
+        text = FORMATS[region](rng)
+        font, height = cv2.FONT_HERSHEY_DUPLEX, 112
+        (tw, _), _ = cv2.getTextSize(text, font, height / 36, max(2, height // 14))
+        plate = plate_image(text, width=tw + 70, height=height)
+        plate = np.clip(plate * rng.uniform(0.55, 1.15), 0, 255).astype(np.uint8)
+        width = float(rng.uniform(70, 240))
+        size = np.array([width, width * height / plate.shape[1]])
+        centre = rng.uniform(size / 2 + 10, 512 - size / 2 - 10)
+        corners = np.array([[-1, -1], [1, -1], [1, 1], [-1, 1]], np.float64) * size / 2
+        angle = np.radians(rng.uniform(-10, 10))
+        rot = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+        quad = corners @ rot.T + centre + rng.uniform(-0.12, 0.12, (4, 2)) * size[1]
+        scene = _warp(background, plate, quad).astype(np.float64)
+        sigma = float(rng.uniform(0, 1.6))
+        if sigma > 0.3:
+            scene = np.asarray(cv2.GaussianBlur(scene, (0, 0), sigma), np.float64)
+        scene += rng.normal(0, rng.uniform(0, 6), scene.shape)
+        buffer = io.BytesIO()
+        Image.fromarray(np.clip(scene, 0, 255).astype(np.uint8)).save(
+            buffer, format="JPEG", quality=int(rng.integers(40, 90))
+        )
+        box = (
+            float(quad[:, 0].min()),
+            float(quad[:, 1].min()),
+            float(quad[:, 0].max()),
+            float(quad[:, 1].max()),
+        )
+        rgb = decode_image(buffer.getvalue()).rgb
+        yield Sample(f"synthetic_{i:03d}_{region}", rgb, [(box, text)], region)
+
+
+def ccpd_set(limit: int) -> Iterator[Sample]:
+    """The CCPD sample (China): labels.jsonl rows with box and text."""
+    rows = [json.loads(line) for line in (CCPD / "labels.jsonl").read_text().splitlines()]
+    for row in rows[:limit] if limit else rows:
+        rgb = decode_image((CCPD / row["image"]).read_bytes()).rgb
+        plates: list[tuple[Box, str]] = []
+        for plate in row["plates"]:
+            if plate.get("text"):
+                x1, y1, x2, y2 = (float(v) for v in plate["box"])
+                plates.append(((x1, y1, x2, y2), str(plate["text"])))
+        yield Sample(row["image"], rgb, plates, "cn")
+
+
+def best_match(box: Box, plates: list[PlateDetection]) -> PlateDetection | None:
+    """The detected plate with the best IoU with box (None when none overlaps)."""
+    scored = [(iou(box, p.box), p) for p in plates]
+    scored = [s for s in scored if s[0] > 0]
+    return max(scored, key=lambda s: s[0])[1] if scored else None
+
+
+def evaluate(engine: Engine, name: str, samples: Iterator[Sample], mode: str) -> dict[str, Any]:
+    """Top-1 / top-k exact-match rates without and with the region hint."""
+    counts = {"plates": 0, "found": 0, "top1": 0, "topk": 0, "top1_hint": 0, "topk_hint": 0}
+    latencies: list[float] = []
+    wrong: list[str] = []
+    for sample in samples:
+        found = {}
+        for hint in (False, True):
+            codes = (sample.region,) if hint else ()
+            options = PlateOptions(mode=mode, regions=codes, text_formats=region_formats(codes))
+            started = time.perf_counter()
+            found[hint] = engine.detect(sample.rgb, plate_options=options).plates
+            latencies.append((time.perf_counter() - started) * 1000)
+        for box, text in sample.plates:
+            counts["plates"] += 1
+            truth = normalise(text)
+            for hint, suffix in ((False, ""), (True, "_hint")):
+                match = best_match(box, found[hint])
+                if match is None:
+                    continue
+                counts["found"] += not hint
+                top1 = normalise(match.text) == truth
+                counts["top1" + suffix] += top1
+                counts["topk" + suffix] += top1 or any(
+                    normalise(t) == truth for t, _ in match.candidates
+                )
+                if not hint and not top1:
+                    wrong.append(f"{truth}->{normalise(match.text)}")
+    total = max(counts["plates"], 1)
+    return {
+        "set": name,
+        "mode": mode,
+        "plates": counts["plates"],
+        "found": counts["found"],
+        "top1": round(counts["top1"] / total, 3),
+        "topk": round(counts["topk"] / total, 3),
+        "top1_region_hint": round(counts["top1_hint"] / total, 3),
+        "topk_region_hint": round(counts["topk_hint"] / total, 3),
+        "k": 5,
+        "median_ms": round(statistics.median(latencies), 1) if latencies else None,
+        "misread": wrong[:12],
+    }
+
+
+def main() -> int:
+    """Print one JSON line of figures per set."""
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("--mode", default="redaction", choices=["redaction", "fast"])
+    parser.add_argument("--count", type=int, default=50, help="synthetic images")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--limit", type=int, default=0, help="CCPD images (0 = all)")
+    parser.add_argument("--no-ccpd", action="store_true")
+    args = parser.parse_args()
+    engine = Engine.from_settings(load_settings(), faces=False)
+    if not args.no_ccpd:
+        if (CCPD / "labels.jsonl").is_file():
+            print(json.dumps(evaluate(engine, "ccpd_sample", ccpd_set(args.limit), args.mode)))
+        else:
+            print(json.dumps({"set": "ccpd_sample", "skipped": f"{CCPD} not present"}))
+    samples = synthetic_set(args.count, args.seed)
+    print(json.dumps(evaluate(engine, f"synthetic_{args.count}", samples, args.mode)), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

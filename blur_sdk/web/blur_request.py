@@ -1,0 +1,241 @@
+"""Turn a Blur API form (Plate Recognizer's field names) into a validated BlurRequest."""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import re
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from werkzeug.datastructures import FileStorage
+
+from blur_sdk.config import Settings
+from blur_sdk.core.detectors.base import FaceOptions, PlateOptions
+from blur_sdk.core.imaging import ImageLimits
+from blur_sdk.core.pipeline import BlurRequest, Exclusions
+from blur_sdk.core.render import load_logo
+from blur_sdk.errors import ConfigError, InputError, PayloadTooLargeError
+from blur_sdk.web.inputs import Form, compile_regexes
+
+Logo = npt.NDArray[np.uint8]
+SNAPSHOT_MODES = ("redaction", "fast")
+LOGO_PREFIX = "logos"
+DEFAULT_LOGO = "logo.png"
+MAX_LOGO_BYTES = 10 * 1024 * 1024
+MAX_SPLIT = 32
+MAX_OVERLAP = 90.0
+MAX_COORDINATE = 1_000_000.0
+BOX_FIELDS = ("xmin", "ymin", "xmax", "ymax")
+MARGIN_FIELDS = (("et", "top"), ("el", "left"), ("eb", "bottom"), ("er", "right"))
+_REGION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,15}$")
+
+
+@dataclass(frozen=True)
+class BlurDefaults:
+    """What the environment sets, validated and loaded once per worker (never written later)."""
+
+    logo: Logo | None
+    skip_patterns: tuple[re.Pattern[str], ...]
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> BlurDefaults:
+        """Load LOGO and compile SKIP_REGEXP; a bad value is a ConfigError naming it."""
+        try:
+            logo = resolve_logo(settings.logo, settings.logos_dir) if settings.logo else None
+            patterns = compile_regexes(list(settings.skip_regexp), "SKIP_REGEXP")
+            plate_options(settings.config, "CONFIG")
+        except InputError as e:
+            message = str(e).replace("logo:", "LOGO:", 1)
+            raise ConfigError(message) from e
+        return cls(logo=logo, skip_patterns=tuple(patterns))
+
+
+def logo_path(value: str, logos_dir: Path) -> Path:
+    """The file a logo path names: "/logos/x.png", "logos/x.png" or "x.png", inside logos_dir.
+
+    The folder itself ("/logos/") names its default logo, logo.png.
+    """
+    text = value.strip().replace("\\", "/")
+    if "\x00" in text:
+        raise InputError("logo: the path contains a NUL character", "logo")
+    parts = PurePosixPath(text).parts
+    if parts[:1] == ("/",):
+        if parts[1:2] != (LOGO_PREFIX,):
+            raise InputError(f"logo: {value!r} is outside /logos (give /logos/<file>)", "logo")
+        parts = parts[2:]
+    elif parts[:1] == (LOGO_PREFIX,):
+        parts = parts[1:]
+    if any(p in ("..", ".") or ":" in p for p in parts):
+        raise InputError(f"logo: {value!r} is outside /logos (no '..' allowed)", "logo")
+    root = logos_dir.resolve()
+    path = (root.joinpath(*parts) if parts else root).resolve()
+    if path == root:
+        path = root / DEFAULT_LOGO
+    if not path.is_relative_to(root):
+        raise InputError(f"logo: {value!r} is outside /logos", "logo")
+    if not path.is_file():
+        raise InputError(f"logo: {value!r} not found in /logos", "logo")
+    return path
+
+
+@functools.lru_cache(maxsize=16)
+def _load_logo_file(path: Path, mtime_ns: int, size: int) -> Logo:
+    if size > MAX_LOGO_BYTES:
+        raise InputError(f"logo: {path.name} is larger than {MAX_LOGO_BYTES} bytes", "logo")
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise InputError(f"logo: {path.name} cannot be read: {e.strerror}", "logo") from e
+    logo = load_logo(data)
+    logo.flags.writeable = False  # cached and shared by threads: read-only
+    return logo
+
+
+def resolve_logo(value: str, logos_dir: Path) -> Logo:
+    """Load the logo a path under logos_dir names (decoded once per file version)."""
+    path = logo_path(value, logos_dir)
+    stat = path.stat()
+    return _load_logo_file(path, stat.st_mtime_ns, stat.st_size)
+
+
+def _number(config: dict[str, Any], key: str, field: str) -> float | None:
+    value = config.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+        raise InputError(f"{field}: {key} must be a number in 0..1, got {value!r}", field)
+    return float(value)
+
+
+def plate_options(config: dict[str, Any], field: str = "config") -> dict[str, Any]:
+    """The typed PlateOptions fields Snapshot's config carries (mode, thresholds, formats)."""
+    mode = config.get("mode", "redaction")
+    if mode not in SNAPSHOT_MODES:
+        raise InputError(f"{field}: mode must be one of {', '.join(SNAPSHOT_MODES)}", field)
+    formats = config.get("text_formats", [])
+    if not isinstance(formats, list) or not all(isinstance(f, str) for f in formats):
+        raise InputError(f"{field}: text_formats must be a list of strings", field)
+    return {
+        "mode": mode,
+        "threshold_d": _number(config, "threshold_d", field),
+        "threshold_o": _number(config, "threshold_o", field),
+        "text_formats": tuple(formats),
+    }
+
+
+def _regions(form: Form, settings: Settings) -> tuple[str, ...]:
+    regions = form.texts("regions") if form.has("regions") else list(settings.regions)
+    for region in regions:
+        if not _REGION.match(region):
+            raise InputError(
+                f"regions: {region[:40]!r} is not a region code (e.g. us-ca)", "regions"
+            )
+    return tuple(regions)
+
+
+def _exclusions(form: Form) -> Exclusions:
+    margins = {attr: form.number(name, 0.0, 0.0, 100.0) for name, attr in MARGIN_FIELDS}
+    columns = {name: form.numbers(name, -MAX_COORDINATE, MAX_COORDINATE) for name in BOX_FIELDS}
+    counts = {name: len(values) for name, values in columns.items()}
+    if len(set(counts.values())) > 1:
+        given = ", ".join(f"{n} {name}" for name, n in counts.items())
+        raise InputError(
+            f"xmin/ymin/xmax/ymax: incomplete exclusion box(es): got {given}; "
+            "send the same number of each",
+            "xmin",
+        )
+    boxes = []
+    for i, (x0, y0, x1, y1) in enumerate(zip(*columns.values(), strict=True)):
+        if x1 <= x0 or y1 <= y0:
+            field = "xmax" if x1 <= x0 else "ymax"
+            raise InputError(
+                f"{field}: exclusion box #{i + 1} is inverted or empty "
+                f"(xmin={x0:g}, ymin={y0:g}, xmax={x1:g}, ymax={y1:g})",
+                field,
+            )
+        boxes.append((x0, y0, x1, y1))
+    return Exclusions(boxes=tuple(boxes), **margins)
+
+
+def _skip_patterns(form: Form, defaults: BlurDefaults) -> tuple[re.Pattern[str], ...]:
+    if not form.has("skip_regexp"):
+        return defaults.skip_patterns
+    patterns = [v.strip() for v in form.values.getlist("skip_regexp") if v.strip()]
+    return tuple(compile_regexes(patterns, "skip_regexp"))
+
+
+def _logo(
+    form: Form, upload: FileStorage | None, settings: Settings, defaults: BlurDefaults
+) -> Logo | None:
+    if upload is not None:
+        data = upload.stream.read(MAX_LOGO_BYTES + 1)
+        if len(data) > MAX_LOGO_BYTES:
+            raise PayloadTooLargeError(f"logo: larger than {MAX_LOGO_BYTES} bytes", "logo")
+        if data or upload.filename:  # a form's empty file input sends neither: not a logo
+            return load_logo(data)
+    if form.has("logo"):
+        value = form.text("logo")
+        return resolve_logo(value, settings.logos_dir) if value else None
+    return defaults.logo
+
+
+def parse_blur_request(
+    form: Form,
+    *,
+    settings: Settings,
+    defaults: BlurDefaults,
+    logo_upload: FileStorage | None = None,
+) -> BlurRequest:
+    """Validate every Blur API field (env settings as defaults) into one BlurRequest.
+
+    The upload itself is read later; with_snapshot_filename then adds its name.
+    """
+    faces = form.integer("faces", settings.faces, -1, 10)
+    plates = form.integer("plates", settings.plates, -1, 10)
+    config = {**settings.config, **form.json_object("config")}
+    max_resolution = form.integer("face_max_resolution", settings.face_max_resolution, 64, 8192)
+    split = form.integer("split", 1, 0, MAX_SPLIT)
+    overlap = form.number("overlap", 20.0, 0.0, MAX_OVERLAP)
+    logo = _logo(form, logo_upload, settings, defaults)
+    face_options = FaceOptions(
+        threshold=settings.face_threshold,
+        max_resolution=max_resolution,
+        min_resolution=min(settings.face_min_resolution, max_resolution),
+        region_scale=settings.face_blur_scale,
+    )
+    plate_opts = PlateOptions(
+        regions=_regions(form, settings),
+        camera_id=form.text("camera_id", settings.camera_id),
+        filename=form.text("snapshot_filename"),
+        config=config,
+        **plate_options(config),
+    )
+    return BlurRequest(
+        face_intensity=faces,
+        plate_intensity=plates,
+        shape=settings.shape,
+        logo=logo,
+        skip_patterns=_skip_patterns(form, defaults),
+        exclusions=_exclusions(form),
+        split=max(split, 1),
+        overlap=overlap,
+        copy_metadata=form.boolean("copy_metadata", settings.copy_metadata),
+        jpeg_quality=settings.jpeg_quality,
+        plate_margin=settings.plate_margin,
+        face_options=face_options,
+        plate_options=plate_opts,
+        limits=ImageLimits(settings.max_image_pixels, settings.max_image_side),
+        timeout=settings.request_timeout,
+    )
+
+
+def with_snapshot_filename(request: BlurRequest, filename: str) -> BlurRequest:
+    """The request with Snapshot's filename defaulting to the upload's (snapshot_filename wins)."""
+    if request.plate_options.filename:
+        return request
+    options = dataclasses.replace(request.plate_options, filename=filename)
+    return dataclasses.replace(request, plate_options=options)

@@ -1,0 +1,1 @@
+"""A real, Snapshot-compatible plate reader service over the blur-sdk engine (not a stub)."""

@@ -1,0 +1,105 @@
+"""The Snapshot-compatible plate reader: POST /v1/plate-reader/ and GET /info/ over our engine.
+
+Run with ``gunicorn 'snapshot_stub.app:create_app()'`` (one engine per worker) or, for
+development, ``python -m snapshot_stub``. Answers as Snapshot does: 201 with `results`, 400
+naming the bad field, 413 for an oversize upload, 403 for a refused licence or key.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from typing import Any
+
+from flask import Flask, Response, jsonify, request
+
+from blur_sdk import __version__
+from blur_sdk.config import Settings, load_settings
+from blur_sdk.core.engine import Engine
+from blur_sdk.core.imaging import ImageLimits, decode_image
+from blur_sdk.web.inputs import read_upload
+from blur_sdk.web.licence import LicenceManager
+from blur_sdk.web.service import configure_service, note_timings, request_form, state
+from snapshot_stub.reading import parse_request, snapshot_results
+
+READER_PATHS = ("/v1/plate-reader/", "/v1/plate-reader")
+INFO_PATHS = ("/info/", "/info")
+
+
+def mask_key(key: str) -> str:
+    """A licence key as /info/ shows it: its first 3 characters, the rest hidden."""
+    if not key:
+        return ""
+    return key[:3] + "***" if len(key) > 6 else "***"
+
+
+def _read_plates(engine: Engine, settings: Settings) -> tuple[Response, int]:
+    form = request_form()
+    read = parse_request(form, settings)
+    data, filename = read_upload(request, form, settings)
+    started = time.perf_counter()
+    decoded = decode_image(data, ImageLimits(settings.max_image_pixels, settings.max_image_side))
+    options = dataclasses.replace(read.options, filename=filename)
+    found = engine.detect(decoded.rgb, plate_options=options)
+    results = snapshot_results(found.plates, read)
+    elapsed = (time.perf_counter() - started) * 1000
+    note_timings({**found.timings, "total_ms": elapsed})
+    state().count_call()
+    body: dict[str, Any] = {
+        "processing_time": round(elapsed, 3),
+        "results": results,
+        "filename": filename,
+        "version": 1,
+        "camera_id": read.camera_id,
+        "timestamp": read.timestamp,
+        "image_width": decoded.width,
+        "image_height": decoded.height,
+    }
+    return jsonify(body), 201
+
+
+def _info(engine: Engine, settings: Settings) -> Response:
+    service = state()
+    return jsonify(
+        {
+            "version": __version__,
+            "license_key": mask_key(settings.license_key),
+            "total_calls": service.calls,
+            "usage": {"calls": service.calls},
+            "webhooks": [],
+            "licence": service.licence.status(),
+            "engine": engine.describe(),
+            "uptime_s": round(time.time() - service.started, 1),
+        }
+    )
+
+
+def create_app(
+    settings: Settings | None = None,
+    engine: Engine | None = None,
+    licence: LicenceManager | None = None,
+) -> Flask:
+    """A plate reader app; models load here, once per process, never per request.
+
+    A licence manager created here is started (checked, then re-checked in the background);
+    one passed in is left to its owner.
+    """
+    settings = settings if settings is not None else load_settings()
+    engine = engine if engine is not None else Engine.from_settings(settings, faces=False)
+    app = Flask("snapshot_stub")
+    own_licence = licence is None
+    service = configure_service(app, settings, licence=licence)
+    if own_licence:
+        service.licence.start()
+
+    def plate_reader() -> tuple[Response, int]:
+        return _read_plates(engine, settings)
+
+    def info() -> Response:
+        return _info(engine, settings)
+
+    for path in READER_PATHS:
+        app.add_url_rule(path, "plate_reader", plate_reader, methods=["POST"])
+    for path in INFO_PATHS:
+        app.add_url_rule(path, "info", info, methods=["GET"])
+    return app

@@ -1,0 +1,157 @@
+"""Snapshot request fields -> engine options, and engine plates -> Snapshot `results`.
+
+Choices where Snapshot's behaviour needs something we do not have:
+
+- ``config.mode``: ``redaction`` (default: what Blur asks for; more plates, lower floors) or
+  ``fast`` (stricter detection and OCR floors). ``threshold_d`` / ``threshold_o`` override both.
+- ``config.detection_rule = "strict"`` drops plates found outside a vehicle in Snapshot. We have
+  no vehicle detector, so every plate is kept (dropping all of them would leave plates unblurred).
+- ``config.detection_mode = "vehicle"`` is accepted; results are the same (plates only).
+- ``config.region = "strict"`` keeps only plates whose best reading matches a format of the
+  requested regions (see snapshot_stub.regions); regions we have no formats for keep every plate.
+- ``mmc`` is accepted; vehicles carry no make, model or colour (score 0, zero box).
+- Unknown ``config`` keys are ignored, as Snapshot does.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from blur_sdk.config import Settings
+from blur_sdk.core import plate_text
+from blur_sdk.core.detectors.base import PlateDetection, PlateOptions
+from blur_sdk.core.snapshot_format import to_snapshot_result
+from blur_sdk.errors import InputError
+from blur_sdk.web.inputs import Form, compile_regexes
+from snapshot_stub import regions as region_table
+
+MODES = ("redaction", "fast")
+DEFAULT_MODE = "redaction"
+DETECTION_RULES = ("", "strict")
+REGION_RULES = ("", "strict")
+DETECTION_MODES = ("plate", "vehicle")
+
+
+@dataclass(frozen=True)
+class ReadRequest:
+    """One plate-reader request, validated: engine options plus what shapes the answer."""
+
+    options: PlateOptions
+    region_strict: bool = False
+    detection_rule: str = ""
+    mmc: bool = False
+    camera_id: str | None = None
+    timestamp: str = ""
+
+
+def _unit_number(config: dict[str, Any], key: str) -> float | None:
+    if key not in config or config[key] is None:
+        return None
+    value = config[key]
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InputError(f"config.{key}: expected a number, got {type(value).__name__}", "config")
+    if not math.isfinite(value) or not 0.0 <= value <= 1.0:
+        raise InputError(f"config.{key}: {value} is outside the range 0..1", "config")
+    return float(value)
+
+
+def _choice(config: dict[str, Any], key: str, options: tuple[str, ...], default: str) -> str:
+    if key not in config or config[key] is None:
+        return default
+    value = config[key]
+    if not isinstance(value, str):
+        raise InputError(f"config.{key}: expected a string, got {type(value).__name__}", "config")
+    text = value.strip().lower()
+    if text not in options:
+        shown = ", ".join(repr(o) for o in options if o)
+        raise InputError(f"config.{key}: {value[:40]!r} is not one of {shown}", "config")
+    return text
+
+
+def _text_formats(config: dict[str, Any], settings: Settings) -> tuple[str, ...]:
+    value = config.get("text_formats")
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise InputError("config.text_formats: expected a list of regex strings", "config")
+    if len(value) > settings.max_repeated_fields:
+        raise InputError(
+            f"config.text_formats: {len(value)} patterns, at most "
+            f"{settings.max_repeated_fields} allowed",
+            "config",
+        )
+    patterns = [v.strip() for v in value if v.strip()]
+    compile_regexes(patterns, "config.text_formats")
+    return tuple(patterns)
+
+
+def parse_timestamp(text: str) -> str:
+    """The request's ISO 8601 timestamp as given, or now in UTC; 400 if it is not ISO 8601."""
+    if not text:
+        return datetime.now(UTC).isoformat().replace("+00:00", "Z")
+    try:
+        datetime.fromisoformat(text)
+    except ValueError as e:
+        raise InputError(
+            f"timestamp: {text[:40]!r} is not an ISO 8601 date-time (e.g. 2024-05-01T12:30:00Z)",
+            "timestamp",
+        ) from e
+    return text
+
+
+def parse_request(form: Form, settings: Settings) -> ReadRequest:
+    """Validate regions, camera_id, timestamp, mmc and config into a ReadRequest."""
+    codes = region_table.validate_codes(form.texts("regions"))
+    config = form.json_object("config")
+    user_formats = _text_formats(config, settings)
+    _choice(config, "detection_mode", DETECTION_MODES, "plate")
+    options = PlateOptions(
+        mode=_choice(config, "mode", MODES, DEFAULT_MODE),
+        threshold_d=_unit_number(config, "threshold_d"),
+        threshold_o=_unit_number(config, "threshold_o"),
+        text_formats=user_formats + region_table.region_formats(codes),
+        regions=codes,
+        camera_id=form.text("camera_id"),
+        config=config,
+    )
+    return ReadRequest(
+        options=options,
+        region_strict=_choice(config, "region", REGION_RULES, "") == "strict",
+        detection_rule=_choice(config, "detection_rule", DETECTION_RULES, ""),
+        mmc=form.boolean("mmc", False),
+        camera_id=form.text("camera_id") or None,
+        timestamp=parse_timestamp(form.text("timestamp")),
+    )
+
+
+def tidy(plate: PlateDetection) -> PlateDetection:
+    """The reading as plate characters only (separators out), candidates de-duplicated."""
+    ranked: dict[str, float] = {}
+    for text, score in plate.candidates:
+        cleaned = plate_text.clean(text)
+        if cleaned and cleaned not in ranked:
+            ranked[cleaned] = score
+    return dataclasses.replace(
+        plate, text=plate_text.clean(plate.text), candidates=tuple(ranked.items())
+    )
+
+
+def snapshot_results(
+    plates: Sequence[PlateDetection], request: ReadRequest
+) -> list[dict[str, Any]]:
+    """Snapshot `results` entries, best detection first, region rules applied."""
+    codes = request.options.regions
+    strict_formats = region_table.region_formats(codes) if request.region_strict else ()
+    out = []
+    for plate in sorted((tidy(p) for p in plates), key=lambda p: -p.dscore):
+        if plate.raw is None and not plate.text:
+            continue
+        if strict_formats and not region_table.matches(plate.text, strict_formats):
+            continue
+        out.append(to_snapshot_result(plate, region_table.best_region(plate.text, codes)))
+    return out
