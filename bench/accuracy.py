@@ -20,11 +20,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from blur_sdk.config import load_settings  # noqa: E402
-from blur_sdk.core.detectors.base import FaceOptions, PlateOptions  # noqa: E402
-from blur_sdk.core.engine import Engine  # noqa: E402
-from blur_sdk.core.geometry import expand_quad, iou  # noqa: E402
-from blur_sdk.core.imaging import decode_image  # noqa: E402
+from blur_sdk.config import load_settings
+from blur_sdk.core.detectors.base import FaceOptions, PlateOptions
+from blur_sdk.core.engine import Engine
+from blur_sdk.core.geometry import expand_quad, iou
+from blur_sdk.core.imaging import decode_image
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
 DEFAULT_SETS = ["plates/openlpr_val", "plates/ccpd_sample", "faces/face_mask_dev"]
@@ -51,8 +51,8 @@ def blur_mask(shape: tuple[int, int], plates: list, faces: list, margin: float, 
 
 def coverage(mask: np.ndarray, box: list[float]) -> float:
     """Fraction of a ground-truth box covered by the mask."""
-    x1, y1 = max(0, int(round(box[0]))), max(0, int(round(box[1])))
-    x2, y2 = int(round(box[2])), int(round(box[3]))
+    x1, y1 = max(0, round(box[0])), max(0, round(box[1]))
+    x2, y2 = round(box[2]), round(box[3])
     area = max(1, (x2 - x1) * (y2 - y1))
     return float(mask[y1:y2, x1:x2].sum()) / area
 
@@ -82,7 +82,8 @@ def evaluate(engine: Engine, set_dir: Path, args: argparse.Namespace, settings) 
         plates = result.plates if kind == "plates" else []
         faces = result.faces if kind == "faces" else []
         mask = blur_mask(decoded.rgb.shape[:2], plates, faces, settings.plate_margin, args.shape)
-        boxes = [p.box for p in plates] + [f.region for f in faces]
+        boxes = [p.box for p in plates] + [f.box for f in faces]  # detector boxes, for IoU
+        regions = [p.box for p in plates] + [f.region for f in faces]  # what gets blurred
         truth = [o["box"] for o in row[kind]]
         for gt in truth:
             total += 1
@@ -92,7 +93,7 @@ def evaluate(engine: Engine, set_dir: Path, args: argparse.Namespace, settings) 
                 misses.append(row["image"])
             if any(iou(tuple(gt), b) >= 0.5 for b in boxes):
                 hit_iou += 1
-        false_pos += sum(1 for b in boxes if all(iou(tuple(gt), b) == 0 for gt in truth))
+        false_pos += sum(1 for b in regions if all(iou(tuple(gt), b) == 0 for gt in truth))
     return {
         "set": str(set_dir.relative_to(SHARED)) if set_dir.is_relative_to(SHARED) else str(set_dir),
         "images": len(rows),

@@ -1,11 +1,25 @@
-"""Gunicorn settings for both services (the same file in the container and in tests).
+"""Gunicorn settings for both services (the same file in the container, `make`, and tests).
 
-Environment: BIND (default 0.0.0.0:8001), WORKERS (1), THREADS (4), WORKER_TIMEOUT (120 s),
-GRACEFUL_TIMEOUT (30 s), MAX_REQUESTS (1000, with 10% jitter), PRELOAD (false: each worker
-loads its own models after fork; see README for the measurement), LOG_LEVEL (info).
+Environment (defaults in brackets): BIND [0.0.0.0:8001; docker/entrypoint.sh passes -b],
+WORKERS [1], THREADS [4], WORKER_TIMEOUT [120 s], GRACEFUL_TIMEOUT [30 s], MAX_REQUESTS [1000,
+0 = never recycle; 10% jitter], PRELOAD [false], LOG_LEVEL [info].
+
+PRELOAD stays false: every worker loads its own models after the fork. Measured with 2 workers
+(README, "Production server"): preloading saves no memory, because OpenVINO compiles per input
+shape in each worker after the fork anyway, and it breaks licensing (the licence re-check thread
+runs in the master only, so the workers' licence state goes stale). OpenVINO's thread pools are
+not fork-safe in general either.
+
+SIGTERM (docker stop) is gunicorn's graceful shutdown: workers finish their requests within
+GRACEFUL_TIMEOUT; worker_exit() below stops each worker's licence re-check thread.
 """
 
+from __future__ import annotations
+
+import logging
 import os
+import time
+from typing import Any
 
 bind = os.environ.get("BIND", "0.0.0.0:8001")
 workers = int(os.environ.get("WORKERS", "1"))
@@ -15,24 +29,64 @@ timeout = int(os.environ.get("WORKER_TIMEOUT", "120"))
 graceful_timeout = int(os.environ.get("GRACEFUL_TIMEOUT", "30"))
 keepalive = 5
 max_requests = int(os.environ.get("MAX_REQUESTS", "1000"))
-max_requests_jitter = max(1, max_requests // 10)
-preload_app = os.environ.get("PRELOAD", "false").lower() in ("1", "true", "yes")
+max_requests_jitter = max(0, max_requests // 10)
+preload_app = os.environ.get("PRELOAD", "false").strip().lower() in ("1", "true", "yes", "on")
+# Worker heartbeats on tmpfs: an overlay filesystem can stall them (gunicorn's Docker advice).
+worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
+control_socket_disable = True  # no gunicornc; several servers on one host would share the path
 accesslog = None  # the app writes one structured JSON line per request instead
 errorlog = "-"
-loglevel = os.environ.get("LOG_LEVEL", "info")
+loglevel = os.environ.get("LOG_LEVEL", "info").strip().lower()
 logconfig_dict = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s [%(process)d] %(levelname)s %(name)s %(message)s"},
+        "json": {"format": "%(message)s"},  # the access line is one JSON object as it is
+    },
     "handlers": {
         "stderr": {
             "class": "logging.StreamHandler",
             "formatter": "plain",
             "stream": "ext://sys.stderr",
-        }
+        },
+        "access": {
+            "class": "logging.StreamHandler",
+            "formatter": "json",
+            "stream": "ext://sys.stderr",
+        },
     },
     "root": {"level": loglevel.upper(), "handlers": ["stderr"]},
     "loggers": {
         "gunicorn.error": {"level": loglevel.upper(), "handlers": ["stderr"], "propagate": False},
+        "blur_sdk.access": {"level": "INFO", "handlers": ["access"], "propagate": False},
     },
 }
+
+_booted = time.monotonic()
+
+
+def post_fork(server: Any, worker: Any) -> None:
+    """Note when the worker was forked, for post_worker_init's log line."""
+    worker.blur_sdk_forked = time.monotonic()
+
+
+def post_worker_init(worker: Any) -> None:
+    """Log when a worker has loaded the app (models included): the start-up cost per worker."""
+    now = time.monotonic()
+    logging.getLogger("gunicorn.error").info(
+        "worker %s ready: app loaded in %.1f s (%.1f s after the master started)",
+        worker.pid,
+        now - getattr(worker, "blur_sdk_forked", _booted),
+        now - _booted,
+    )
+
+
+def worker_exit(server: Any, worker: Any) -> None:
+    """Stop the worker's licence re-check thread (graceful shutdown and max_requests recycling)."""
+    app = getattr(worker, "wsgi", None)
+    extensions = getattr(app, "extensions", None)
+    service = extensions.get("blur_sdk") if isinstance(extensions, dict) else None
+    licence = getattr(service, "licence", None)
+    if licence is not None:
+        licence.stop(timeout=min(15.0, graceful_timeout / 2))

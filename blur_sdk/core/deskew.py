@@ -9,6 +9,8 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from blur_sdk.core.geometry import order_quad
+
 Image8 = npt.NDArray[np.uint8]
 Points = npt.NDArray[np.float64]
 
@@ -19,26 +21,6 @@ MAX_BBOX_GROWTH = 1.3  # ... and be at most this many times its area
 MIN_FILL = 0.25  # quad area / box area, at least
 ASPECT = (0.8, 8.0)  # plausible plate width / height
 MIN_CONTRAST = 12.0  # grey levels between the bands just inside and just outside the quad
-
-
-def order_quad(points: npt.ArrayLike) -> Points:
-    """Order 4 points as TL, TR, BR, BL (clockwise on screen, y down), robust to rotation.
-
-    The points are sorted by angle about their centroid; the start is the vertex whose edge
-    to the next one points most nearly along +x (the top edge), so rotations up to 45 degrees
-    either way keep TL at the top-left.
-    """
-    pts = np.asarray(points, dtype=np.float64)
-    if pts.shape != (4, 2) or not np.isfinite(pts).all():
-        raise ValueError(f"order_quad needs 4 finite (x, y) points, got shape {pts.shape}")
-    centre = pts.mean(axis=0)
-    angles = np.arctan2(pts[:, 1] - centre[1], pts[:, 0] - centre[0])
-    cyc = pts[np.argsort(angles, kind="stable")]
-    d = np.roll(cyc, -1, axis=0) - cyc
-    edge_angle = np.abs(np.arctan2(d[:, 1], d[:, 0]))
-    mid_y = (cyc[:, 1] + np.roll(cyc, -1, axis=0)[:, 1]) / 2
-    start = min(range(4), key=lambda k: (round(float(edge_angle[k]), 9), float(mid_y[k])))
-    return np.roll(cyc, -start, axis=0)
 
 
 def _box_corners(x0: float, y0: float, x1: float, y1: float) -> Points:

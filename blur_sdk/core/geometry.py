@@ -61,13 +61,23 @@ def box_of(points: npt.ArrayLike, width: int | None = None, height: int | None =
 
 
 def order_quad(points: npt.ArrayLike) -> npt.NDArray[np.float64]:
-    """Four points ordered TL, TR, BR, BL (clockwise in image coordinates from top-left)."""
-    pts = np.asarray(points, dtype=np.float64).reshape(4, 2)
+    """Order 4 points as TL, TR, BR, BL (clockwise on screen, y down), robust to rotation.
+
+    The points are sorted by angle about their centroid; the start is the vertex whose edge
+    to the next one points most nearly along +x (the top edge), so rotations up to 45 degrees
+    either way keep TL at the top-left.
+    """
+    pts = np.asarray(points, dtype=np.float64)
+    if pts.shape != (4, 2) or not np.isfinite(pts).all():
+        raise ValueError(f"order_quad needs 4 finite (x, y) points, got shape {pts.shape}")
     centre = pts.mean(axis=0)
     angles = np.arctan2(pts[:, 1] - centre[1], pts[:, 0] - centre[0])
-    pts = pts[np.argsort(angles)]  # clockwise on screen, starting anywhere
-    start = int(np.argmin(pts[:, 0] + pts[:, 1]))
-    return np.roll(pts, -start, axis=0)
+    cyc = pts[np.argsort(angles, kind="stable")]
+    d = np.roll(cyc, -1, axis=0) - cyc
+    edge_angle = np.abs(np.arctan2(d[:, 1], d[:, 0]))
+    mid_y = (cyc[:, 1] + np.roll(cyc, -1, axis=0)[:, 1]) / 2
+    start = min(range(4), key=lambda k: (round(float(edge_angle[k]), 9), float(mid_y[k])))
+    return np.roll(cyc, -start, axis=0)
 
 
 def as_quad(points: npt.ArrayLike) -> Quad:

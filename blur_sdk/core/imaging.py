@@ -78,9 +78,10 @@ def decode_image(data: bytes, limits: ImageLimits | None = None) -> DecodedImage
         raise ImageDecodeError(
             f"not a supported image (supported: {', '.join(SUPPORTED_FORMATS)})"
         ) from e
-    if image.format not in SUPPORTED_FORMATS:
+    fmt = "JPEG" if image.format == "MPO" else str(image.format)  # JPEG opens phones' MPO
+    if fmt not in SUPPORTED_FORMATS:
         raise ImageDecodeError(
-            f"unsupported image format {image.format} (supported: {', '.join(SUPPORTED_FORMATS)})"
+            f"unsupported image format {fmt} (supported: {', '.join(SUPPORTED_FORMATS)})"
         )
     width, height = image.size
     if width < 1 or height < 1:
@@ -90,7 +91,6 @@ def decode_image(data: bytes, limits: ImageLimits | None = None) -> DecodedImage
             f"image is {width}x{height}; the limit is {limits.max_side} px per side and "
             f"{limits.max_pixels} pixels"
         )
-    fmt = str(image.format)
     try:
         image.load()
         exif = image.getexif()

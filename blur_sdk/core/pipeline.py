@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -20,6 +21,10 @@ from blur_sdk.core.detectors.base import (
 from blur_sdk.core.engine import Engine
 from blur_sdk.core.imaging import ImageLimits, decode_image, encode_image, output_format
 from blur_sdk.errors import ProcessingTimeoutError
+
+# skip_regexp runs only on readings this short (no plate is longer), which bounds the cost of
+# a user regex together with the backtracking-path limit of web.inputs.compile_regexes.
+MAX_MATCH_CHARS = 16
 
 
 @dataclass(frozen=True)
@@ -51,15 +56,15 @@ class BlurRequest:
     shape: str = "ellipse"
     logo: npt.NDArray[np.uint8] | None = None
     skip_patterns: tuple[re.Pattern[str], ...] = ()
-    exclusions: Exclusions = Exclusions()
+    exclusions: Exclusions = field(default_factory=Exclusions)
     split: int = 1
     overlap: float = 20.0
     copy_metadata: bool = False
     jpeg_quality: int = 95
-    plate_margin: float = 0.1
-    face_options: FaceOptions = FaceOptions()
-    plate_options: PlateOptions = PlateOptions()
-    limits: ImageLimits = ImageLimits()
+    plate_margin: float = 0.3
+    face_options: FaceOptions = field(default_factory=FaceOptions)
+    plate_options: PlateOptions = field(default_factory=PlateOptions)
+    limits: ImageLimits = field(default_factory=ImageLimits)
     timeout: float | None = None
 
 
@@ -87,20 +92,28 @@ class BlurResult:
 
 def _matches(plate: PlateDetection, patterns: tuple[re.Pattern[str], ...]) -> bool:
     readings = [plate.text, *(text for text, _ in plate.candidates[:1])]
-    return any(p.search(text) for p in patterns for text in readings if text)
+    short = [text for text in readings if text and len(text) <= MAX_MATCH_CHARS]
+    return any(p.search(text) for p in patterns for text in short)
+
+
+def deadline_checker(timeout: float | None, started: float) -> Callable[[str], None]:
+    """A check to call after each stage: raises ProcessingTimeoutError once `timeout` is over."""
+    deadline = started + timeout if timeout else None
+
+    def check(stage: str) -> None:
+        if deadline is not None and time.perf_counter() > deadline:
+            raise ProcessingTimeoutError(
+                f"processing took longer than the REQUEST_TIMEOUT of {timeout:g} s "
+                f"(stopped after {stage})"
+            )
+
+    return check
 
 
 def anonymize(engine: Engine, data: bytes, request: BlurRequest) -> BlurResult:
     """Run the whole pipeline on one image's bytes."""
     started = time.perf_counter()
-    deadline = started + request.timeout if request.timeout else None
-
-    def check_deadline(stage: str) -> None:
-        if deadline is not None and time.perf_counter() > deadline:
-            raise ProcessingTimeoutError(
-                f"processing took longer than {request.timeout:g} s (stopped after {stage})"
-            )
-
+    check_deadline = deadline_checker(request.timeout, started)
     decoded = decode_image(data, request.limits)
     width, height = decoded.width, decoded.height
     result = BlurResult(width=width, height=height, format=output_format(decoded.format))
@@ -129,7 +142,7 @@ def anonymize(engine: Engine, data: bytes, request: BlurRequest) -> BlurResult:
     polygons = [np.array(o.plate.polygon) for o in result.plates if not o.skipped]
     if request.plate_intensity > 0 and polygons:
         if request.logo is not None:
-            rgb = render.cover_with_logo(rgb, polygons, request.logo)
+            rgb = render.cover_with_logo(rgb, polygons, request.logo, request.plate_margin)
         else:
             rgb = render.blur_plates(rgb, polygons, request.plate_intensity, request.plate_margin)
     if request.face_intensity > 0 and result.faces:

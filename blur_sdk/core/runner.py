@@ -1,4 +1,4 @@
-"""The one OpenVINO runner: reads, reshapes, compiles (cached per shape) and infers, thread-safely."""
+"""The one OpenVINO runner: read, reshape, compile (cached per shape), infer; thread-safe."""
 
 from __future__ import annotations
 

@@ -27,6 +27,7 @@ LOGO_PREFIX = "logos"
 DEFAULT_LOGO = "logo.png"
 MAX_LOGO_BYTES = 10 * 1024 * 1024
 MAX_SPLIT = 32
+MAX_TEXT_FORMATS = 64
 MAX_OVERLAP = 90.0
 MAX_COORDINATE = 1_000_000.0
 BOX_FIELDS = ("xmin", "ymin", "xmax", "ymax")
@@ -119,6 +120,9 @@ def plate_options(config: dict[str, Any], field: str = "config") -> dict[str, An
     formats = config.get("text_formats", [])
     if not isinstance(formats, list) or not all(isinstance(f, str) for f in formats):
         raise InputError(f"{field}: text_formats must be a list of strings", field)
+    if len(formats) > MAX_TEXT_FORMATS:
+        raise InputError(f"{field}: text_formats holds more than {MAX_TEXT_FORMATS}", field)
+    compile_regexes(formats, f"{field}.text_formats")  # the OCR ranks readings with them
     return {
         "mode": mode,
         "threshold_d": _number(config, "threshold_d", field),

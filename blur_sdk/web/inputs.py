@@ -5,7 +5,9 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 import re
+from re import _parser as sre  # type: ignore[attr-defined]  # the stdlib's own regex parser
 from typing import Any
 
 from flask import Request
@@ -16,7 +18,15 @@ from blur_sdk.errors import ConfigError, InputError, PayloadTooLargeError
 from blur_sdk.web.url_fetch import fetch_image_bytes
 
 REGEX_MAX_LENGTH = 200
-_NESTED_QUANTIFIER = re.compile(r"\((?:[^()\\]|\\.)*[+*}](?:[^()\\]|\\.)*\)\s*[+*{]")
+# Plate texts are at most MATCH_TEXT_CHARS long (pipeline.MAX_MATCH_CHARS); a user regex may
+# take at most REGEX_MAX_PATHS backtracking paths per start position on such a text.
+MATCH_TEXT_CHARS = 16
+REGEX_MAX_PATHS = 10_000
+MAX_JSON_DEPTH = 32
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
 
 
 class Form:
@@ -51,14 +61,13 @@ class Form:
         return [p.strip() for v in self.values.getlist(name) for p in v.split(",") if p.strip()]
 
     def integer(self, name: str, default: int, lo: int, hi: int) -> int:
-        """An integer field within lo..hi."""
+        """An integer field within lo..hi (ASCII digits only)."""
         if not self.has(name) or self.text(name) == "":
             return default
         raw = self.text(name)
-        try:
-            value = int(raw)
-        except ValueError as e:
-            raise InputError(f"{name}: expected an integer, got {raw[:40]!r}", name) from e
+        if not _INTEGER.fullmatch(raw) or len(raw) > 40:
+            raise InputError(f"{name}: expected an integer, got {raw[:40]!r}", name)
+        value = int(raw)
         if not lo <= value <= hi:
             raise InputError(f"{name}: {value} is outside the range {lo}..{hi}", name)
         return value
@@ -67,27 +76,11 @@ class Form:
         """A float field within lo..hi."""
         if not self.has(name) or self.text(name) == "":
             return default
-        raw = self.text(name)
-        try:
-            value = float(raw)
-        except ValueError as e:
-            raise InputError(f"{name}: expected a number, got {raw[:40]!r}", name) from e
-        if not lo <= value <= hi:  # also refuses nan
-            raise InputError(f"{name}: {value} is outside the range {lo}..{hi}", name)
-        return value
+        return _decimal(name, self.text(name), lo, hi)
 
     def numbers(self, name: str, lo: float, hi: float) -> list[float]:
         """Every value of a repeatable numeric field, in order."""
-        out = []
-        for raw in self.values.getlist(name):
-            try:
-                value = float(raw)
-            except ValueError as e:
-                raise InputError(f"{name}: expected a number, got {raw[:40]!r}", name) from e
-            if not lo <= value <= hi:
-                raise InputError(f"{name}: {value} is outside the range {lo}..{hi}", name)
-            out.append(value)
-        return out
+        return [_decimal(name, raw.strip(), lo, hi) for raw in self.values.getlist(name)]
 
     def boolean(self, name: str, default: bool) -> bool:
         """A boolean field (true/false/1/0/yes/no/on/off)."""
@@ -103,31 +96,92 @@ class Form:
         raw = self.text(name)
         if not raw:
             return {}
+        if _json_depth(raw) > MAX_JSON_DEPTH:
+            raise InputError(f"{name}: JSON nested deeper than {MAX_JSON_DEPTH} levels", name)
         try:
             value = json.loads(raw)
         except json.JSONDecodeError as e:
             raise InputError(f"{name}: invalid JSON ({e.msg} at position {e.pos})", name) from e
+        except (ValueError, RecursionError) as e:  # a number of > 4300 digits; deep nesting
+            raise InputError(f"{name}: invalid JSON ({type(e).__name__})", name) from e
         if not isinstance(value, dict):
             raise InputError(f"{name}: expected a JSON object, got {type(value).__name__}", name)
         return value
 
 
+def _decimal(name: str, raw: str, lo: float, hi: float) -> float:
+    """A finite decimal number (ASCII, no nan/inf/hex/underscores) within lo..hi."""
+    if not _DECIMAL.fullmatch(raw) or len(raw) > 40:
+        raise InputError(f"{name}: expected a number, got {raw[:40]!r}", name)
+    value = float(raw)
+    if not math.isfinite(value) or not lo <= value <= hi:
+        raise InputError(f"{name}: {raw} is outside the range {lo:g}..{hi:g}", name)
+    return value
+
+
+def _json_depth(text: str) -> int:
+    """How deeply a JSON text nests arrays and objects (brackets inside strings ignored)."""
+    depth = deepest = 0
+    for char in _NOT_BRACKET.sub("", _JSON_STRING.sub("", text)):
+        depth += 1 if char in "[{" else -1
+        deepest = max(deepest, depth)
+    return deepest
+
+
+def _regex_paths(items: Any) -> int:
+    """An upper bound of the backtracking paths of a parsed regex on a short plate text.
+
+    A repeat of a body with b paths runs 0..n times (n bounded by the text length): up to
+    b**0 + ... + b**n paths; a sequence multiplies, an alternation adds. Nested quantifiers
+    and overlapping alternatives under a quantifier therefore blow the bound up, while
+    plate formats like [A-Z]{1,3}-?[0-9]{1,4} stay in the hundreds.
+    """
+    cap, paths = REGEX_MAX_PATHS + 1, 1
+    for op, arg in items:
+        name = str(op)
+        if name in ("GROUPREF", "GROUPREF_EXISTS"):
+            return cap  # backreferences: matching is not bounded by this analysis
+        if name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
+            lo, hi, body = arg
+            inner = _regex_paths(body)
+            most = min(hi, MATCH_TEXT_CHARS // max(body.getwidth()[0], 1))
+            if lo == hi:
+                count = inner ** min(lo, most) if inner > 1 else 1
+            else:
+                count = most + 1 if inner == 1 else sum(inner**k for k in range(most + 1))
+        elif name == "BRANCH":
+            count = sum(_regex_paths(alt) for alt in arg[1])
+        elif name in ("SUBPATTERN", "ASSERT", "ASSERT_NOT"):
+            count = _regex_paths(arg[-1])
+        elif name == "ATOMIC_GROUP":
+            count = _regex_paths(arg)
+        else:
+            count = 1
+        paths = min(paths * count, cap)
+    return paths
+
+
 def compile_regexes(patterns: list[str], field: str) -> list[re.Pattern[str]]:
-    """Compile user regexes, refusing invalid ones and shapes prone to catastrophic backtracking."""
+    """Compile user regexes, refusing invalid ones and shapes prone to catastrophic backtracking.
+
+    Cost stays bounded: a pattern may take at most REGEX_MAX_PATHS backtracking paths on a
+    MATCH_TEXT_CHARS-long text, and matching only ever runs on texts that short.
+    """
     compiled = []
     for pattern in patterns:
         if len(pattern) > REGEX_MAX_LENGTH:
             raise InputError(f"{field}: regex longer than {REGEX_MAX_LENGTH} characters", field)
-        if _NESTED_QUANTIFIER.search(pattern) or re.search(r"\\[1-9]", pattern):
-            raise InputError(
-                f"{field}: regex {pattern[:60]!r} has nested quantifiers or backreferences "
-                "(catastrophic backtracking); simplify it",
-                field,
-            )
         try:
             compiled.append(re.compile(pattern, re.IGNORECASE))
-        except re.error as e:
+            paths = _regex_paths(sre.parse(pattern, re.IGNORECASE))
+        except (re.error, OverflowError, RecursionError) as e:
             raise InputError(f"{field}: invalid regex {pattern[:60]!r}: {e}", field) from e
+        if paths > REGEX_MAX_PATHS:
+            raise InputError(
+                f"{field}: regex {pattern[:60]!r} has nested quantifiers, repeated "
+                "alternatives or backreferences (catastrophic backtracking); simplify it",
+                field,
+            )
     return compiled
 
 

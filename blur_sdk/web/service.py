@@ -1,4 +1,4 @@
-"""What both Flask services share: limits, auth, licence gate, JSON errors, one log line a request."""
+"""Shared by both Flask services: limits, auth, licence gate, JSON errors, request log lines."""
 
 from __future__ import annotations
 

@@ -33,7 +33,7 @@ def decode_centerface(
     """Decode heatmap/scale/offset/landmarks at stride 4 into boxes in original pixels."""
     heatmap, sizes, offsets, landmarks = (o[0] for o in outputs)
     ys, xs = np.nonzero(heatmap[0] > threshold)
-    found = []
+    found: list[tuple[Box, float, tuple[tuple[float, float], ...]]] = []
     for y, x in zip(ys, xs, strict=True):
         box_h = float(np.exp(sizes[0, y, x])) * STRIDE
         box_w = float(np.exp(sizes[1, y, x])) * STRIDE

@@ -31,7 +31,9 @@ MIN_TEXT_PX = 6
 MAX_TEXT_FRACTION = 0.35
 MAX_ASPECT = 14.0
 MAX_ANGLE = 40.0
-PAD_SIDES = 0.25  # plate prior, in text heights
+# Plate prior, in text heights: the plate's border lies around its text. The blurred region
+# adds PLATE_MARGIN on top (see README figures for how both were tuned on openlpr_val).
+PAD_SIDES = 0.25
 PAD_TOP_BOTTOM = 0.3
 TEXT_LINE_RATIO = 0.6  # lines shorter than this x the group's tallest are not plate text
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import cv2
 import numpy as np
@@ -46,7 +47,7 @@ def det_scale(width: int, height: int) -> float:
     return min(scale, DET_MAX_SIDE / max(width, height))
 
 
-def _normalise(bgr: npt.NDArray[np.uint8]) -> FloatArray:
+def _normalise(bgr: npt.NDArray[Any]) -> FloatArray:
     return ((bgr.astype(np.float32) / 255.0 - 0.5) / 0.5).transpose(2, 0, 1)
 
 
@@ -66,8 +67,7 @@ def detect_text(runner: OpenVinoRunner, image: RGBImage, min_score: float) -> li
 
 def decode_db(prob: FloatArray, min_score: float, sx: float, sy: float) -> list[TextBox]:
     """DBNet post-processing: binarise, contours, box score, unclip, back to image pixels."""
-    bitmap = (prob > DB_BIN_THRESHOLD).astype(np.uint8)
-    bitmap = cv2.dilate(bitmap, np.ones((2, 2), np.uint8))
+    bitmap = cv2.dilate((prob > DB_BIN_THRESHOLD).astype(np.uint8), np.ones((2, 2), np.uint8))
     contours, _ = cv2.findContours(bitmap, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
     boxes = []
     for contour in contours[:1000]:
@@ -88,14 +88,14 @@ def decode_db(prob: FloatArray, min_score: float, sx: float, sy: float) -> list[
     return boxes
 
 
-def _box_score(prob: FloatArray, contour: npt.NDArray[np.int32]) -> float:
+def _box_score(prob: FloatArray, contour: npt.NDArray[Any]) -> float:
     x, y, w, h = cv2.boundingRect(contour)
     mask = np.zeros((h, w), np.uint8)
     cv2.fillPoly(mask, [contour.reshape(-1, 2) - np.array([x, y])], 1)
     return float(cv2.mean(prob[y : y + h, x : x + w], mask)[0])
 
 
-def _unclip(points: npt.NDArray[np.float32]) -> npt.NDArray[np.float32] | None:
+def _unclip(points: npt.NDArray[Any]) -> npt.NDArray[np.float32] | None:
     area = cv2.contourArea(points)
     perimeter = cv2.arcLength(points, True)
     if perimeter <= 0:
@@ -111,13 +111,20 @@ def _unclip(points: npt.NDArray[np.float32]) -> npt.NDArray[np.float32] | None:
 def crop_quad(image: RGBImage, quad: npt.NDArray[np.float64]) -> npt.NDArray[np.uint8]:
     """The quad's content warped upright to height 48 (two-row text stays as one crop)."""
     tl, tr, br, bl = quad
-    w = max(np.linalg.norm(tr - tl), np.linalg.norm(br - bl))
-    h = max(np.linalg.norm(bl - tl), np.linalg.norm(br - tr))
+    w = float(max(np.linalg.norm(tr - tl), np.linalg.norm(br - bl)))
+    h = float(max(np.linalg.norm(bl - tl), np.linalg.norm(br - tr)))
     out_w = max(8, min(REC_WIDTHS[-1], round(REC_HEIGHT * w / max(h, 1.0))))
     target = np.array([[0, 0], [out_w, 0], [out_w, REC_HEIGHT], [0, REC_HEIGHT]], np.float32)
     matrix = cv2.getPerspectiveTransform(quad.astype(np.float32), target)
-    return cv2.warpPerspective(
-        image, matrix, (out_w, REC_HEIGHT), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+    return np.asarray(
+        cv2.warpPerspective(
+            image,
+            matrix,
+            (out_w, REC_HEIGHT),
+            flags=cv2.INTER_LINEAR,
+            borderMode=cv2.BORDER_REPLICATE,
+        ),
+        dtype=np.uint8,
     )
 
 
@@ -148,7 +155,7 @@ def decode_ctc(probs: FloatArray, charset: list[str]) -> TextReading:
     chars = []
     previous = 0
     for t, (second, best) in enumerate(top2):
-        if best != 0 and best != previous:
+        if best not in (0, previous):
             alt = charset[second - 1] if second > 0 else ""
             chars.append((charset[best - 1], float(probs[t, best]), alt, float(probs[t, second])))
         previous = best

@@ -1,0 +1,28 @@
+#!/bin/sh
+# Container entrypoint: `blur` (default) | `snapshot` [extra gunicorn options] | any other command.
+#
+#   blur      Blur API      gunicorn -c config/gunicorn.conf.py -b ${BIND:-0.0.0.0:8001}
+#   snapshot  plate reader  gunicorn -c config/gunicorn.conf.py -b ${BIND:-0.0.0.0:8080}
+#
+# Paths are relative to this script's folder's parent (/app in the image, the checkout in
+# tests/test_deploy.py, which starts both roles through this very script). gunicorn is exec'd,
+# so it gets docker's SIGTERM directly and shuts down gracefully.
+set -eu
+
+APP_DIR=$(CDPATH='' cd -- "$(dirname -- "$0")/.." && pwd)
+CONF="$APP_DIR/config/gunicorn.conf.py"
+cd "$APP_DIR"
+
+role="${1:-blur}"
+[ "$#" -gt 0 ] && shift
+case "$role" in
+    blur)
+        exec gunicorn -c "$CONF" -b "${BIND:-0.0.0.0:8001}" "$@" 'blur_sdk.web.blur_app:create_app()'
+        ;;
+    snapshot)
+        exec gunicorn -c "$CONF" -b "${BIND:-0.0.0.0:8080}" "$@" 'snapshot_stub.app:create_app()'
+        ;;
+    *)
+        exec "$role" "$@"
+        ;;
+esac

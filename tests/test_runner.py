@@ -1,0 +1,98 @@
+"""Tests for blur_sdk.core.runner; those marked `models` use the real CenterFace model (small
+shapes only)."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from blur_sdk.config import load_settings
+from blur_sdk.core.detectors.base import FaceOptions
+from blur_sdk.core.detectors.centerface import SHAPE_STEP, CenterFaceDetector
+from blur_sdk.core.model_store import load_manifest, verify_model
+from blur_sdk.core.runner import OpenVinoRunner, bucket, resolve_precision
+from blur_sdk.errors import ConfigError, ModelError
+
+
+@pytest.fixture(scope="module")
+def centerface_path() -> Path:
+    try:
+        return verify_model(load_settings(env={}).models_dir, load_manifest()["centerface"])
+    except ModelError:
+        pytest.skip("models missing: run `make models`")
+
+
+def batch(height: int, width: int, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return rng.uniform(0, 255, (1, 3, height, width)).astype(np.float32)
+
+
+def test_bucket() -> None:
+    assert bucket(1, 128) == 128
+    assert bucket(128, 128) == 128
+    assert bucket(129, 128) == 256
+    assert bucket(0, 32) == 32
+
+
+@pytest.mark.models
+def test_odd_sizes_share_one_compiled_shape(centerface_path: Path) -> None:
+    runner = OpenVinoRunner(centerface_path, precision="f32", threads=1)
+    detector = CenterFaceDetector(runner)
+    options = FaceOptions(max_resolution=SHAPE_STEP, min_resolution=64)  # no resizing
+    rng = np.random.default_rng(0)
+    for height, width in [(101, 117), (90, 128), (127, 65)]:
+        image = rng.integers(0, 255, (height, width, 3), dtype=np.uint8)
+        detector.detect(image, options)
+    assert list(runner._compiled) == [(1, 3, SHAPE_STEP, SHAPE_STEP)]
+
+
+@pytest.mark.models
+def test_threads_match_a_single_threaded_run(centerface_path: Path) -> None:
+    runner = OpenVinoRunner(centerface_path, precision="f32", threads=1)
+    inputs = [batch(64, 64, seed) for seed in range(4)]
+    expected = [runner.infer(b) for b in inputs]
+    jobs = inputs * 3
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(runner.infer, jobs))
+    assert len(runner._compiled) == 1
+    for i, outputs in enumerate(results):
+        reference = expected[i % len(inputs)]
+        assert len(outputs) == len(reference) == 4
+        for got, want in zip(outputs, reference, strict=True):
+            np.testing.assert_array_equal(got, want)
+    # outputs are copies, not views of a pooled request's tensors
+    assert not np.shares_memory(results[0][0], results[len(inputs)][0])
+
+
+@pytest.mark.models
+def test_precision(centerface_path: Path) -> None:
+    assert OpenVinoRunner(centerface_path, precision="f32").precision == "f32"
+    assert resolve_precision("auto") in ("bf16", "f32")
+    assert resolve_precision("f16") == "f16"
+    with pytest.raises(ConfigError, match="OV_PRECISION"):
+        OpenVinoRunner(centerface_path, precision="int8")
+
+
+def test_unreadable_model_is_a_model_error(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.onnx"
+    broken.write_bytes(b"not an onnx model")
+    with pytest.raises(ModelError, match="make models"):
+        OpenVinoRunner(broken, precision="f32")
+
+
+@pytest.mark.models
+def test_max_shapes_evicts_least_recently_used(centerface_path: Path) -> None:
+    runner = OpenVinoRunner(centerface_path, precision="f32", threads=1, max_shapes=2)
+    a, b, c = (1, 3, 32, 32), (1, 3, 32, 64), (1, 3, 64, 32)
+    runner.infer(batch(32, 32))
+    runner.infer(batch(32, 64))
+    first_a = runner._compiled[a]
+    runner.infer(batch(32, 32))  # a used again: b is now the oldest
+    assert runner._compiled[a] is first_a  # a cache hit, not a recompile
+    runner.infer(batch(64, 32))
+    assert list(runner._compiled) == [a, c]
+    runner.infer(batch(32, 64))
+    assert list(runner._compiled) == [c, b]
