@@ -84,7 +84,19 @@ def _str_list(value: Any, name: str) -> tuple[str, ...]:
 
 
 def _regex_list(value: Any, name: str) -> tuple[str, ...]:
-    patterns = _str_list(value, name)
+    """One regex, or a JSON list of regexes (regexes contain commas: no comma splitting)."""
+    if isinstance(value, list | tuple):
+        patterns = tuple(str(v) for v in value if str(v))
+    elif str(value).strip().startswith("["):
+        try:
+            loaded = json.loads(str(value))
+        except json.JSONDecodeError as e:
+            raise ConfigError(f"{name}: invalid JSON list of regexes: {e}") from e
+        if not isinstance(loaded, list):
+            raise ConfigError(f"{name}: expected a JSON list of regexes")
+        patterns = tuple(str(v) for v in loaded if str(v))
+    else:
+        patterns = (str(value).strip(),) if str(value).strip() else ()
     for pattern in patterns:
         try:
             re.compile(pattern)
@@ -145,7 +157,7 @@ class Settings:
     logo: str = _opt(_text, "", "Logo file under LOGOS_DIR covering plates instead of blur")
     regions: tuple[str, ...] = _opt(_str_list, (), "Comma-separated region hints for Snapshot")
     skip_regexp: tuple[str, ...] = _opt(
-        _regex_list, (), "Comma-separated regexes of plates to keep"
+        _regex_list, (), "Regex (or JSON list of regexes) of plates left unblurred"
     )
     config: dict[str, Any] = _opt(_json_object, {}, "JSON object forwarded to Snapshot")
     sdk_url: str = _opt(_url, "", "Snapshot URL; empty = embedded engine")

@@ -5,10 +5,10 @@ WORKERS [1], THREADS [4], WORKER_TIMEOUT [120 s], GRACEFUL_TIMEOUT [30 s], MAX_R
 0 = never recycle; 10% jitter], PRELOAD [false], LOG_LEVEL [info].
 
 PRELOAD stays false: every worker loads its own models after the fork. Measured with 2 workers
-(README, "Production server"): preloading saves no memory, because OpenVINO compiles per input
-shape in each worker after the fork anyway, and it breaks licensing (the licence re-check thread
-runs in the master only, so the workers' licence state goes stale). OpenVINO's thread pools are
-not fork-safe in general either.
+(README, "Production server"): preloading saves ~90 MB PSS idle but only ~5% once warm, as
+OpenVINO compiles per input shape in each worker after the fork anyway; and it breaks licensing
+(the licence re-check thread runs in the master only: the workers' state is never re-checked,
+their usage never reported). OpenVINO's thread pools are not fork-safe in general either.
 
 SIGTERM (docker stop) is gunicorn's graceful shutdown: workers finish their requests within
 GRACEFUL_TIMEOUT; worker_exit() below stops each worker's licence re-check thread.

@@ -40,7 +40,7 @@ def test_env_values_are_parsed(tmp_path: Path) -> None:
         "FACES": " 5 ",
         "PLATES": "-1",
         "SHAPE": "Circle",
-        "SKIP_REGEXP": "^AB, ^CD",
+        "SKIP_REGEXP": '["^AB", "^CD"]',
         "CONFIG": '{"mode": "fast"}',
         "SDK_URL": "http://snapshot:8080/",
         "COPY_METADATA": "yes",
@@ -142,3 +142,10 @@ def test_describe_settings_lists_every_field() -> None:
     rows = describe_settings()
     assert [r[0] for r in rows] == [f.name.upper() for f in dataclasses.fields(Settings)]
     assert all(doc for _, _, doc in rows)
+
+
+def test_skip_regexp_env_is_one_regex_or_a_json_list(tmp_path: Path) -> None:
+    one = load_settings(env={"SKIP_REGEXP": r"^[A-Z]{2,3}\d+$"}, config_dir=tmp_path)
+    assert one.skip_regexp == (r"^[A-Z]{2,3}\d+$",)
+    many = load_settings(env={"SKIP_REGEXP": '["^AB", "\\\\d{2,3}$"]'}, config_dir=tmp_path)
+    assert many.skip_regexp == ("^AB", r"\d{2,3}$")

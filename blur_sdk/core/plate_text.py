@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 PLATE_CHAR = re.compile(r"[0-9A-Z\u4e00-\u9fff]")
 MAX_CANDIDATES = 5
-MIN_CHARS = 2
+MIN_CHARS = 3  # 2-character readings were mostly badges and signs on openlpr_val
 MAX_CHARS = 12
 _CONFUSIONS = {"O": "0", "I": "1", "Q": "0", "0": "O", "1": "I", "8": "B", "B": "8", "5": "S"}
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, jsonify
+from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from blur_sdk.errors import (
@@ -59,7 +59,17 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(RequestEntityTooLarge)
     def _too_large(error: RequestEntityTooLarge) -> tuple[Response, int]:
         limit = app.config.get("MAX_CONTENT_LENGTH")
-        return error_response(f"request body is larger than the limit of {limit} bytes", 413)
+        length = request.content_length
+        if length is not None and limit is not None and length <= limit:  # Werkzeug's form limits
+            parts = app.config.get("MAX_FORM_PARTS")
+            return error_response(
+                f"form: too many fields or parts (at most {parts}, from MAX_REPEATED_FIELDS), "
+                "or a field too large",
+                413,
+            )
+        return error_response(
+            f"request body is larger than the limit of {limit} bytes (from MAX_UPLOAD_BYTES)", 413
+        )
 
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException) -> tuple[Response, int]:

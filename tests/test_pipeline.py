@@ -1,0 +1,192 @@
+"""Tests for blur_sdk.core.pipeline.anonymize with fake detectors (fast tier)."""
+
+from __future__ import annotations
+
+import io
+import re
+import time
+
+import numpy as np
+import numpy.typing as npt
+import pytest
+from PIL import Image
+
+from blur_sdk.core import render
+from blur_sdk.core.detectors.base import FaceDetection, FaceOptions, RGBImage
+from blur_sdk.core.engine import Engine
+from blur_sdk.core.pipeline import BlurRequest, Exclusions, anonymize
+from blur_sdk.errors import ProcessingTimeoutError
+from tests.conftest import FakeFaceDetector, FakePlateDetector
+
+W, H = 320, 200
+FACE = (40.0, 40.0, 100.0, 110.0)
+PLATE_A = [(150.0, 140.0), (250.0, 140.0), (250.0, 170.0), (150.0, 170.0)]
+PLATE_B = [(200.0, 20.0), (300.0, 20.0), (300.0, 50.0), (200.0, 50.0)]
+
+
+def scene() -> npt.NDArray[np.uint8]:
+    """Detailed pixels everywhere (noise over a gradient), so a blur always changes them."""
+    rng = np.random.default_rng(0)
+    base = np.linspace(0, 200, W, dtype=np.float64)[None, :, None] * np.ones((H, 1, 3))
+    return np.clip(base + rng.integers(0, 56, (H, W, 3)), 0, 255).astype(np.uint8)
+
+
+def png(rgb: npt.NDArray[np.uint8]) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(rgb).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def decode(data: bytes | None) -> npt.NDArray[np.uint8]:
+    assert data is not None
+    return np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
+
+
+def crop(rgb: npt.NDArray[np.uint8], x1: float, y1: float, x2: float, y2: float) -> np.ndarray:
+    return rgb[int(y1) : int(y2), int(x1) : int(x2)]
+
+
+@pytest.fixture
+def faces() -> FakeFaceDetector:
+    return FakeFaceDetector([FACE])
+
+
+@pytest.fixture
+def plates() -> FakePlateDetector:
+    return FakePlateDetector([(PLATE_A, "AB123"), (PLATE_B, "XY999")])
+
+
+@pytest.fixture
+def engine(faces: FakeFaceDetector, plates: FakePlateDetector) -> Engine:
+    return Engine(faces, [plates])
+
+
+@pytest.mark.parametrize(("face", "plate"), [(0, 0), (0, -1), (-1, 0), (-1, -1)])
+def test_no_image_when_nothing_is_blurred(engine: Engine, face: int, plate: int) -> None:
+    result = anonymize(
+        engine, png(scene()), BlurRequest(face_intensity=face, plate_intensity=plate)
+    )
+    assert result.image is None
+    assert result.content_type == ""
+    assert (result.width, result.height) == (W, H)
+    assert len(result.faces) == (1 if face == 0 else 0)
+    assert len(result.plates) == (2 if plate == 0 else 0)
+    assert "render_ms" not in result.timings
+
+
+def test_faces_off_means_the_face_detector_is_not_called(
+    engine: Engine, faces: FakeFaceDetector, plates: FakePlateDetector
+) -> None:
+    result = anonymize(engine, png(scene()), BlurRequest(face_intensity=-1, plate_intensity=5))
+    assert faces.calls == []
+    assert len(plates.calls) == 1
+    assert result.faces == []
+    assert len(result.plates) == 2
+
+
+def test_plates_off_means_the_plate_detector_is_not_called(
+    engine: Engine, faces: FakeFaceDetector, plates: FakePlateDetector
+) -> None:
+    request = BlurRequest(face_intensity=5, plate_intensity=-1, face_options=FaceOptions(0.7))
+    result = anonymize(engine, png(scene()), request)
+    assert plates.calls == []
+    assert faces.calls == [FaceOptions(0.7)]
+    assert result.plates == []
+
+
+def test_blur_changes_detections_only_and_keeps_the_size(engine: Engine) -> None:
+    rgb = scene()
+    result = anonymize(engine, png(rgb), BlurRequest(face_intensity=8, plate_intensity=8))
+    assert result.content_type == "image/png" and result.format == "PNG"
+    out = decode(result.image)
+    assert out.shape == rgb.shape
+    assert not np.array_equal(crop(out, *FACE), crop(rgb, *FACE))
+    assert not np.array_equal(crop(out, 150, 140, 250, 170), crop(rgb, 150, 140, 250, 170))
+    # far from every detection (the bottom-left corner), pixels are untouched
+    assert np.array_equal(out[180:, :30], rgb[180:, :30])
+
+
+def test_jpeg_in_jpeg_out(engine: Engine) -> None:
+    buffer = io.BytesIO()
+    Image.fromarray(scene()).save(buffer, format="JPEG")
+    result = anonymize(engine, buffer.getvalue(), BlurRequest(face_intensity=3))
+    assert result.content_type == "image/jpeg"
+    assert Image.open(io.BytesIO(result.image or b"")).size == (W, H)
+
+
+def test_timings(engine: Engine) -> None:
+    result = anonymize(engine, png(scene()), BlurRequest(face_intensity=5, plate_intensity=5))
+    expected = {"decode_ms", "faces_ms", "plates_ms", "render_ms", "encode_ms", "total_ms"}
+    assert expected <= set(result.timings)
+    assert all(v >= 0 for v in result.timings.values())
+
+
+@pytest.mark.parametrize(
+    ("exclusions", "faces_left", "plates_left"),
+    [
+        (Exclusions(), 1, {"AB123", "XY999"}),
+        (Exclusions(top=30), 1, {"AB123"}),  # XY999's centre (y 35) is in the top 30% (60 px)
+        (Exclusions(bottom=25), 1, {"XY999"}),  # AB123's centre (y 155) is below 150
+        (Exclusions(left=40), 0, {"AB123", "XY999"}),  # the face's centre (x 70) < 128
+        (Exclusions(right=25), 1, {"AB123"}),  # XY999's centre (x 250) is right of 240
+        (Exclusions(boxes=((190, 10, 310, 60),)), 1, {"AB123"}),
+        (Exclusions(boxes=((60, 60, 80, 80), (190, 130, 210, 160))), 0, {"XY999"}),
+    ],
+)
+def test_exclusions_drop_detections(
+    engine: Engine, exclusions: Exclusions, faces_left: int, plates_left: set[str]
+) -> None:
+    rgb = scene()
+    request = BlurRequest(face_intensity=5, plate_intensity=5, exclusions=exclusions)
+    result = anonymize(engine, png(rgb), request)
+    assert len(result.faces) == faces_left
+    assert {o.plate.text for o in result.plates} == plates_left
+    out = decode(result.image)
+    if faces_left == 0:
+        assert np.array_equal(crop(out, *FACE), crop(rgb, *FACE))
+
+
+def test_skip_patterns_keep_plate_pixels(engine: Engine) -> None:
+    rgb = scene()
+    request = BlurRequest(plate_intensity=10, skip_patterns=(re.compile("^XY"),))
+    result = anonymize(engine, png(rgb), request)
+    skipped = {o.plate.text: o.skipped for o in result.plates}
+    assert skipped == {"AB123": False, "XY999": True}
+    out = decode(result.image)
+    assert np.array_equal(crop(out, 195, 15, 305, 55), crop(rgb, 195, 15, 305, 55))
+    assert not np.array_equal(crop(out, 150, 140, 250, 170), crop(rgb, 150, 140, 250, 170))
+
+
+def test_skip_pattern_matching_every_plate_leaves_the_image_unchanged(engine: Engine) -> None:
+    rgb = scene()
+    request = BlurRequest(plate_intensity=10, skip_patterns=(re.compile(r"\d"),))
+    result = anonymize(engine, png(rgb), request)
+    assert all(o.skipped for o in result.plates)
+    assert np.array_equal(decode(result.image), rgb)
+
+
+def test_logo_covers_the_plate(engine: Engine) -> None:
+    logo_png = png(np.full((20, 60, 3), (255, 0, 0), np.uint8))
+    logo = render.load_logo(logo_png)
+    assert logo.shape == (20, 60, 4)
+    rgb = scene()
+    result = anonymize(engine, png(rgb), BlurRequest(plate_intensity=5, logo=logo))
+    out = decode(result.image)
+    inner = crop(out, 160, 145, 240, 165).astype(int)  # well inside PLATE_A (aspect 10:3)
+    assert np.abs(inner - (255, 0, 0)).max() <= 2
+    assert np.array_equal(out[180:, :30], rgb[180:, :30])
+
+
+class SlowFaces:
+    name = "slow-faces"
+
+    def detect(self, image: RGBImage, options: FaceOptions) -> list[FaceDetection]:
+        time.sleep(0.05)
+        return []
+
+
+def test_timeout() -> None:
+    engine = Engine(SlowFaces(), [])
+    request = BlurRequest(face_intensity=5, plate_intensity=-1, timeout=0.01)
+    with pytest.raises(ProcessingTimeoutError, match="detection"):
+        anonymize(engine, png(scene()), request)

@@ -1,0 +1,114 @@
+"""The real engine (CenterFace + PP-OCR plates) on the fixture photo and rendered plates."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+import pytest
+
+from blur_sdk.config import PROJECT_ROOT
+from blur_sdk.core.detectors.base import FaceOptions, PlateDetection, PlateOptions
+from blur_sdk.core.engine import Engine
+from blur_sdk.core.geometry import box_of, iou
+from blur_sdk.core.imaging import decode_image
+from tests.synthetic import FIXTURES, PLATE_QUAD, astronaut, plate_image, scene_with_plate
+
+pytestmark = pytest.mark.models
+
+FACE_BOX = (178.0, 60.0, 272.0, 178.0)
+TWO_ROW_QUAD = np.array([[280, 330], [460, 330], [460, 440], [280, 440]], np.float64)
+
+
+def two_row_scene() -> npt.NDArray[np.uint8]:
+    """The photo with a two-row plate ("AB 12" over "CD 345") at TWO_ROW_QUAD."""
+    top, bottom = plate_image("AB 12", 300, 90), plate_image("CD 345", 300, 90)
+    plate = np.vstack([top[:86], bottom[4:]])  # one border around both rows
+    h, w = plate.shape[:2]
+    src = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32)
+    matrix = cv2.getPerspectiveTransform(src, TWO_ROW_QUAD.astype(np.float32))
+    scene = astronaut()
+    size = (scene.shape[1], scene.shape[0])
+    warped = cv2.warpPerspective(plate, matrix, size, flags=cv2.INTER_AREA)
+    mask = cv2.warpPerspective(np.full((h, w), 255, np.uint8), matrix, size) > 127
+    scene[mask] = warped[mask]
+    return scene
+
+
+@pytest.fixture(scope="module")
+def plate_scene_plates(real_engine: Engine) -> list[PlateDetection]:
+    return real_engine.detect(scene_with_plate(), plate_options=PlateOptions()).plates
+
+
+def test_face_on_the_fixture_photo(real_engine: Engine) -> None:
+    decoded = decode_image((FIXTURES / "astronaut.jpg").read_bytes())
+    found = real_engine.detect(decoded.rgb, face_options=FaceOptions())
+    assert len(found.faces) == 1
+    face = found.faces[0]
+    assert iou(face.box, FACE_BOX) > 0.5
+    assert face.score > 0.5
+    assert len(face.landmarks) == 5
+    assert all(face.box[0] <= x <= face.box[2] and face.box[1] <= y <= face.box[3]
+               for x, y in face.landmarks)  # fmt: skip
+    left_eye, right_eye = face.landmarks[:2]
+    assert left_eye[0] < right_eye[0]
+    assert iou(face.region, face.box) < 1.0 and face.region[0] < face.box[0]  # 1.5x region
+
+
+def test_plate_on_the_rendered_scene(plate_scene_plates: list[PlateDetection]) -> None:
+    assert len(plate_scene_plates) == 1
+    plate = plate_scene_plates[0]
+    assert plate.text == "KA482MX"
+    assert plate.candidates[0][0] == "KA482MX"
+    assert plate.dscore > 0.5 and plate.oscore > 0.5
+    corners = np.linalg.norm(np.array(plate.polygon) - PLATE_QUAD, axis=1)
+    assert corners.max() <= 25, corners  # TL, TR, BR, BL in order, each near its own corner
+    assert iou(plate.box, box_of(PLATE_QUAD)) > 0.5
+
+
+def test_two_row_plate_is_one_plate(real_engine: Engine) -> None:
+    plates = real_engine.detect(two_row_scene(), plate_options=PlateOptions()).plates
+    assert len(plates) == 1
+    plate = plates[0]
+    assert plate.text == "AB12CD345"  # top row first
+    corners = np.linalg.norm(np.array(plate.polygon) - TWO_ROW_QUAD, axis=1)
+    assert corners.max() <= 25, corners  # one polygon around both rows
+    assert iou(plate.box, box_of(TWO_ROW_QUAD)) > 0.5
+
+
+def test_no_plates_in_a_photo_region_without_text(real_engine: Engine) -> None:
+    region = np.ascontiguousarray(astronaut()[20:200, 140:320])  # hair and face
+    assert real_engine.detect(region, plate_options=PlateOptions()).plates == []
+
+
+def test_cli_detect_prints_one_face(tmp_path: object) -> None:
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": os.environ.get("HOME", "/tmp"),
+        "CONFIG_DIR": str(PROJECT_ROOT / "no-such-config-dir"),
+        "OV_THREADS": "1",
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "blur_sdk", "detect", "tests/fixtures/astronaut.jpg"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = [ln for ln in result.stdout.splitlines() if ln.strip()]
+    assert len(lines) == 1
+    report = json.loads(lines[0])
+    assert report["image"] == "tests/fixtures/astronaut.jpg"
+    assert (report["width"], report["height"]) == (512, 512)
+    assert len(report["faces"]) == 1
+    assert iou(tuple(report["faces"][0]["box"]), FACE_BOX) > 0.5
+    assert report["plates"] == []
+    assert {"faces_ms", "plates_ms"} <= set(report["timings_ms"])
