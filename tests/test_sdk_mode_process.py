@@ -64,7 +64,7 @@ def _post(url: str, image: bytes) -> dict:
 
 
 def test_sdk_mode_matches_embedded(servers: tuple[Server, Server], real_engine: Engine) -> None:
-    snapshot, blur = servers
+    _snapshot, blur = servers
     image = encode(scene_with_plate(), "PNG")
     remote = _post(blur.url, image)
     settings = load_settings(env={"CONFIG_DIR": "/nonexistent"})
@@ -86,7 +86,7 @@ def test_sdk_mode_matches_embedded(servers: tuple[Server, Server], real_engine: 
 
 
 def test_info_reports_the_snapshot_service(servers: tuple[Server, Server]) -> None:
-    snapshot, blur = servers
+    _snapshot, blur = servers
     info = requests.get(blur.url + "/info/", timeout=30).json()
     assert info["mode"] == "sdk"
     assert info["snapshot"]["version"] is not None
