@@ -35,7 +35,7 @@ from blur_sdk.core.engine import Engine
 from blur_sdk.core.geometry import iou
 from blur_sdk.core.imaging import decode_image
 from snapshot_stub.regions import region_formats
-from tests.synthetic import astronaut, plate_image
+from tests.synthetic import astronaut, plate_image, warp_onto
 
 CCPD = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "plates" / "ccpd_sample"
 Box = tuple[float, float, float, float]
@@ -79,20 +79,6 @@ FORMATS: dict[str, Callable[[np.random.Generator], str]] = {
 }
 
 
-def _warp(
-    scene: npt.NDArray[np.uint8], plate: npt.NDArray[np.uint8], quad: npt.NDArray[np.float64]
-) -> npt.NDArray[np.uint8]:
-    h, w = plate.shape[:2]
-    src = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32)
-    matrix = cv2.getPerspectiveTransform(src, quad.astype(np.float32))
-    size = (scene.shape[1], scene.shape[0])
-    warped = cv2.warpPerspective(plate, matrix, size, flags=cv2.INTER_AREA)
-    mask = cv2.warpPerspective(np.full((h, w), 255, np.uint8), matrix, size)
-    out = scene.copy()
-    out[mask > 127] = warped[mask > 127]
-    return out
-
-
 def synthetic_set(count: int, seed: int) -> Iterator[Sample]:
     """`count` images, one plate each: random format, size (70-240 px wide), brightness, tilt,
     perspective, blur, noise and JPEG quality."""
@@ -113,7 +99,7 @@ def synthetic_set(count: int, seed: int) -> Iterator[Sample]:
         angle = np.radians(rng.uniform(-10, 10))
         rot = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
         quad = corners @ rot.T + centre + rng.uniform(-0.12, 0.12, (4, 2)) * size[1]
-        scene = _warp(background, plate, quad).astype(np.float64)
+        scene = warp_onto(background, plate, quad).astype(np.float64)
         sigma = float(rng.uniform(0, 1.6))
         if sigma > 0.3:
             scene = np.asarray(cv2.GaussianBlur(scene, (0, 0), sigma), np.float64)

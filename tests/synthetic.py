@@ -30,7 +30,11 @@ def plate_image(text: str = "KA 482 MX", width: int = 520, height: int = 112) ->
 
 def paste_plate(scene: np.ndarray, quad: np.ndarray, text: str = "KA 482 MX") -> np.ndarray:
     """Warp a rendered plate onto quad (TL, TR, BR, BL) of the scene."""
-    plate = plate_image(text)
+    return warp_onto(scene, plate_image(text), quad)
+
+
+def warp_onto(scene: np.ndarray, plate: np.ndarray, quad: np.ndarray) -> np.ndarray:
+    """Warp an image (e.g. a plate) onto quad (TL, TR, BR, BL) of the scene."""
     h, w = plate.shape[:2]
     src = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32)
     matrix = cv2.getPerspectiveTransform(src, quad.astype(np.float32))

@@ -215,7 +215,7 @@ def test_connection_refused(settings: Settings, rsps: responses.RequestsMock) ->
     [
         (b"<html>502 Bad Gateway</html>", "not JSON"),
         (b'{"results": 5}', "'results' list"),
-        (b"[1, 2]", "'results' list"),
+        (b"[1, 2]", "not an object"),
         (b'{"results": [{"plate": "abc"}]}', "malformed result #0"),
         (b'{"results": [{"box": {"xmin": "a", "ymin": 0, "xmax": 1, "ymax": 1}}]}', "malformed"),
         (b'{"results": [{"box": {"xmin": 0, "ymin": 0, "xmax": 1, "ymax": 1}, '

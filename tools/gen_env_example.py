@@ -1,7 +1,8 @@
 """Generate .env.example and README's environment table from blur_sdk.config.describe_settings().
 
     .venv/bin/python tools/gen_env_example.py             # rewrite .env.example
-    .venv/bin/python tools/gen_env_example.py --markdown  # print the README table (stdout)
+    .venv/bin/python tools/gen_env_example.py --readme    # rewrite README.md's table
+    .venv/bin/python tools/gen_env_example.py --markdown  # print that table
 
 Every Settings field is listed, then the server variables read by config/gunicorn.conf.py and
 docker/entrypoint.sh, and CONFIG_DIR. tests/test_deploy.py checks both files name them all.
@@ -26,6 +27,8 @@ IMAGE_VALUES = {
     "CONFIG_DIR": "/app/config",
 }
 SECRETS = ("TOKEN", "LICENSE_KEY", "API_KEYS")
+TABLE_BEGIN = "<!-- env-table:begin (tools/gen_env_example.py --readme) -->\n"
+TABLE_END = "<!-- env-table:end -->"
 
 # (name, default, description): read by config/gunicorn.conf.py (defaults checked by a test).
 SERVER_VARS: tuple[tuple[str, str, str], ...] = (
@@ -96,13 +99,27 @@ def markdown_table() -> str:
     return "\n".join(lines) + "\n"
 
 
+def with_table(readme: str) -> str:
+    """README text with the table between the markers replaced by the current one."""
+    start, end = readme.find(TABLE_BEGIN), readme.find(TABLE_END)
+    if start < 0 or end < start:
+        raise SystemExit(f"README.md: markers {TABLE_BEGIN.strip()} ... {TABLE_END} not found")
+    return readme[: start + len(TABLE_BEGIN)] + markdown_table() + readme[end:]
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Write .env.example, or print the markdown table with --markdown."""
+    """Write .env.example, or README's table (--readme), or print the table (--markdown)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--markdown", action="store_true", help="print the README table")
+    parser.add_argument("--readme", action="store_true", help="rewrite README.md's table")
     args = parser.parse_args(argv)
     if args.markdown:
         sys.stdout.write(markdown_table())
+        return 0
+    if args.readme:
+        readme = ROOT / "README.md"
+        readme.write_text(with_table(readme.read_text(encoding="utf-8")), encoding="utf-8")
+        print(f"wrote {readme}")
         return 0
     (ROOT / ".env.example").write_text(env_example(), encoding="utf-8")
     print(f"wrote {ROOT / '.env.example'}")

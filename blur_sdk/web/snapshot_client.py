@@ -30,6 +30,23 @@ MAX_RETRY_WAIT = 2.0  # seconds waited once on HTTP 429 (the cloud's per-second 
 MESSAGE_LENGTH = 300
 
 
+def json_object(response: requests.Response, url: str) -> dict[str, Any]:
+    """The upstream's JSON object answer; its HTTP errors and garbage become UpstreamError."""
+    if response.status_code >= 400:
+        raise UpstreamError(
+            f"Snapshot at {url} answered HTTP {response.status_code}: {upstream_message(response)}"
+        )
+    try:
+        body = response.json()
+    except ValueError as e:
+        raise UpstreamError(
+            f"Snapshot at {url} sent a body that is not JSON: {response.text[:80]!r}"
+        ) from e
+    if not isinstance(body, dict):
+        raise UpstreamError(f"Snapshot at {url} sent JSON that is not an object")
+    return body
+
+
 def upstream_message(response: requests.Response) -> str:
     """The upstream's own error text: its JSON `detail`/`error`/`message`, else the body."""
     try:
@@ -138,18 +155,8 @@ class SnapshotClient:
                     self._sleep(wait)
                     continue
             break
-        if response.status_code >= 400:
-            raise UpstreamError(
-                f"Snapshot at {self.url} answered HTTP {response.status_code}: "
-                f"{upstream_message(response)}"
-            )
-        try:
-            body = response.json()
-        except ValueError as e:
-            raise UpstreamError(
-                f"Snapshot at {self.url} sent a body that is not JSON: {response.text[:80]!r}"
-            ) from e
-        if not isinstance(body, dict) or not isinstance(body.get("results"), list):
+        body = json_object(response, self.url)
+        if not isinstance(body.get("results"), list):
             raise UpstreamError(f"Snapshot at {self.url} sent JSON without a 'results' list")
         return body
 
@@ -175,16 +182,4 @@ class SnapshotClient:
     def info(self) -> dict[str, Any]:
         """The Snapshot service's GET /info/ answer."""
         url = self.base_url + INFO_PATH
-        response = self._send("GET", url, min(INFO_TIMEOUT, self.timeout))
-        if response.status_code >= 400:
-            raise UpstreamError(
-                f"Snapshot at {url} answered HTTP {response.status_code}: "
-                f"{upstream_message(response)}"
-            )
-        try:
-            body = response.json()
-        except ValueError as e:
-            raise UpstreamError(f"Snapshot at {url} sent a body that is not JSON") from e
-        if not isinstance(body, dict):
-            raise UpstreamError(f"Snapshot at {url} sent JSON that is not an object")
-        return body
+        return json_object(self._send("GET", url, min(INFO_TIMEOUT, self.timeout)), url)
