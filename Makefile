@@ -3,19 +3,19 @@
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml docker/requirements.txt | sha256sum | cut -c1-12)
 HOST ?= 127.0.0.1
 PORT ?= 8001
 SNAPSHOT_PORT ?= 8080
 
-.PHONY: install models run run-snapshot run-gunicorn test lint bench clean
+.PHONY: install models run run-snapshot test lint bench clean
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml docker/requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --disable-pip-version-check -q --upgrade pip
-	$(PY) -m pip install --disable-pip-version-check -q -e '.[dev]'
+	$(PY) -m pip install --disable-pip-version-check -q -c docker/requirements.txt -e '.[dev]'
 	rm -f $(VENV)/.installed-*
 	touch $@
 

@@ -2,16 +2,14 @@
 
 Usage: python bench/load.py [--clients 8 32] [--duration 30] [--blur-url URL --snapshot-url URL]
 
-Without URLs, both services are started as real gunicorn processes on 127.0.0.1 (the real
-engine, config/gunicorn.conf.py, MAX_UPLOAD_BYTES=4 MiB so that oversize bodies stay cheap) and
-stopped at the end. One phase per --clients value, each --duration seconds long; every client
-is a thread with its own keep-alive session sending a random mix of valid requests (synthetic
-scene at a few sizes, random faces/plates intensities) and invalid ones (bad fields, non-images,
-a decompression bomb, oversize bodies). A valid request must answer 200 (Blur) or 201
-(Snapshot), an invalid one 4xx: anything else counts as an error. The RSS of each server's
-gunicorn master and workers is sampled every --sample seconds (/proc VmRSS; with URLs, give
---blur-pid/--snapshot-pid). Prints a progress line per sample, the memory curve, and one final
-JSON summary: throughput, latency p50/p90/p99, statuses and errors per phase and service.
+Without URLs both services run as real gunicorn processes on 127.0.0.1 (real engine,
+config/gunicorn.conf.py, MAX_UPLOAD_BYTES=4 MiB). One phase per --clients value, --duration
+seconds each; every client is a thread with a keep-alive session sending valid requests (the
+synthetic scene at a few sizes) and invalid ones (bad fields, non-images, a bomb, oversize
+bodies, also chunked). Valid must answer 200 (Blur) / 201 (Snapshot), invalid a 4xx JSON:
+anything else is an error. Server RSS (gunicorn master + workers, /proc VmRSS; attached: give
+--blur-pid/--snapshot-pid) is sampled every --sample s. Prints the memory curve and a JSON
+summary: throughput, latency p50/p90/p99, statuses and errors per phase and service.
 """
 
 from __future__ import annotations
@@ -22,6 +20,7 @@ import json
 import os
 import random
 import statistics
+import struct
 import sys
 import threading
 import time
@@ -42,8 +41,11 @@ from tests.synthetic import encode, scene_with_plate  # noqa: E402
 SERVER_MAX_UPLOAD = 4 * 1024 * 1024
 VALID_SHARE = 0.75
 SIZES = (320, 512, 1024)
+PHASE = ["warm-up"]  # the phase running now, for the memory curve
 PATHS = {"blur": "/v1/blur", "snapshot": "/v1/plate-reader/"}
 OK_STATUS = {"blur": 200, "snapshot": 201}
+BOMB = b"GIF89a" + struct.pack("<HHBBB", 30000, 30000, 0, 0, 0) + b",\0\0\0\0"
+BOMB += struct.pack("<HHB", 30000, 30000, 0) + b"\x02\x02\x4c\x01\x00;"  # 30000x30000 px
 
 
 @dataclasses.dataclass(frozen=True)
@@ -56,25 +58,6 @@ class Template:
     valid: bool
     close: bool = False  # send `Connection: close` (bodies the server will not read)
     chunked: bool = False  # Transfer-Encoding: chunked, no Content-Length
-
-
-def multipart(fields: dict[str, Any]) -> tuple[bytes, str]:
-    """A multipart/form-data body and its content type."""
-    body, content_type = encode_multipart_formdata(fields)
-    return body, content_type
-
-
-def png_bomb(side: int = 30000) -> bytes:
-    """A ~60-byte PNG whose header declares side x side pixels."""
-    import struct
-    import zlib
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        crc = zlib.crc32(kind + data) & 0xFFFFFFFF
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
-
-    header = struct.pack(">IIBBBBB", side, side, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IEND", b"")
 
 
 def scenes() -> dict[int, bytes]:
@@ -99,13 +82,13 @@ def templates(service: str, oversize_bytes: int, rng: random.Random) -> list[Tem
                 fields["plates"] = str(rng.choice([-1, 0, 5, 10]))
             else:
                 fields["regions"] = rng.choice(["gb", "us-ca", "fr,de"])
-            body, ctype = multipart(fields)
+            body, ctype = encode_multipart_formdata(fields)
             valid.append(Template(f"valid-{size}", body, ctype, True))
     small = images[SIZES[0]]
     bad_fields: list[tuple[str, dict[str, Any]]] = [
         ("not-an-image", {"upload": ("a.jpg", b"hello, not an image" * 10)}),
         ("truncated", {"upload": ("a.jpg", small[: len(small) // 3])}),
-        ("bomb-30000px", {"upload": ("bomb.png", png_bomb())}),
+        ("bomb-30000px", {"upload": ("bomb.gif", BOMB)}),
         ("no-upload", {"camera_id": "x"}),
         ("deep-json", {"upload": ("a.jpg", small), "config": "[" * 5000 + "]" * 5000}),
         ("bad-regex", {"upload": ("a.jpg", small), "config": '{"text_formats": ["(a|aa)+"]}'}),
@@ -121,8 +104,10 @@ def templates(service: str, oversize_bytes: int, rng: random.Random) -> list[Tem
             ("timestamp", {"upload": ("a.jpg", small), "timestamp": "yesterday"}),
             ("regions", {"upload": ("a.jpg", small), "regions": "../x"}),
         ]
-    invalid = [Template(name, *multipart(fields), False) for name, fields in bad_fields]
-    big, ctype = multipart({"upload": ("big.jpg", os.urandom(oversize_bytes))})
+    invalid = [
+        Template(name, *encode_multipart_formdata(fields), False) for name, fields in bad_fields
+    ]
+    big, ctype = encode_multipart_formdata({"upload": ("big.jpg", os.urandom(oversize_bytes))})
     invalid.append(Template("oversize", big, ctype, False, close=True))
     invalid.append(Template("oversize-chunked", big, ctype, False, close=True, chunked=True))
     return valid + invalid
@@ -188,41 +173,27 @@ def is_error_json(text: str) -> bool:
     return isinstance(body, dict) and isinstance(body.get("error"), str)
 
 
-def process_tree(pid: int) -> list[int]:
-    """pid and its children (gunicorn workers), found by their parent pid in /proc."""
-    found = [pid]
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid:
-            found.append(int(entry.name))
-    return found
-
-
 def rss_mb(pid: int) -> float:
-    """VmRSS of a process and its children, in MiB (0 if it is gone)."""
+    """VmRSS of a process and its children (gunicorn workers, by ppid in /proc), in MiB."""
     total_kb = 0
-    for member in process_tree(pid):
+    for entry in Path("/proc").iterdir():
         try:
-            for line in Path(f"/proc/{member}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total_kb += int(line.split()[1])
-        except OSError:
+            if entry.name != str(pid) and not (
+                entry.name.isdigit()
+                and int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid
+            ):
+                continue
+            status = (entry / "status").read_text()
+        except OSError:  # the process ended meanwhile
             continue
+        total_kb += sum(int(ln.split()[1]) for ln in status.splitlines() if ln[:6] == "VmRSS:")
     return round(total_kb / 1024, 1)
 
 
 def percentile(values: list[float], q: float) -> float:
     """The q-quantile of values, in milliseconds."""
-    if not values:
-        return 0.0
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
-    return round(ordered[index] * 1000, 1)
+    ordered = sorted(values) or [0.0]
+    return round(ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] * 1000, 1)
 
 
 def summarise(tally: Tally, seconds: float) -> dict[str, Any]:
@@ -267,17 +238,12 @@ def start_services(workers: int, threads: int) -> dict[str, Server]:
 
 
 def sampler(
-    pids: dict[str, int],
-    curve: list[dict[str, Any]],
-    stop: threading.Event,
-    *,
-    every: float,
-    t0: float,
-    phase: list[str],
+    pids: dict[str, int], curve: list[dict[str, Any]], stop: threading.Event, every: float
 ) -> None:
-    """Append {t, phase, service RSS} every `every` seconds until stop is set."""
+    """Append {t, phase, RSS per service} every `every` seconds until stop is set."""
+    t0 = time.monotonic()
     while True:
-        point: dict[str, Any] = {"t": round(time.monotonic() - t0, 1), "phase": phase[0]}
+        point: dict[str, Any] = {"t": round(time.monotonic() - t0, 1), "phase": PHASE[0]}
         point.update({f"{name}_rss_mb": rss_mb(pid) for name, pid in pids.items()})
         curve.append(point)
         print(json.dumps(point), flush=True)
@@ -378,15 +344,13 @@ def main() -> int:
     pools = {name: templates(name, oversize, rng) for name in urls}
     curve: list[dict[str, Any]] = []
     stop = threading.Event()
-    phase = ["warm-up"]
     phases = []
     try:
         warm_up(urls, pools)
-        options = {"every": args.sample, "t0": time.monotonic(), "phase": phase}
-        watcher = threading.Thread(target=sampler, args=(pids, curve, stop), kwargs=options)
+        watcher = threading.Thread(target=sampler, args=(pids, curve, stop, args.sample))
         watcher.start()
         for clients in args.clients:
-            phase[0] = f"{clients}-clients"
+            PHASE[0] = f"{clients}-clients"
             print(f"phase: {clients} clients per service for {args.duration:g} s", flush=True)
             result = run_phase(urls, pools, clients, args.duration)
             phases.append({"clients": clients, "duration_s": args.duration, **result})

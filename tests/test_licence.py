@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import multiprocessing
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,8 +18,9 @@ import responses
 
 from blur_sdk.config import Settings, load_settings
 from blur_sdk.errors import ConfigError, LicenseError
+from blur_sdk.web import licence
 from blur_sdk.web.licence import LicenceManager
-from blur_sdk.web.licence_state import STATE_FILE
+from blur_sdk.web.licence_state import STATE_FILE, load_state, state_key
 
 URL = "https://licence.test/v1/sdk-license"
 HOUR = 3600.0
@@ -287,6 +290,7 @@ def test_restart_offline_keeps_state(
     online_then_offline(rsps, first)
     first.record_call()
     first.record_call()
+    first.stop()  # the process ends: calls still in memory are written
     clock.advance(10 * HOUR)
     second = make_manager(tmp_path, clock)
     second.check_now()  # still offline
@@ -460,3 +464,159 @@ def test_successful_check_recovers_from_a_forward_clock_glitch(
     clock.wall -= 365 * 24 * HOUR
     manager.check_now()  # the server still says valid
     manager.require_valid()
+
+
+# -- several workers (processes) sharing LICENSE_DIR ------------------------------------------
+
+
+def on_disk(tmp_path: Path) -> int:
+    """The pending calls in the state file."""
+    path = tmp_path / "licence" / STATE_FILE
+    return load_state(path, state_key("key-123", "tok-456")).pending_calls
+
+
+def reported(rsps: responses.RequestsMock) -> list[int]:
+    return [json.loads(call.request.body or b"")["usage"]["calls"] for call in rsps.calls]
+
+
+def assert_no_temporary_files(tmp_path: Path) -> None:
+    names = {path.name for path in (tmp_path / "licence").iterdir()}
+    assert names <= {STATE_FILE, "licence-state.lock", "licence-check.lock"}, names
+
+
+def test_two_workers_report_the_sum(
+    tmp_path: Path, clock: FakeClock, rsps: responses.RequestsMock
+) -> None:
+    rsps.post(URL + "/", json=VALID)
+    first, second = make_manager(tmp_path, clock), make_manager(tmp_path, clock)
+    for _ in range(2):
+        first.record_call()
+    for _ in range(3):
+        second.record_call()
+    second.flush()  # what its background thread does within FLUSH_INTERVAL
+    first.check_now()
+    assert reported(rsps) == [5]
+    assert on_disk(tmp_path) == 0
+    second.check_now()  # nothing is reported twice
+    assert reported(rsps) == [5, 0]
+    second.require_valid()
+    assert first.status()["calls_since_report"] == second.status()["calls_since_report"] == 0
+    assert_no_temporary_files(tmp_path)
+
+
+def test_calls_recorded_during_a_check_stay_pending(
+    tmp_path: Path, clock: FakeClock, rsps: responses.RequestsMock
+) -> None:
+    first, second = make_manager(tmp_path, clock), make_manager(tmp_path, clock)
+    second.record_call()
+    second.record_call()
+    second.flush()
+
+    def meanwhile(request: Any) -> tuple[int, dict[str, str], str]:
+        for _ in range(4):  # the other worker serves while the check is in flight
+            second.record_call()
+        second.flush()
+        return 200, {}, json.dumps(VALID)
+
+    rsps.add_callback(responses.POST, URL + "/", callback=meanwhile)
+    first.check_now()
+    assert reported(rsps) == [2]
+    assert on_disk(tmp_path) == 4
+    assert first.status()["calls_since_report"] == 4
+    rsps.replace(responses.POST, URL + "/", json=VALID)
+    second.check_now()
+    assert reported(rsps) == [2, 4]
+    assert on_disk(tmp_path) == 0
+
+
+def test_concurrent_checks_report_calls_once(
+    tmp_path: Path, clock: FakeClock, rsps: responses.RequestsMock
+) -> None:
+    first, second = make_manager(tmp_path, clock), make_manager(tmp_path, clock)
+    for _ in range(3):
+        first.record_call()
+    other = threading.Thread(target=second.check_now)
+
+    def slow(request: Any) -> tuple[int, dict[str, str], str]:
+        if not other.is_alive():
+            other.start()  # the second worker's check starts while this one is in flight
+            time.sleep(0.2)
+        return 200, {}, json.dumps(VALID)
+
+    rsps.add_callback(responses.POST, URL + "/", callback=slow)
+    first.check_now()
+    other.join(5.0)
+    assert reported(rsps) == [3, 0]
+    assert on_disk(tmp_path) == 0
+
+
+def test_a_worker_does_not_overwrite_a_newer_check(
+    tmp_path: Path, clock: FakeClock, rsps: responses.RequestsMock
+) -> None:
+    first, second = make_manager(tmp_path, clock), make_manager(tmp_path, clock)
+    rsps.post(URL + "/", body=requests.exceptions.ConnectTimeout("timed out"))
+    second.check_now()  # second: offline, never validated
+    clock.advance(60)
+    rsps.replace(responses.POST, URL + "/", json=VALID)
+    first.check_now()
+    clock.advance(60)
+    second.record_call()  # written with second's stale copy merged into the file
+    second.flush()
+    second.require_valid()  # and second took the newer check from the file
+    assert second.status()["last_error"] is None
+    third = make_manager(tmp_path, clock)
+    third.require_valid()
+    assert third.status()["calls_since_report"] == 1
+
+
+def test_threads_of_several_workers_lose_no_call(
+    tmp_path: Path, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(licence, "FLUSH_INTERVAL", 0.0)  # try to write at every call
+    managers = [make_manager(tmp_path, clock) for _ in range(3)]
+    calls = 150
+
+    def serve(manager: LicenceManager) -> None:
+        for _ in range(calls):
+            manager.record_call()
+
+    threads = [threading.Thread(target=serve, args=(m,)) for m in managers for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10.0)
+    for manager in managers:
+        manager.stop()
+    assert on_disk(tmp_path) == len(threads) * calls
+    assert_no_temporary_files(tmp_path)
+
+
+def worker_process(folder: str, calls: int, go: Any, stop: bool) -> None:
+    """A gunicorn worker in a spawned process: serves `calls` requests, then ends."""
+    if stop:
+        licence.FLUSH_INTERVAL = 0.0  # try to write at every call: the most contention
+    manager = LicenceManager(make_settings(Path(folder)))
+    go.wait(10.0)
+    for _ in range(calls):
+        manager.record_call()
+    if stop:
+        manager.stop()
+    # else: the manager is dropped with calls in memory, written at interpreter exit
+
+
+def test_worker_processes_lose_no_call(tmp_path: Path) -> None:
+    context = multiprocessing.get_context("spawn")
+    go = context.Event()
+    calls = 300
+    workers = [
+        context.Process(target=worker_process, args=(str(tmp_path), calls, go, stop))
+        for stop in (True, True, False)
+    ]
+    for worker in workers:
+        worker.start()
+    go.set()
+    for worker in workers:
+        worker.join(30.0)
+    assert [worker.exitcode for worker in workers] == [0, 0, 0]
+    assert on_disk(tmp_path) == len(workers) * calls
+    assert_no_temporary_files(tmp_path)

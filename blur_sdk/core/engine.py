@@ -56,7 +56,8 @@ def merge_faces(faces: Sequence[FaceDetection]) -> list[FaceDetection]:
 def _union(a: PlateDetection, b: PlateDetection) -> PlateDetection:
     points = np.array(a.polygon + b.polygon, dtype=np.float32)
     quad = order_quad(cv2.boxPoints(cv2.minAreaRect(points)))
-    best = a if a.dscore * max(a.oscore, 0.01) >= b.dscore * max(b.oscore, 0.01) else b
+    # The fuller reading wins (a plate cut by a chunk edge reads short), then the better score.
+    best = max((a, b), key=lambda p: (len(p.text), p.dscore * max(p.oscore, 0.01)))
     box = (
         min(a.box[0], b.box[0]),
         min(a.box[1], b.box[1]),

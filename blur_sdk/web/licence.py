@@ -20,15 +20,21 @@ Protocol (one JSON call per check, at start-up and every LICENSE_CHECK_INTERVAL 
   file is ignored (no grace). Time never runs backwards for the grace: "now" is the highest of the
   wall clock, the highest wall time ever seen, and start-up wall time + monotonic time elapsed
   (re-anchored to the wall clock at each successful check).
+- Several processes (gunicorn workers) may share LICENSE_DIR: every read-modify-write of the state
+  holds an flock on licence-state.lock and merges with the file (calls add up, the newest check
+  wins); a check holds licence-check.lock, so calls are reported once. Calls are written at most
+  every FLUSH_INTERVAL seconds, and at each check, stop() and interpreter exit.
 - Without LICENSE_KEY and TOKEN the server runs in community mode: always valid, nothing sent.
 """
 
 from __future__ import annotations
 
+import atexit
 import logging
 import threading
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from typing import Any
 
 import requests
@@ -36,14 +42,13 @@ import requests
 from blur_sdk import __version__
 from blur_sdk.config import Settings
 from blur_sdk.errors import ConfigError, LicenseError
+from blur_sdk.web.licence_answer import Answer, iso, parse_answer
 from blur_sdk.web.licence_state import (
-    STATE_FILE,
-    Answer,
+    Change,
     LicenceState,
-    iso,
-    load_state,
-    parse_answer,
-    save_state,
+    LockBusyError,
+    StateFile,
+    file_lock,
     state_key,
 )
 
@@ -51,6 +56,8 @@ log = logging.getLogger(__name__)
 
 TIMEOUT = (5.0, 10.0)  # connect, read (seconds)
 STALE_SLACK = 60.0  # seconds a periodic check may run late before the state counts as stale
+FLUSH_INTERVAL = 1.0  # seconds between writes of recorded calls to the state file
+CHECK_LOCK_WAIT = sum(TIMEOUT) + 5.0  # seconds to wait for another process's check to end
 
 
 class _CheckFailed(Exception):
@@ -81,15 +88,18 @@ class LicenceManager:
         self._check_lock = threading.Lock()  # one check at a time, so usage is reported once
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._path = settings.license_dir / STATE_FILE
-        self._key = state_key(settings.license_key, settings.token)
-        self._state = LicenceState()
+        self._file = StateFile(
+            settings.license_dir, state_key(settings.license_key, settings.token)
+        )
+        self._state = LicenceState()  # pending_calls: the file's count at the last read/write
+        self._delta = 0  # calls recorded (+) and reported (-) but not yet applied to the file
+        self._flushed_at = float("-inf")  # time.monotonic() of the last write
         if not self.community:
             try:
                 settings.license_dir.mkdir(parents=True, exist_ok=True)
             except OSError as e:
                 raise ConfigError(f"LICENSE_DIR {settings.license_dir}: cannot create: {e}") from e
-            self._state = load_state(self._path, self._key)
+            self._state = self._file.load()
         self._wall_base = max(self._clock(), self._state.last_seen)
         self._mono_base = self._monotonic()
 
@@ -108,33 +118,35 @@ class LicenceManager:
         """Validate against the licence server once; never raises for network problems."""
         if self.community:
             return
-        with self._check_lock:
+        with self._check_lock, ExitStack() as held:
+            try:  # one check at a time across processes too, so that calls are reported once
+                held.enter_context(file_lock(self._file.check_lock, CHECK_LOCK_WAIT))
+            except LicenseError as e:
+                log.warning("%s; checking without it", e)
+            self._check()
+
+    def _check(self) -> None:
+        with self._lock:
+            self._sync()  # write this process's calls first: the report covers every worker's
+            calls = self._pending()
+        try:
+            answer, accepted = self._request(calls)
+        except _CheckFailed as e:
+            log.warning("licence check failed: %s", e)
+            error = str(e)
             with self._lock:
-                calls = self._state.pending_calls
-            try:
-                answer, accepted = self._request(calls)
-            except _CheckFailed as e:
-                log.warning("licence check failed: %s", e)
-                with self._lock:
-                    now = self._now()
-                    if self._state.unreachable_since is None:
-                        self._state.unreachable_since = now
-                    self._state.last_error = str(e)
-                    self._persist()
-                return
-            with self._lock:
-                # The server vouched for this moment: re-anchor time on the wall clock so that a
-                # past forward jump of the clock does not keep the licence expired for good.
-                state = self._state
-                state.last_success = state.last_seen = self._wall_base = self._clock()
-                self._mono_base = self._monotonic()
-                state.answer = answer
-                state.unreachable_since = None
-                state.last_error = ""
-                if accepted:
-                    state.pending_calls = max(0, state.pending_calls - calls)
-                self._persist()
-                reason = self._refusal(state.last_success)
+                now = self._now()
+                self._sync(lambda state: state.note_failure(now, error))
+            return
+        with self._lock:
+            # The server vouched for this moment: re-anchor time on the wall clock so that a
+            # past forward jump of the clock does not keep the licence expired for good.
+            wall = self._wall_base = self._clock()
+            self._mono_base = self._monotonic()
+            if accepted:
+                self._delta -= calls  # calls recorded meanwhile (any process) stay pending
+            self._sync(lambda state: state.note_success(wall, answer))
+            reason = self._refusal(wall)
         if reason:
             log.error("licence refused: %s", reason)
 
@@ -165,12 +177,33 @@ class LicenceManager:
                 return Answer(False, None, None, 0, message), False
             raise _CheckFailed(f"licence server sent an unusable answer (HTTP {code}): {e}") from e
 
-    def _persist(self) -> None:
-        """Save the state (lock held); a write failure is logged, the in-memory state goes on."""
+    def _pending(self) -> int:
+        """Calls not reported yet, by every process as far as known here (lock held)."""
+        return max(0, self._state.pending_calls + self._delta)
+
+    def _sync(self, change: Change | None = None, *, wait: bool = True) -> None:
+        """Merge with the state file and write it, applying `change` (lock held). A write that
+        fails is logged and `change` applies in memory; wait=False skips a write when busy."""
         try:
-            save_state(self._path, self._state, self._key)
+            state = self._file.sync(self._state, self._delta, change, wait=wait)
         except LicenseError as e:
+            if isinstance(e, LockBusyError) and not wait:
+                return  # another process is writing: these calls go with the next write
             log.error("%s; licence state kept in memory only", e)
+            if change is not None:
+                change(self._state)
+            if self._delta:
+                _UNWRITTEN.add(self)
+            return
+        self._state, self._delta, self._flushed_at = state, 0, time.monotonic()
+        _UNWRITTEN.discard(self)
+
+    def flush(self) -> None:
+        """Write the calls recorded since the last write to the state file (when any)."""
+        if not self.community:
+            with self._lock:
+                if self._delta:
+                    self._sync()
 
     # -- decisions --------------------------------------------------------------------------
 
@@ -189,7 +222,7 @@ class LicenceManager:
             return f"licence refused by the licence server: {answer.message or 'no reason given'}"
         if answer.expires_at is not None and now >= answer.expires_at:
             return f"licence expired at {iso(answer.expires_at)}"
-        used = answer.quota_used + state.pending_calls
+        used = answer.quota_used + self._pending()
         if answer.quota_calls is not None and used >= answer.quota_calls:
             return f"licence quota exceeded: {used} of {answer.quota_calls} calls used"
         grace = self._settings.license_grace_hours * 3600.0
@@ -238,7 +271,7 @@ class LicenceManager:
                 "quota": None
                 if answer is None
                 else {"calls": answer.quota_calls, "used": answer.quota_used},
-                "calls_since_report": state.pending_calls,
+                "calls_since_report": self._pending(),
                 "last_error": state.last_error or None,
             }
 
@@ -252,12 +285,17 @@ class LicenceManager:
             raise LicenseError(reason)
 
     def record_call(self) -> None:
-        """Count one processed request for the next usage report (persisted when licensed)."""
+        """Count one processed request for the next usage report (written when licensed: at most
+        once per FLUSH_INTERVAL and never waiting for the lock, else by the thread or stop())."""
         with self._lock:
-            self._state.pending_calls += 1
-            if not self.community:
-                self._now()
-                self._persist()
+            if self.community:
+                self._state.pending_calls += 1
+                return
+            self._delta += 1
+            self._now()
+            _UNWRITTEN.add(self)
+            if time.monotonic() - self._flushed_at >= FLUSH_INTERVAL:
+                self._sync(wait=False)
 
     # -- background thread ------------------------------------------------------------------
 
@@ -272,12 +310,30 @@ class LicenceManager:
         self._thread.start()
 
     def _run(self) -> None:
-        while not self._stop.wait(self._settings.license_check_interval):
-            self.check_now()
+        interval = self._settings.license_check_interval
+        next_check = time.monotonic() + interval
+        while not self._stop.wait(min(FLUSH_INTERVAL, max(0.0, next_check - time.monotonic()))):
+            if time.monotonic() >= next_check:
+                self.check_now()
+                next_check = time.monotonic() + interval
+            else:
+                self.flush()
 
     def stop(self, timeout: float = 15.0) -> None:
-        """Stop the background thread promptly (waits for a check in flight up to `timeout`)."""
+        """Stop the thread promptly (waits for a check in flight up to `timeout`); write calls."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None
+        self.flush()
+
+
+# Managers holding calls not written yet: kept alive (even if dropped) until written, at exit.
+_UNWRITTEN: set[LicenceManager] = set()
+
+
+@atexit.register
+def _flush_at_exit() -> None:
+    """Write the calls still in memory when the process ends without stop() (a worker exits)."""
+    for manager in list(_UNWRITTEN):
+        manager.flush()

@@ -2,90 +2,31 @@
 
 from __future__ import annotations
 
+import dataclasses
+import fcntl
 import hashlib
 import hmac
 import json
 import logging
 import os
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from blur_sdk.errors import LicenseError
+from blur_sdk.web.licence_answer import Answer, int_or_none, parse_answer
 
 log = logging.getLogger(__name__)
 
 STATE_FILE = "licence-state.json"
+STATE_LOCK_FILE = "licence-state.lock"  # flock'd around every read-modify-write of STATE_FILE
+CHECK_LOCK_FILE = "licence-check.lock"  # flock'd around a check: usage is reported once
+STATE_LOCK_WAIT = 10.0  # seconds to wait for the state lock (held for one read and one write)
 _FORMAT = 1
-
-
-def iso(timestamp: float | None) -> str | None:
-    """Epoch seconds as an ISO-8601 UTC string (None stays None)."""
-    if timestamp is None:
-        return None
-    return datetime.fromtimestamp(timestamp, UTC).isoformat(timespec="seconds")
-
-
-def _parse_time(value: object) -> float | None:
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise ValueError(f"expires_at: expected an ISO-8601 string or null, got {value!r}")
-    moment = datetime.fromisoformat(value)  # ValueError on garbage
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.timestamp()
-
-
-def _int_or_none(value: object, name: str) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ValueError(f"{name}: expected a non-negative integer, got {value!r}")
-    return value
-
-
-@dataclass(frozen=True)
-class Answer:
-    """One answer of the licence server (see the protocol in blur_sdk.web.licence)."""
-
-    valid: bool
-    expires_at: float | None
-    quota_calls: int | None
-    quota_used: int
-    message: str
-
-    def to_json(self) -> dict[str, Any]:
-        """The answer in the wire format."""
-        return {
-            "valid": self.valid,
-            "expires_at": iso(self.expires_at),
-            "quota": {"calls": self.quota_calls, "used": self.quota_used},
-            "message": self.message,
-        }
-
-
-def parse_answer(data: object) -> Answer:
-    """Validate a decoded answer; ValueError names the first field of the wrong shape."""
-    if not isinstance(data, dict):
-        raise ValueError(f"expected a JSON object, got {type(data).__name__}")
-    valid = data.get("valid")
-    if not isinstance(valid, bool):
-        raise ValueError(f"valid: expected a boolean, got {valid!r}")
-    quota = data.get("quota", {})
-    if not isinstance(quota, dict):
-        raise ValueError(f"quota: expected an object, got {quota!r}")
-    message = data.get("message", "")
-    if not isinstance(message, str):
-        raise ValueError(f"message: expected a string, got {message!r}")
-    return Answer(
-        valid=valid,
-        expires_at=_parse_time(data.get("expires_at")),
-        quota_calls=_int_or_none(quota.get("calls"), "quota.calls"),
-        quota_used=_int_or_none(quota.get("used", 0), "quota.used") or 0,
-        message=message,
-    )
 
 
 def _number_or_none(value: object, name: str) -> float | None:
@@ -106,6 +47,17 @@ class LicenceState:
     last_seen: float = 0.0
     unreachable_since: float | None = None
     last_error: str = ""
+
+    def note_failure(self, now: float, error: str) -> None:
+        """A check failed at `now`: the outage began then unless it already had."""
+        if self.unreachable_since is None:
+            self.unreachable_since = now
+        self.last_error = error
+
+    def note_success(self, now: float, answer: Answer) -> None:
+        """A check succeeded at `now`, which becomes the highest wall time seen (re-anchored)."""
+        self.last_success = self.last_seen = now
+        self.answer, self.unreachable_since, self.last_error = answer, None, ""
 
     def to_json(self) -> dict[str, Any]:
         """The state as a JSON object."""
@@ -131,11 +83,14 @@ class LicenceState:
         return cls(
             last_success=_number_or_none(data.get("last_success"), "last_success"),
             answer=None if answer is None else parse_answer(answer),
-            pending_calls=_int_or_none(data.get("pending_calls", 0), "pending_calls") or 0,
+            pending_calls=int_or_none(data.get("pending_calls", 0), "pending_calls") or 0,
             last_seen=_number_or_none(data.get("last_seen"), "last_seen") or 0.0,
             unreachable_since=_number_or_none(data.get("unreachable_since"), "unreachable_since"),
             last_error=last_error,
         )
+
+
+Change = Callable[[LicenceState], None]  # an event (a check's outcome) applied to a state
 
 
 def state_key(license_key: str, token: str) -> bytes:
@@ -148,15 +103,49 @@ def _sign(body: str, key: bytes) -> str:
     return hmac.new(key, body.encode(), hashlib.sha256).hexdigest()
 
 
-def load_state(path: Path, key: bytes) -> LicenceState:
-    """Read the state; a missing, unsigned, tampered or corrupt file gives a blank state."""
+class LockBusyError(LicenseError):
+    """Another process or thread holds a licence lock file and the wait allowed is over."""
+
+
+@contextmanager
+def file_lock(path: Path, timeout: float) -> Iterator[None]:
+    """Hold an exclusive flock on `path` (created when missing) for the block.
+
+    LockBusyError when it stays held for `timeout` s (0: one try), LicenseError when it cannot
+    be opened. Opened at each use: a descriptor inherited across fork() would share the lock.
+    """
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    except OSError as e:
+        raise LicenseError(f"cannot open licence lock {path}: {e}") from e
+    try:
+        deadline = time.monotonic() + timeout
+        pause = 0.001
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise LockBusyError(f"licence lock {path} busy for {timeout:g} s") from None
+                time.sleep(pause)
+                pause = min(pause * 2, 0.05)
+            except OSError as e:
+                raise LicenseError(f"cannot lock {path}: {e}") from e
+        yield  # closing the descriptor releases the lock
+    finally:
+        os.close(fd)
+
+
+def read_state(path: Path, key: bytes) -> LicenceState | None:
+    """The signed state in `path`; None when missing, unreadable, unsigned, tampered or corrupt."""
     try:
         raw = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        return LicenceState()
+        return None
     except (OSError, UnicodeDecodeError) as e:
         log.warning("licence state %s is unreadable (%s): no offline grace until a check", path, e)
-        return LicenceState()
+        return None
     try:
         document = json.loads(raw)
         if not isinstance(document, dict):
@@ -171,16 +160,81 @@ def load_state(path: Path, key: bytes) -> LicenceState:
         log.warning(
             "licence state %s ignored: %s; no offline grace until a successful check", path, e
         )
-        return LicenceState()
+        return None
+
+
+def load_state(path: Path, key: bytes) -> LicenceState:
+    """Read the state; a missing, unsigned, tampered or corrupt file gives a blank state."""
+    state = read_state(path, key)
+    return LicenceState() if state is None else state
+
+
+def merge_states(disk: LicenceState, mine: LicenceState) -> LicenceState:
+    """Combine the file's state (other workers' news) with this process's copy.
+
+    The newer successful check wins, with its answer, outage and highest wall time seen (it
+    re-anchored the time); for the same check, the highest wall time and earliest outage win.
+    The pending calls are the file's: the caller adds its own.
+    """
+    if disk.last_success == mine.last_success:
+        merged = dataclasses.replace(disk, last_seen=max(disk.last_seen, mine.last_seen))
+        if mine.unreachable_since is not None and (
+            disk.unreachable_since is None or mine.unreachable_since < disk.unreachable_since
+        ):
+            merged.unreachable_since = mine.unreachable_since
+            merged.last_error = mine.last_error
+    elif mine.last_success is None or (
+        disk.last_success is not None and disk.last_success > mine.last_success
+    ):
+        merged = dataclasses.replace(disk)
+    else:
+        merged = dataclasses.replace(mine)
+    merged.pending_calls = disk.pending_calls
+    return merged
 
 
 def save_state(path: Path, state: LicenceState, key: bytes) -> None:
     """Write the signed state atomically; LicenseError when the folder is not writable."""
     body = json.dumps(state.to_json(), sort_keys=True, separators=(",", ":"))
     document = json.dumps({"state": body, "hmac": _sign(body, key)})
-    temporary = path.with_name(path.name + ".tmp")
+    # A name of its own per process and thread: concurrent writers never share a temporary file.
+    temporary = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     try:
         temporary.write_text(document, encoding="utf-8")
         os.replace(temporary, path)
     except OSError as e:
+        with suppress(OSError):
+            temporary.unlink()
         raise LicenseError(f"cannot write licence state {path}: {e}") from e
+
+
+class StateFile:
+    """The state file of one LICENSE_DIR, shared by every process (worker) using that folder."""
+
+    def __init__(self, folder: Path, key: bytes) -> None:
+        self.path = folder / STATE_FILE
+        self.check_lock = folder / CHECK_LOCK_FILE
+        self._lock = folder / STATE_LOCK_FILE
+        self._key = key
+
+    def load(self) -> LicenceState:
+        """The state on disk, or a blank one (see load_state)."""
+        return load_state(self.path, self._key)
+
+    def sync(
+        self, mine: LicenceState, delta: int, change: Change | None = None, *, wait: bool = True
+    ) -> LicenceState:
+        """Read-merge-write under the state lock; the state written.
+
+        `mine` is merged with the file, `change` applied, and `delta` (calls recorded minus calls
+        reported since the last write) added to the file's pending calls. LockBusyError when the
+        lock stays held (wait=False: one try), LicenseError when the file cannot be written.
+        """
+        with file_lock(self._lock, STATE_LOCK_WAIT if wait else 0.0):
+            disk = read_state(self.path, self._key) or mine  # unusable file: keep our copy
+            state = merge_states(disk, mine)
+            if change is not None:
+                change(state)
+            state.pending_calls = max(0, disk.pending_calls + delta)
+            save_state(self.path, state, self._key)
+        return state

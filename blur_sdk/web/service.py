@@ -7,6 +7,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask, Response, g, request
@@ -88,6 +89,7 @@ def configure_service(
     def _log(response: Response) -> Response:
         started = g.get("started", time.perf_counter())
         entry: dict[str, Any] = {
+            "ts": datetime.now(UTC).isoformat(timespec="milliseconds"),
             "method": request.method,
             "path": request.path,
             "status": response.status_code,
