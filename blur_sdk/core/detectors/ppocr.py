@@ -21,7 +21,7 @@ DB_BIN_THRESHOLD = 0.3
 DB_UNCLIP_RATIO = 1.6
 REC_HEIGHT = 48
 REC_WIDTHS = (160, 320, 480, 640, 960)
-REC_BATCHES = (1, 2, 4, 8, 16)
+REC_BATCHES = (1, 2, 4, 8)
 
 
 @dataclass(frozen=True)
@@ -131,21 +131,27 @@ def crop_quad(image: RGBImage, quad: npt.NDArray[np.float64]) -> npt.NDArray[np.
 def recognise(
     runner: OpenVinoRunner, crops: list[npt.NDArray[np.uint8]], charset: list[str]
 ) -> list[TextReading]:
-    """CTC readings of height-48 RGB crops, batched into a few fixed shapes."""
+    """CTC readings of height-48 RGB crops, batched into a few fixed shapes.
+
+    Crops are grouped by width bucket (no crop is padded to a much wider one) and each group
+    is split into power-of-two batches (no padded rows: they would cost as much as real ones).
+    """
     readings: list[TextReading] = [TextReading("", 0.0, ())] * len(crops)
-    order = sorted(range(len(crops)), key=lambda i: crops[i].shape[1])
-    while order:
-        chunk = order[: REC_BATCHES[-1]]
-        order = order[len(chunk) :]
-        width = next(w for w in REC_WIDTHS if w >= max(crops[i].shape[1] for i in chunk))
-        size = next(b for b in REC_BATCHES if b >= len(chunk))
-        batch = np.zeros((size, 3, REC_HEIGHT, width), np.float32)
-        for row, i in enumerate(chunk):
-            crop = crops[i]
-            batch[row, :, :, : crop.shape[1]] = _normalise(crop[:, :, ::-1])
-        probs = runner.infer(batch)[0]
-        for row, i in enumerate(chunk):
-            readings[i] = decode_ctc(probs[row], charset)
+    groups: dict[int, list[int]] = {}
+    for i, crop in enumerate(crops):
+        width = next(w for w in REC_WIDTHS if w >= crop.shape[1])
+        groups.setdefault(width, []).append(i)
+    for width, group in groups.items():
+        pending = list(group)
+        while pending:
+            size = max(b for b in REC_BATCHES if b <= len(pending))
+            chunk, pending = pending[:size], pending[size:]
+            batch = np.zeros((size, 3, REC_HEIGHT, width), np.float32)
+            for row, i in enumerate(chunk):
+                batch[row, :, :, : crops[i].shape[1]] = _normalise(crops[i][:, :, ::-1])
+            probs = runner.infer(batch)[0]
+            for row, i in enumerate(chunk):
+                readings[i] = decode_ctc(probs[row], charset)
     return readings
 
 
