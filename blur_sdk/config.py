@@ -105,6 +105,16 @@ def _regex_list(value: Any, name: str) -> tuple[str, ...]:
     return patterns
 
 
+def _sizes(value: Any, name: str) -> tuple[tuple[int, int], ...]:
+    sizes = []
+    for item in _str_list(value, name):
+        match = re.fullmatch(r"(\d{1,5})x(\d{1,5})", item.lower())
+        if not match or min(int(match[1]), int(match[2])) < 1:
+            raise ConfigError(f"{name}: expected sizes like 1920x1080, got {item!r}")
+        sizes.append((int(match[1]), int(match[2])))
+    return tuple(sizes)
+
+
 def _plate_detectors(value: Any, name: str) -> tuple[str, ...]:
     names = _str_list(value, name)
     for detector in names:
@@ -175,6 +185,9 @@ class Settings:
     logos_dir: Path = _opt(_path, PROJECT_ROOT / "logos", "Folder that logo paths resolve in")
     ov_precision: str = _opt(_choice(PRECISIONS), "auto", "OpenVINO inference precision hint")
     ov_threads: int = _opt(_int_in(0, 256), 0, "OpenVINO CPU threads per model (0 = all)")
+    warm_up: tuple[tuple[int, int], ...] = _opt(
+        _sizes, ((800, 600), (1920, 1080)), "Image sizes compiled at start-up (empty = none)"
+    )
     max_upload_bytes: int = _opt(_int_in(1, None), 25 * 1024 * 1024, "Largest request body")
     max_image_pixels: int = _opt(_int_in(1, None), 50_000_000, "Largest image (width x height)")
     max_image_side: int = _opt(_int_in(1, None), 12_000, "Largest image width or height")
@@ -250,6 +263,9 @@ def describe_settings() -> list[tuple[str, str, str]]:
     rows = []
     for spec in dataclasses.fields(Settings):
         default = spec.default if spec.default is not dataclasses.MISSING else {}
-        shown = ",".join(default) if isinstance(default, tuple) else str(default)
+        if isinstance(default, tuple):
+            shown = ",".join(v if isinstance(v, str) else "x".join(map(str, v)) for v in default)
+        else:
+            shown = str(default)
         rows.append((spec.name.upper(), shown, str(spec.metadata["doc"])))
     return rows

@@ -98,7 +98,9 @@ def create_app(
     one passed in is left to its owner.
     """
     settings = settings if settings is not None else load_settings()
-    engine = engine if engine is not None else Engine.from_settings(settings, faces=False)
+    if engine is None:
+        engine = Engine.from_settings(settings, faces=False)
+        engine.warm_up(settings.warm_up)
     app = Flask("snapshot_stub")
     own_licence = licence is None
     service = configure_service(app, settings, licence=licence)

@@ -403,7 +403,7 @@ def test_info_health_and_json_access_log(stack: Stack) -> None:
 def test_sigterm_lets_the_request_in_flight_finish(tmp_path: Path) -> None:
     if not models_available(load_settings(env={})):
         pytest.skip("models missing: run `make models`")
-    server = start_role("blur", tmp_path)
+    server = start_role("blur", tmp_path, WARM_UP="")  # the request itself compiles: slow
     image = encode(scene_with_plate(), "JPEG", quality=92)
     finished: list[tuple[int, float]] = []
 

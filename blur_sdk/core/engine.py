@@ -121,6 +121,12 @@ class Engine:
         plates = [detectors.create("plate", name, settings) for name in settings.plate_detectors]
         return cls(face, plates)
 
+    def warm_up(self, sizes: Sequence[tuple[int, int]]) -> None:
+        """Compile the models for these image sizes now, so first requests do not stall."""
+        for width, height in sizes:
+            blank = np.zeros((height, width, 3), np.uint8)
+            self.detect(blank, face_options=FaceOptions(), plate_options=PlateOptions())
+
     def describe(self) -> dict[str, object]:
         """The detectors in use, for /info/."""
         return {

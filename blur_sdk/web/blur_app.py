@@ -28,8 +28,11 @@ BLUR_PATHS = ("/", "/v1/blur")
 def build_engine(settings: Settings) -> Engine:
     """Local faces always; plates embedded, or from the Snapshot service at SDK_URL."""
     if not settings.sdk_url:
-        return Engine.from_settings(settings)
+        engine = Engine.from_settings(settings)
+        engine.warm_up(settings.warm_up)
+        return engine
     face = detectors.create("face", "centerface", settings)
+    Engine(face, []).warm_up(settings.warm_up)  # plates are read remotely: faces only
     return Engine(face, [SnapshotClient(settings)])
 
 
