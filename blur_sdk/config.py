@@ -206,7 +206,7 @@ class Settings:
     api_keys: tuple[str, ...] = _opt(_str_list, (), "Comma-separated keys; non-empty = auth on")
     info_requires_auth: bool = _opt(_boolean, False, "GET /info/ also needs a key when auth is on")
     license_server_url: str = _opt(
-        _url, "https://api.platerecognizer.com/v1/sdk-license", "Licence validation endpoint"
+        _url, "", "Licence validation endpoint (required with LICENSE_KEY and TOKEN)"
     )
     license_dir: Path = _opt(_path, PROJECT_ROOT / "license-state", "Licence state folder")
     license_grace_hours: float = _opt(_float_in(0.0, 8760.0), 72.0, "Offline grace period (h)")

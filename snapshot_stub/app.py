@@ -16,10 +16,9 @@ from flask import Flask, Response, jsonify, request
 from blur_sdk import __version__
 from blur_sdk.config import Settings, load_settings
 from blur_sdk.core.engine import Engine
-from blur_sdk.core.imaging import DecodedImage, ImageLimits, decode_image
-from blur_sdk.core.pipeline import deadline_checker
-from blur_sdk.errors import InputError
-from blur_sdk.web.inputs import read_upload
+from blur_sdk.core.imaging import ImageLimits
+from blur_sdk.core.pipeline import read_plates
+from blur_sdk.web.inputs import naming_image_field, read_upload
 from blur_sdk.web.licence import LicenceManager
 from blur_sdk.web.service import configure_service, note_timings, request_form, state
 from snapshot_stub.reading import parse_request, snapshot_results
@@ -35,28 +34,17 @@ def mask_key(key: str) -> str:
     return key[:3] + "***" if len(key) > 6 else "***"
 
 
-def _decode(data: bytes, field: str, settings: Settings) -> DecodedImage:
-    """The upload decoded; a refusal names the field the image came in."""
-    try:
-        return decode_image(data, ImageLimits(settings.max_image_pixels, settings.max_image_side))
-    except InputError as e:
-        raise type(e)(f"{field}: {e}", field) from e
-
-
 def _read_plates(engine: Engine, settings: Settings) -> tuple[Response, int]:
     form = request_form()
     read = parse_request(form, settings)
     data, filename = read_upload(request, form, settings)
-    started = time.perf_counter()
-    check_deadline = deadline_checker(settings.request_timeout, started)
-    decoded = _decode(data, "upload_url" if form.text("upload_url") else "upload", settings)
-    check_deadline("decode")
     options = dataclasses.replace(read.options, filename=filename)
-    found = engine.detect(decoded.rgb, plate_options=options)
-    check_deadline("detection")
-    results = snapshot_results(found.plates, read)
-    elapsed = (time.perf_counter() - started) * 1000
-    note_timings({**found.timings, "total_ms": elapsed})
+    limits = ImageLimits(settings.max_image_pixels, settings.max_image_side)
+    with naming_image_field(form):
+        reading = read_plates(engine, data, options, limits, settings.request_timeout)
+    results = snapshot_results(reading.plates, read)
+    elapsed = reading.timings["total_ms"]
+    note_timings(reading.timings)
     state().count_call()
     body: dict[str, Any] = {
         "processing_time": round(elapsed, 3),
@@ -65,8 +53,8 @@ def _read_plates(engine: Engine, settings: Settings) -> tuple[Response, int]:
         "version": 1,
         "camera_id": read.camera_id,
         "timestamp": read.timestamp,
-        "image_width": decoded.width,
-        "image_height": decoded.height,
+        "image_width": reading.width,
+        "image_height": reading.height,
     }
     return jsonify(body), 201
 

@@ -319,7 +319,9 @@ def test_build_engine_sdk_mode(settings: Settings, monkeypatch: pytest.MonkeyPat
 
 
 def test_licence_refused_is_403(settings: Settings) -> None:
-    licensed = dataclasses.replace(settings, license_key="KEY", token="TOKEN")
+    licensed = dataclasses.replace(
+        settings, license_key="KEY", token="TOKEN", license_server_url="http://127.0.0.1:9"
+    )  # nothing listens there: no successful check, so refused
     app = create_app(licensed, fake_engine(), LicenceManager(licensed))
     message = error_of(post(app.test_client(), faces="1"), 403)
     assert "licence" in message

@@ -110,6 +110,36 @@ def deadline_checker(timeout: float | None, started: float) -> Callable[[str], N
     return check
 
 
+@dataclass
+class PlateReading:
+    """What the plate reader found in one image, with its size and stage timings."""
+
+    width: int
+    height: int
+    plates: list[PlateDetection]
+    timings: dict[str, float]
+
+
+def read_plates(
+    engine: Engine,
+    data: bytes,
+    options: PlateOptions,
+    limits: ImageLimits,
+    timeout: float | None = None,
+) -> PlateReading:
+    """Decode and read plates only (the Snapshot service's pipeline)."""
+    started = time.perf_counter()
+    check_deadline = deadline_checker(timeout, started)
+    decoded = decode_image(data, limits)
+    decode_ms = (time.perf_counter() - started) * 1000
+    check_deadline("decode")
+    found = engine.detect(decoded.rgb, plate_options=options)
+    check_deadline("detection")
+    timings = {"decode_ms": decode_ms, **found.timings}
+    timings["total_ms"] = (time.perf_counter() - started) * 1000
+    return PlateReading(decoded.width, decoded.height, found.plates, timings)
+
+
 def anonymize(engine: Engine, data: bytes, request: BlurRequest) -> BlurResult:
     """Run the whole pipeline on one image's bytes."""
     started = time.perf_counter()

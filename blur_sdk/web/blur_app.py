@@ -15,9 +15,9 @@ from blur_sdk.core.engine import Engine
 from blur_sdk.core.imaging import EXTENSIONS
 from blur_sdk.core.pipeline import BlurResult, anonymize
 from blur_sdk.core.snapshot_format import int_box, to_snapshot_result
-from blur_sdk.errors import InputError, UpstreamError
+from blur_sdk.errors import UpstreamError
 from blur_sdk.web.blur_request import BlurDefaults, parse_blur_request, with_snapshot_filename
-from blur_sdk.web.inputs import read_upload
+from blur_sdk.web.inputs import naming_image_field, read_upload
 from blur_sdk.web.licence import LicenceManager
 from blur_sdk.web.service import configure_service, note_timings, request_form, state
 from blur_sdk.web.snapshot_client import SnapshotClient
@@ -92,13 +92,8 @@ def create_app(
         )  # every field is checked before an upload_url is fetched
         data, filename = read_upload(request, form, settings)
         blur_request = with_snapshot_filename(blur_request, filename)
-        try:
+        with naming_image_field(form):
             result = anonymize(engine, data, blur_request)
-        except InputError as e:
-            if e.field is not None:
-                raise
-            field = "upload_url" if form.text("upload_url") else "upload"
-            raise type(e)(f"{field}: {e}", field) from e  # the image: name its field
         state().count_call()
         note_timings(result.timings)
         return jsonify(blur_response(result, filename, blur_request.plate_options.regions))

@@ -7,6 +7,8 @@ import binascii
 import json
 import math
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from re import _parser as sre  # type: ignore[attr-defined]  # the stdlib's own regex parser
 from typing import Any
 
@@ -159,6 +161,18 @@ def _regex_paths(items: Any) -> int:
             count = 1
         paths = min(paths * count, cap)
     return paths
+
+
+@contextmanager
+def naming_image_field(form: Form) -> Iterator[None]:
+    """Image errors (they name no field) are re-raised naming upload or upload_url."""
+    try:
+        yield
+    except InputError as e:
+        if e.field is not None:
+            raise
+        field = "upload_url" if form.text("upload_url") else "upload"
+        raise type(e)(f"{field}: {e}", field) from e
 
 
 def compile_regexes(patterns: list[str], field: str) -> list[re.Pattern[str]]:

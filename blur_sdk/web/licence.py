@@ -79,7 +79,10 @@ class LicenceManager:
             raise ConfigError("LICENSE_KEY is set but TOKEN is empty: set both, or neither")
         self.community = not settings.license_key
         if not self.community and not settings.license_server_url:
-            raise ConfigError("LICENSE_SERVER_URL is empty but LICENSE_KEY is set")
+            raise ConfigError(
+                "LICENSE_SERVER_URL is empty but LICENSE_KEY is set: point it at your licence "
+                "server, or unset LICENSE_KEY and TOKEN to run in community mode"
+            )
         self._settings = settings
         self._session = session if session is not None else requests.Session()
         self._clock = clock
