@@ -32,7 +32,12 @@ TABLE_END = "<!-- env-table:end -->"
 
 # (name, default, description): read by config/gunicorn.conf.py (defaults checked by a test).
 SERVER_VARS: tuple[tuple[str, str, str], ...] = (
-    ("WORKERS", "1", "gunicorn worker processes; each loads its own models (~0.6 GB once warm)"),
+    (
+        "WORKERS",
+        "1",
+        "gunicorn worker processes; each loads its own models "
+        "(Blur: ~1.2 GB after warm-up, 2-2.5 GB once it has compiled several image sizes)",
+    ),
     ("THREADS", "4", "Threads per worker (concurrent requests per worker)"),
     ("WORKER_TIMEOUT", "120", "Seconds a silent worker may take before it is restarted"),
     ("GRACEFUL_TIMEOUT", "30", "Seconds requests may finish after SIGTERM"),

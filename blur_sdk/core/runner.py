@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import queue
 import threading
 from collections import OrderedDict
 from pathlib import Path
@@ -45,25 +44,24 @@ def bucket(value: int, step: int) -> int:
 
 
 class _Compiled:
-    """A model compiled for one input shape, with a pool of infer requests."""
+    """A model compiled for one input shape, with one infer request behind a lock.
+
+    The CPU plugin runs one inference at a time with every core (latency hint, one stream),
+    so concurrent requests would only queue: one infer request per shape is enough.
+    """
 
     def __init__(self, compiled: ov.CompiledModel) -> None:
         self.compiled = compiled
-        self.requests: queue.SimpleQueue[ov.InferRequest] = queue.SimpleQueue()
+        self.request = compiled.create_infer_request()
+        self.lock = threading.Lock()
 
     def infer(self, batch: FloatArray) -> list[FloatArray]:
-        try:
-            request = self.requests.get_nowait()
-        except queue.Empty:
-            request = self.compiled.create_infer_request()
-        try:
-            request.infer({0: batch})
+        with self.lock:
+            self.request.infer({0: batch})
             return [
-                np.array(request.get_output_tensor(i).data)
+                np.array(self.request.get_output_tensor(i).data)
                 for i in range(len(self.compiled.outputs))
             ]
-        finally:
-            self.requests.put(request)
 
 
 class OpenVinoRunner:
