@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -108,3 +109,18 @@ def running_server(
         yield server
     finally:
         server.stop()
+
+
+def run_cli(*args: str, env_extra: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """`python -m blur_sdk ARGS` with a minimal environment plus env_extra; output captured."""
+    env = {"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", "/tmp")}
+    env.update(env_extra)
+    return subprocess.run(
+        [sys.executable, "-m", "blur_sdk", *args],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )

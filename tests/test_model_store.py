@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-import os
 import re
-import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
 import pytest
 
-from blur_sdk.config import PROJECT_ROOT, load_settings
+from blur_sdk.config import load_settings
 from blur_sdk.core import model_store
 from blur_sdk.core.model_store import (
     FIX_COMMAND,
@@ -22,6 +19,7 @@ from blur_sdk.core.model_store import (
     verify_model,
 )
 from blur_sdk.errors import ModelError
+from tests.procutil import run_cli
 
 HEX64 = re.compile(r"[0-9a-f]{64}")
 CONTENT = {"pkg/models/a.onnx": b"model a bytes", "pkg/models/b.onnx": b"model b, other bytes"}
@@ -188,20 +186,6 @@ def test_fetch_refuses_a_member_with_the_wrong_sha(
 
 
 # --- real models and the CLI ---------------------------------------------------------------
-
-
-def run_cli(*args: str, env_extra: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    env = {"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", "/tmp")}
-    env.update(env_extra)
-    return subprocess.run(
-        [sys.executable, "-m", "blur_sdk", *args],
-        cwd=PROJECT_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
 
 
 @pytest.mark.models

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 
 import cv2
 import numpy as np
@@ -17,6 +14,7 @@ from blur_sdk.core.detectors.base import FaceOptions, PlateDetection, PlateOptio
 from blur_sdk.core.engine import Engine
 from blur_sdk.core.geometry import box_of, iou
 from blur_sdk.core.imaging import decode_image
+from tests.procutil import run_cli
 from tests.synthetic import FIXTURES, PLATE_QUAD, astronaut, plate_image, scene_with_plate
 
 pytestmark = pytest.mark.models
@@ -86,22 +84,9 @@ def test_no_plates_in_a_photo_region_without_text(real_engine: Engine) -> None:
     assert real_engine.detect(region, plate_options=PlateOptions()).plates == []
 
 
-def test_cli_detect_prints_one_face(tmp_path: object) -> None:
-    env = {
-        "PATH": os.environ.get("PATH", ""),
-        "HOME": os.environ.get("HOME", "/tmp"),
-        "CONFIG_DIR": str(PROJECT_ROOT / "no-such-config-dir"),
-        "OV_THREADS": "1",
-    }
-    result = subprocess.run(
-        [sys.executable, "-m", "blur_sdk", "detect", "tests/fixtures/astronaut.jpg"],
-        cwd=PROJECT_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
+def test_cli_detect_prints_one_face() -> None:
+    env = {"CONFIG_DIR": str(PROJECT_ROOT / "no-such-config-dir"), "OV_THREADS": "1"}
+    result = run_cli("detect", "tests/fixtures/astronaut.jpg", env_extra=env)
     assert result.returncode == 0, result.stderr
     lines = [ln for ln in result.stdout.splitlines() if ln.strip()]
     assert len(lines) == 1
