@@ -126,6 +126,11 @@ class Engine:
         for width, height in sizes:
             blank = np.zeros((height, width, 3), np.uint8)
             self.detect(blank, face_options=FaceOptions(), plate_options=PlateOptions())
+        if sizes:
+            for detector in self.plate_detectors:  # stages a blank image never reaches
+                warm = getattr(detector, "warm_up", None)
+                if callable(warm):
+                    warm()
 
     def describe(self) -> dict[str, object]:
         """The detectors in use, for /info/."""

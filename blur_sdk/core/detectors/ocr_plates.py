@@ -156,6 +156,13 @@ class OcrPlateDetector:
         self.rec = rec
         self.charset = load_charset(rec)
 
+    def warm_up(self) -> None:
+        """Compile the recogniser for the batch shapes most images need."""
+        for width in (120, 200):  # the 160 and 320 px buckets: most plates' text lines
+            for count in (1, 2, 4):
+                crops = [np.zeros((48, width, 3), np.uint8)] * count
+                recognise(self.rec, crops, self.charset)
+
     def detect(self, image: RGBImage, options: PlateOptions) -> list[PlateDetection]:
         """Plates in an RGB image: quad, box, reading, scores and candidates."""
         height, width = image.shape[:2]
