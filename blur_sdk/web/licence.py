@@ -39,10 +39,9 @@ from typing import Any
 
 import requests
 
-from blur_sdk import __version__
 from blur_sdk.config import Settings
 from blur_sdk.errors import ConfigError, LicenseError
-from blur_sdk.web.licence_answer import Answer, iso, parse_answer
+from blur_sdk.web.licence_answer import TIMEOUT, CheckFailedError, iso, request_check
 from blur_sdk.web.licence_state import (
     Change,
     LicenceState,
@@ -54,14 +53,9 @@ from blur_sdk.web.licence_state import (
 
 log = logging.getLogger(__name__)
 
-TIMEOUT = (5.0, 10.0)  # connect, read (seconds)
 STALE_SLACK = 60.0  # seconds a periodic check may run late before the state counts as stale
 FLUSH_INTERVAL = 1.0  # seconds between writes of recorded calls to the state file
 CHECK_LOCK_WAIT = sum(TIMEOUT) + 5.0  # seconds to wait for another process's check to end
-
-
-class _CheckFailed(Exception):
-    """The licence server could not be reached or gave no usable answer."""
 
 
 class LicenceManager:
@@ -133,8 +127,8 @@ class LicenceManager:
             self._sync()  # write this process's calls first: the report covers every worker's
             calls = self._pending()
         try:
-            answer, accepted = self._request(calls)
-        except _CheckFailed as e:
+            answer, accepted = request_check(self._session, self._settings, calls)
+        except CheckFailedError as e:
             log.warning("licence check failed: %s", e)
             error = str(e)
             with self._lock:
@@ -152,33 +146,6 @@ class LicenceManager:
             reason = self._refusal(wall)
         if reason:
             log.error("licence refused: %s", reason)
-
-    def _request(self, calls: int) -> tuple[Answer, bool]:
-        """POST one check; (answer, usage accepted) or _CheckFailed."""
-        payload = {
-            "license_key": self._settings.license_key,
-            "version": __version__,
-            "usage": {"calls": calls},
-        }
-        try:
-            response = self._session.post(
-                self._settings.license_server_url + "/",
-                json=payload,
-                headers={"Authorization": f"Token {self._settings.token}"},
-                timeout=TIMEOUT,
-            )
-        except requests.RequestException as e:
-            raise _CheckFailed(f"licence server unreachable: {e}") from e
-        code = response.status_code
-        if code >= 500:
-            raise _CheckFailed(f"licence server error: HTTP {code}")
-        try:
-            return parse_answer(response.json()), 200 <= code < 300
-        except ValueError as e:  # includes requests' JSONDecodeError
-            if code in (401, 403):
-                message = f"licence server refused the licence key or token (HTTP {code})"
-                return Answer(False, None, None, 0, message), False
-            raise _CheckFailed(f"licence server sent an unusable answer (HTTP {code}): {e}") from e
 
     def _pending(self) -> int:
         """Calls not reported yet, by every process as far as known here (lock held)."""

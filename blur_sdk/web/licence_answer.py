@@ -1,10 +1,17 @@
-"""The licence server's answer: its wire format, validated field by field."""
+"""The licence server's protocol: one check request and its answer, validated field by field."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+
+import requests
+
+from blur_sdk import __version__
+from blur_sdk.config import Settings
+
+TIMEOUT = (5.0, 10.0)  # connect, read (seconds)
 
 
 def iso(timestamp: float | None) -> str | None:
@@ -73,3 +80,35 @@ def parse_answer(data: object) -> Answer:
         quota_used=int_or_none(quota.get("used", 0), "quota.used") or 0,
         message=message,
     )
+
+
+class CheckFailedError(Exception):
+    """The licence server could not be reached or gave no usable answer."""
+
+
+def request_check(session: requests.Session, settings: Settings, calls: int) -> tuple[Answer, bool]:
+    """POST one check reporting `calls`; (answer, usage accepted) or CheckFailedError."""
+    payload = {
+        "license_key": settings.license_key,
+        "version": __version__,
+        "usage": {"calls": calls},
+    }
+    try:
+        response = session.post(
+            settings.license_server_url + "/",
+            json=payload,
+            headers={"Authorization": f"Token {settings.token}"},
+            timeout=TIMEOUT,
+        )
+    except requests.RequestException as e:
+        raise CheckFailedError(f"licence server unreachable: {e}") from e
+    code = response.status_code
+    if code >= 500:
+        raise CheckFailedError(f"licence server error: HTTP {code}")
+    try:
+        return parse_answer(response.json()), 200 <= code < 300
+    except ValueError as e:  # includes requests' JSONDecodeError
+        if code in (401, 403):
+            message = f"licence server refused the licence key or token (HTTP {code})"
+            return Answer(False, None, None, 0, message), False
+        raise CheckFailedError(f"licence server sent an unusable answer (HTTP {code}): {e}") from e
