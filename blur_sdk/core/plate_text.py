@@ -41,7 +41,7 @@ def candidates(
         score = (sum(probs) - probs[i] + alt_prob) / len(probs)
         readings.setdefault("".join(swapped), score)
     ranked = sorted(readings.items(), key=lambda kv: -kv[1])
-    if formats:
+    if formats and len(base) <= MAX_CHARS:  # user regexes only ever see plate-length texts
         compiled = [re.compile(f, re.IGNORECASE) for f in formats]
         ranked.sort(key=lambda kv: not any(p.fullmatch(kv[0]) for p in compiled))
     return [(text, round(score, 3)) for text, score in ranked[:MAX_CANDIDATES]]
