@@ -16,7 +16,6 @@ Choices where Snapshot's behaviour needs something we do not have:
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -27,11 +26,10 @@ from blur_sdk.core import plate_text
 from blur_sdk.core.detectors.base import PlateDetection, PlateOptions
 from blur_sdk.core.snapshot_format import to_snapshot_result
 from blur_sdk.errors import InputError
-from blur_sdk.web.inputs import Form, compile_regexes
+from blur_sdk.web.inputs import Form
+from blur_sdk.web.snapshot_config import choice, plate_config
 from snapshot_stub import regions as region_table
 
-MODES = ("redaction", "fast")
-DEFAULT_MODE = "redaction"
 DETECTION_RULES = ("", "strict")
 REGION_RULES = ("", "strict")
 DETECTION_MODES = ("plate", "vehicle")
@@ -47,47 +45,6 @@ class ReadRequest:
     mmc: bool = False
     camera_id: str | None = None
     timestamp: str = ""
-
-
-def _unit_number(config: dict[str, Any], key: str) -> float | None:
-    if key not in config or config[key] is None:
-        return None
-    value = config[key]
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise InputError(f"config.{key}: expected a number, got {type(value).__name__}", "config")
-    if not math.isfinite(value) or not 0.0 <= value <= 1.0:
-        raise InputError(f"config.{key}: {value} is outside the range 0..1", "config")
-    return float(value)
-
-
-def _choice(config: dict[str, Any], key: str, options: tuple[str, ...], default: str) -> str:
-    if key not in config or config[key] is None:
-        return default
-    value = config[key]
-    if not isinstance(value, str):
-        raise InputError(f"config.{key}: expected a string, got {type(value).__name__}", "config")
-    text = value.strip().lower()
-    if text not in options:
-        shown = ", ".join(repr(o) for o in options if o)
-        raise InputError(f"config.{key}: {value[:40]!r} is not one of {shown}", "config")
-    return text
-
-
-def _text_formats(config: dict[str, Any], settings: Settings) -> tuple[str, ...]:
-    value = config.get("text_formats")
-    if value is None:
-        return ()
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise InputError("config.text_formats: expected a list of regex strings", "config")
-    if len(value) > settings.max_repeated_fields:
-        raise InputError(
-            f"config.text_formats: {len(value)} patterns, at most "
-            f"{settings.max_repeated_fields} allowed",
-            "config",
-        )
-    patterns = [v.strip() for v in value if v.strip()]
-    compile_regexes(patterns, "config.text_formats")
-    return tuple(patterns)
 
 
 def parse_timestamp(text: str) -> str:
@@ -108,21 +65,21 @@ def parse_request(form: Form, settings: Settings) -> ReadRequest:
     """Validate regions, camera_id, timestamp, mmc and config into a ReadRequest."""
     codes = region_table.validate_codes(form.texts("regions"))
     config = form.json_object("config")
-    user_formats = _text_formats(config, settings)
-    _choice(config, "detection_mode", DETECTION_MODES, "plate")
+    typed = plate_config(config, settings.max_repeated_fields)
+    choice(config, "detection_mode", DETECTION_MODES, "plate")
     options = PlateOptions(
-        mode=_choice(config, "mode", MODES, DEFAULT_MODE),
-        threshold_d=_unit_number(config, "threshold_d"),
-        threshold_o=_unit_number(config, "threshold_o"),
-        text_formats=user_formats + region_table.region_formats(codes),
+        mode=typed["mode"],
+        threshold_d=typed["threshold_d"],
+        threshold_o=typed["threshold_o"],
+        text_formats=typed["text_formats"] + region_table.region_formats(codes),
         regions=codes,
         camera_id=form.text("camera_id"),
         config=config,
     )
     return ReadRequest(
         options=options,
-        region_strict=_choice(config, "region", REGION_RULES, "") == "strict",
-        detection_rule=_choice(config, "detection_rule", DETECTION_RULES, ""),
+        region_strict=choice(config, "region", REGION_RULES, "") == "strict",
+        detection_rule=choice(config, "detection_rule", DETECTION_RULES, ""),
         mmc=form.boolean("mmc", False),
         camera_id=form.text("camera_id") or None,
         timestamp=parse_timestamp(form.text("timestamp")),

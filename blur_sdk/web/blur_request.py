@@ -7,7 +7,6 @@ import functools
 import re
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -20,9 +19,9 @@ from blur_sdk.core.pipeline import BlurRequest, Exclusions
 from blur_sdk.core.render import load_logo
 from blur_sdk.errors import ConfigError, InputError, PayloadTooLargeError
 from blur_sdk.web.inputs import Form, compile_regexes
+from blur_sdk.web.snapshot_config import plate_config
 
 Logo = npt.NDArray[np.uint8]
-SNAPSHOT_MODES = ("redaction", "fast")
 LOGO_PREFIX = "logos"
 DEFAULT_LOGO = "logo.png"
 MAX_LOGO_BYTES = 10 * 1024 * 1024
@@ -48,7 +47,7 @@ class BlurDefaults:
         try:
             logo = resolve_logo(settings.logo, settings.logos_dir) if settings.logo else None
             patterns = compile_regexes(list(settings.skip_regexp), "SKIP_REGEXP")
-            plate_options(settings.config, "CONFIG")
+            plate_config(settings.config, MAX_TEXT_FORMATS, "CONFIG")
         except InputError as e:
             message = str(e).replace("logo:", "LOGO:", 1)
             raise ConfigError(message) from e
@@ -101,34 +100,6 @@ def resolve_logo(value: str, logos_dir: Path) -> Logo:
     path = logo_path(value, logos_dir)
     stat = path.stat()
     return _load_logo_file(path, stat.st_mtime_ns, stat.st_size)
-
-
-def _number(config: dict[str, Any], key: str, field: str) -> float | None:
-    value = config.get(key)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
-        raise InputError(f"{field}: {key} must be a number in 0..1, got {value!r}", field)
-    return float(value)
-
-
-def plate_options(config: dict[str, Any], field: str = "config") -> dict[str, Any]:
-    """The typed PlateOptions fields Snapshot's config carries (mode, thresholds, formats)."""
-    mode = config.get("mode", "redaction")
-    if mode not in SNAPSHOT_MODES:
-        raise InputError(f"{field}: mode must be one of {', '.join(SNAPSHOT_MODES)}", field)
-    formats = config.get("text_formats", [])
-    if not isinstance(formats, list) or not all(isinstance(f, str) for f in formats):
-        raise InputError(f"{field}: text_formats must be a list of strings", field)
-    if len(formats) > MAX_TEXT_FORMATS:
-        raise InputError(f"{field}: text_formats holds more than {MAX_TEXT_FORMATS}", field)
-    compile_regexes(formats, f"{field}.text_formats")  # the OCR ranks readings with them
-    return {
-        "mode": mode,
-        "threshold_d": _number(config, "threshold_d", field),
-        "threshold_o": _number(config, "threshold_o", field),
-        "text_formats": tuple(formats),
-    }
 
 
 def _regions(form: Form, settings: Settings) -> tuple[str, ...]:
@@ -216,7 +187,7 @@ def parse_blur_request(
         camera_id=form.text("camera_id", settings.camera_id),
         filename=form.text("snapshot_filename"),
         config=config,
-        **plate_options(config),
+        **plate_config(config, MAX_TEXT_FORMATS),
     )
     return BlurRequest(
         face_intensity=faces,
