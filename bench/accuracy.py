@@ -62,12 +62,7 @@ def evaluate(engine: Engine, set_dir: Path, args: argparse.Namespace, settings) 
     rows = [json.loads(line) for line in (set_dir / "labels.jsonl").read_text().splitlines()]
     rows = rows[: args.limit] if args.limit else rows
     kind = "faces" if "faces" in rows[0] else "plates"
-    face_opts = FaceOptions(
-        threshold=settings.face_threshold,
-        max_resolution=settings.face_max_resolution,
-        min_resolution=settings.face_min_resolution,
-        region_scale=settings.face_blur_scale,
-    )
+    face_opts = FaceOptions.from_settings(settings)
     total = found = hit_iou = false_pos = 0
     latencies, misses = [], []
     for row in rows:

@@ -92,12 +92,7 @@ def main() -> int:
         return 1
     settings = load_settings()
     engine = Engine.from_settings(settings)
-    face_options = FaceOptions(
-        threshold=settings.face_threshold,
-        max_resolution=settings.face_max_resolution,
-        min_resolution=settings.face_min_resolution,
-        region_scale=settings.face_blur_scale,
-    )
+    face_options = FaceOptions.from_settings(settings)
     print(
         json.dumps({"cpus": os.cpu_count(), "precision": engine.plate_detectors[0].det.precision})
     )  # type: ignore[attr-defined]

@@ -19,12 +19,7 @@ def _detect(paths: list[Path]) -> int:
     settings = load_settings()
     engine = Engine.from_settings(settings)
     limits = ImageLimits(settings.max_image_pixels, settings.max_image_side)
-    face_options = FaceOptions(
-        threshold=settings.face_threshold,
-        max_resolution=settings.face_max_resolution,
-        min_resolution=settings.face_min_resolution,
-        region_scale=settings.face_blur_scale,
-    )
+    face_options = FaceOptions.from_settings(settings)
     for path in paths:
         decoded = decode_image(path.read_bytes(), limits)
         found = engine.detect(decoded.rgb, face_options=face_options, plate_options=PlateOptions())

@@ -176,12 +176,7 @@ def parse_blur_request(
     split = form.integer("split", 1, 0, MAX_SPLIT)
     overlap = form.number("overlap", 20.0, 0.0, MAX_OVERLAP)
     logo = _logo(form, logo_upload, settings, defaults)
-    face_options = FaceOptions(
-        threshold=settings.face_threshold,
-        max_resolution=max_resolution,
-        min_resolution=min(settings.face_min_resolution, max_resolution),
-        region_scale=settings.face_blur_scale,
-    )
+    face_options = FaceOptions.from_settings(settings, max_resolution)
     plate_opts = PlateOptions(
         regions=_regions(form, settings),
         camera_id=form.text("camera_id", settings.camera_id),

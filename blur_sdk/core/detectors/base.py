@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
+
+if TYPE_CHECKING:
+    from blur_sdk.config import Settings
 
 RGBImage = npt.NDArray[np.uint8]
 Box = tuple[float, float, float, float]
@@ -45,6 +48,17 @@ class FaceOptions:
     max_resolution: int = 1920
     min_resolution: int = 1280
     region_scale: float = 1.5
+
+    @classmethod
+    def from_settings(cls, settings: Settings, max_resolution: int | None = None) -> FaceOptions:
+        """The configured face options; a request may lower or raise the resolution cap."""
+        cap = settings.face_max_resolution if max_resolution is None else max_resolution
+        return cls(
+            threshold=settings.face_threshold,
+            max_resolution=cap,
+            min_resolution=min(settings.face_min_resolution, cap),
+            region_scale=settings.face_blur_scale,
+        )
 
 
 @dataclass(frozen=True)
