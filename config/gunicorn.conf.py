@@ -82,6 +82,20 @@ def post_worker_init(worker: Any) -> None:
     )
 
 
+def pre_request(worker: Any, req: Any) -> None:
+    """Close the connection after a body the app may refuse unread (oversize or chunked).
+
+    The app answers 413 without reading an oversize body; gunicorn would then drain only part
+    of it and keep the connection alive, so a client reusing it would see it dropped.
+    """
+    config = getattr(getattr(worker, "wsgi", None), "config", None)
+    limit = config.get("MAX_CONTENT_LENGTH") if isinstance(config, dict) else None
+    length = next((v for h, v in req.headers if h == "CONTENT-LENGTH"), "")
+    chunked = any(h == "TRANSFER-ENCODING" for h, _ in req.headers)
+    if chunked or (limit is not None and length.isdigit() and int(length) > limit):
+        req.must_close = True
+
+
 def worker_exit(server: Any, worker: Any) -> None:
     """Stop the worker's licence re-check thread (graceful shutdown and max_requests recycling)."""
     app = getattr(worker, "wsgi", None)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import http.client
 import io
 import json
 import re
@@ -432,3 +433,22 @@ def test_sigterm_lets_the_request_in_flight_finish(tmp_path: Path) -> None:
     [(status, done)] = finished
     assert status == 200 and done > signalled, "the request was not in flight at SIGTERM"
     assert "Handling signal: term" in output and "Shutting down: Master" in output
+
+
+def test_oversize_request_closes_the_connection(stack: Stack) -> None:
+    """413 without reading the body: gunicorn must close, not keep a half-read connection."""
+    host, port = stack.embedded.url.removeprefix("http://").rsplit(":", 1)
+    conn = http.client.HTTPConnection(host, int(port), timeout=30)
+    try:
+        conn.putrequest("POST", "/")
+        conn.putheader("Content-Type", "multipart/form-data; boundary=x")
+        conn.putheader("Content-Length", str(10**9))
+        conn.endheaders()
+        conn.send(b"--x\r\n")
+        response = conn.getresponse()
+        body = json.loads(response.read())
+    finally:
+        conn.close()
+    assert response.status == 413
+    assert "MAX_UPLOAD_BYTES" in body["error"]
+    assert response.getheader("Connection", "").lower() == "close"

@@ -227,10 +227,18 @@ def read_upload(request: Request, form: Form, settings: Settings) -> tuple[bytes
     raise InputError("upload: required (a file, a base64 string, or upload_url)", "upload")
 
 
+FORM_OVERHEAD = 256 * 1024  # multipart boundaries, headers and the other fields
+
+
+def body_limit(settings: Settings) -> int:
+    """The largest request body: an image of MAX_UPLOAD_BYTES, base64-encoded, plus the form."""
+    return settings.max_upload_bytes * 4 // 3 + FORM_OVERHEAD
+
+
 def check_content_length(request: Request, settings: Settings) -> None:
     """Refuse a declared oversize body before reading it."""
     length = request.content_length
-    if length is not None and length > settings.max_upload_bytes * 4 // 3 + 256 * 1024:
+    if length is not None and length > body_limit(settings):
         raise PayloadTooLargeError(
             f"request body of {length} bytes is larger than the limit of "
             f"{settings.max_upload_bytes} bytes (MAX_UPLOAD_BYTES)"

@@ -15,12 +15,11 @@ from flask import Flask, Response, g, request
 from blur_sdk.config import Settings
 from blur_sdk.web.auth import check_authorization
 from blur_sdk.web.http_errors import register_error_handlers
-from blur_sdk.web.inputs import Form, check_content_length
+from blur_sdk.web.inputs import Form, body_limit, check_content_length
 from blur_sdk.web.licence import LicenceManager
 
 access_log = logging.getLogger("blur_sdk.access")
 INFO_PATHS = ("/info/", "/info")
-FORM_OVERHEAD = 256 * 1024
 
 
 @dataclass
@@ -65,10 +64,9 @@ def configure_service(
     app: Flask, settings: Settings, *, licence: LicenceManager | None = None
 ) -> ServiceState:
     """Apply limits, JSON errors, access control, the licence gate and request logging."""
-    # Base64 uploads are 4/3 of the image; per-field limits are checked by Form.
-    body_limit = settings.max_upload_bytes * 4 // 3 + FORM_OVERHEAD
-    app.config["MAX_CONTENT_LENGTH"] = body_limit
-    app.config["MAX_FORM_MEMORY_SIZE"] = max(settings.max_field_length, body_limit)
+    limit = body_limit(settings)  # per-field limits are checked by Form
+    app.config["MAX_CONTENT_LENGTH"] = limit
+    app.config["MAX_FORM_MEMORY_SIZE"] = max(settings.max_field_length, limit)
     app.config["MAX_FORM_PARTS"] = settings.max_repeated_fields * 32
     app.json.sort_keys = False  # type: ignore[attr-defined]
     service = ServiceState(settings=settings, licence=licence or LicenceManager(settings))
