@@ -185,6 +185,9 @@ class Settings:
     logos_dir: Path = _opt(_path, PROJECT_ROOT / "logos", "Folder that logo paths resolve in")
     ov_precision: str = _opt(_choice(PRECISIONS), "auto", "OpenVINO inference precision hint")
     ov_threads: int = _opt(_int_in(0, 256), 0, "OpenVINO CPU threads per model (0 = all)")
+    ov_max_shapes: int = _opt(
+        _int_in(1, 64), 8, "Compiled input shapes kept per model (each holds 50-400 MB)"
+    )
     warm_up: tuple[tuple[int, int], ...] = _opt(
         _sizes, ((800, 600), (1920, 1080)), "Image sizes compiled at start-up (empty = none)"
     )

@@ -12,6 +12,7 @@ import numpy as np
 import numpy.typing as npt
 import openvino as ov
 
+from blur_sdk.config import Settings
 from blur_sdk.errors import ConfigError, ModelError
 
 log = logging.getLogger(__name__)
@@ -83,6 +84,16 @@ class OpenVinoRunner:
             raise ModelError(f"cannot read model {path}: {e}; run `make models`") from e
         self._compiled: OrderedDict[tuple[int, ...], _Compiled] = OrderedDict()
         self._lock = threading.Lock()
+
+    @classmethod
+    def from_settings(cls, path: Path, settings: Settings) -> OpenVinoRunner:
+        """A runner with the configured precision, threads and shape cache size."""
+        return cls(
+            path,
+            precision=settings.ov_precision,
+            threads=settings.ov_threads,
+            max_shapes=settings.ov_max_shapes,
+        )
 
     def _config(self) -> dict[str, Any]:
         config: dict[str, Any] = {

@@ -93,6 +93,4 @@ def create_centerface(settings: Settings) -> CenterFaceDetector:
     """Build the detector from the verified model file."""
     spec = load_manifest()["centerface"]
     path = verify_model(settings.models_dir, spec)
-    return CenterFaceDetector(
-        OpenVinoRunner(path, precision=settings.ov_precision, threads=settings.ov_threads)
-    )
+    return CenterFaceDetector(OpenVinoRunner.from_settings(path, settings))

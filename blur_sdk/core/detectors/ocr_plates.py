@@ -203,11 +203,7 @@ def create_ocr_plates(settings: Settings) -> OcrPlateDetector:
     """Build the detector from the verified PP-OCRv4 det and rec files."""
     manifest = load_manifest()
     runners = [
-        OpenVinoRunner(
-            verify_model(settings.models_dir, manifest[name]),
-            precision=settings.ov_precision,
-            threads=settings.ov_threads,
-        )
+        OpenVinoRunner.from_settings(verify_model(settings.models_dir, manifest[name]), settings)
         for name in ("ppocr_det", "ppocr_rec")
     ]
     return OcrPlateDetector(*runners)
