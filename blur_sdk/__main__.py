@@ -18,7 +18,7 @@ def _detect(paths: list[Path]) -> int:
 
     settings = load_settings()
     engine = Engine.from_settings(settings)
-    limits = ImageLimits(settings.max_image_pixels, settings.max_image_side)
+    limits = ImageLimits.from_settings(settings)
     face_options = FaceOptions.from_settings(settings)
     for path in paths:
         decoded = decode_image(path.read_bytes(), limits)

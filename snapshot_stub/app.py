@@ -39,7 +39,7 @@ def _read_plates(engine: Engine, settings: Settings) -> tuple[Response, int]:
     read = parse_request(form, settings)
     data, filename = read_upload(request, form, settings)
     options = dataclasses.replace(read.options, filename=filename)
-    limits = ImageLimits(settings.max_image_pixels, settings.max_image_side)
+    limits = ImageLimits.from_settings(settings)
     with naming_image_field(form):
         reading = read_plates(engine, data, options, limits, settings.request_timeout)
     results = snapshot_results(reading.plates, read)

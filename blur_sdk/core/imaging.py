@@ -10,6 +10,7 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from blur_sdk.config import Settings
 from blur_sdk.errors import ImageDecodeError, PayloadTooLargeError
 
 SUPPORTED_FORMATS = ("JPEG", "PNG", "WEBP", "BMP", "TIFF", "GIF")
@@ -25,6 +26,11 @@ class ImageLimits:
 
     max_pixels: int = 50_000_000
     max_side: int = 12_000
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ImageLimits:
+        """MAX_IMAGE_PIXELS and MAX_IMAGE_SIDE."""
+        return cls(settings.max_image_pixels, settings.max_image_side)
 
 
 @dataclass
