@@ -34,7 +34,6 @@ from blur_sdk.core.detectors.base import PlateDetection, PlateOptions
 from blur_sdk.core.engine import Engine
 from blur_sdk.core.geometry import iou
 from blur_sdk.core.imaging import decode_image
-from snapshot_stub.regions import region_formats
 from tests.synthetic import astronaut, plate_image, warp_onto
 
 CCPD = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "plates" / "ccpd_sample"
@@ -147,7 +146,7 @@ def evaluate(engine: Engine, name: str, samples: Iterator[Sample], mode: str) ->
         found = {}
         for hint in (False, True):
             codes = (sample.region,) if hint else ()
-            options = PlateOptions(mode=mode, regions=codes, text_formats=region_formats(codes))
+            options = PlateOptions(mode=mode, regions=codes)
             started = time.perf_counter()
             found[hint] = engine.detect(sample.rgb, plate_options=options).plates
             latencies.append((time.perf_counter() - started) * 1000)

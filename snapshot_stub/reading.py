@@ -22,13 +22,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from blur_sdk.config import Settings
+from blur_sdk.core import plate_regions as region_table
 from blur_sdk.core import plate_text
 from blur_sdk.core.detectors.base import PlateDetection, PlateOptions
 from blur_sdk.core.snapshot_format import to_snapshot_result
 from blur_sdk.errors import InputError
 from blur_sdk.web.inputs import Form
 from blur_sdk.web.snapshot_config import choice, plate_config
-from snapshot_stub import regions as region_table
 
 DETECTION_RULES = ("", "strict")
 REGION_RULES = ("", "strict")
@@ -71,7 +71,7 @@ def parse_request(form: Form, settings: Settings) -> ReadRequest:
         mode=typed["mode"],
         threshold_d=typed["threshold_d"],
         threshold_o=typed["threshold_o"],
-        text_formats=typed["text_formats"] + region_table.region_formats(codes),
+        text_formats=typed["text_formats"],
         regions=codes,
         camera_id=form.text("camera_id"),
         config=config,

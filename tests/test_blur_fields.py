@@ -16,8 +16,10 @@ from PIL import Image
 
 from blur_sdk.config import Settings
 from blur_sdk.core.detectors.base import PlateDetection, PlateOptions, RGBImage
+from blur_sdk.core.detectors.ocr_plates import ranking_formats
 from blur_sdk.core.engine import Engine
 from blur_sdk.core.geometry import as_quad
+from blur_sdk.core.plate_regions import REGION_FORMATS
 from tests.conftest import FakeFaceDetector, FakePlateDetector
 from tests.synthetic import encode
 from tests.test_blur_api import (
@@ -436,3 +438,9 @@ def test_split_overlap(settings: Settings) -> None:
     assert len(body["plates"]) == 3
     detector, body = _split(settings, split="0")  # 0 = no split, like 1
     assert detector.widths == [1200]
+
+
+def test_embedded_reader_ranks_by_region_formats_like_the_snapshot_service() -> None:
+    """Blur's regions reach the embedded reader as hints, as they do through Snapshot."""
+    formats = ranking_formats(PlateOptions(regions=("fr",)))
+    assert formats == REGION_FORMATS["fr"]

@@ -15,9 +15,10 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from blur_sdk.config import Settings
+from blur_sdk.core.detectors.ocr_plates import ranking_formats
 from blur_sdk.core.engine import Engine
+from blur_sdk.core.plate_regions import REGION_FORMATS, best_region, formats_of, matches
 from snapshot_stub.app import create_app, mask_key
-from snapshot_stub.regions import REGION_FORMATS, best_region, formats_of, matches
 from tests.conftest import FakePlateDetector
 from tests.synthetic import PLATE_QUAD, encode, scene_with_plate
 
@@ -103,9 +104,11 @@ def test_options_reach_the_detector(
     assert options.mode == "fast"
     assert (options.threshold_d, options.threshold_o) == (0.2, 0.7)
     assert options.regions == ("it", "gb")
-    assert options.text_formats[0] == "[a-z]{2}[0-9]{3}[a-z]{2}"
-    assert set(REGION_FORMATS["gb"]) <= set(options.text_formats)
-    assert set(REGION_FORMATS["it"]) <= set(options.text_formats)
+    assert options.text_formats == ("[a-z]{2}[0-9]{3}[a-z]{2}",)  # the user's: also upstream
+    formats = ranking_formats(options)  # the reader adds the region hints' formats after them
+    assert formats[0] == "[a-z]{2}[0-9]{3}[a-z]{2}"
+    assert set(REGION_FORMATS["gb"]) <= set(formats)
+    assert set(REGION_FORMATS["it"]) <= set(formats)
     assert options.camera_id == "cam-7"
     assert options.filename == "car.jpg"
     assert options.config["unknown_key"] == [1, 2]

@@ -16,6 +16,7 @@ from blur_sdk.config import Settings
 from blur_sdk.core.detectors.base import FaceOptions, PlateOptions
 from blur_sdk.core.imaging import ImageLimits
 from blur_sdk.core.pipeline import BlurRequest, Exclusions
+from blur_sdk.core.plate_regions import validate_codes
 from blur_sdk.core.render import load_logo
 from blur_sdk.errors import ConfigError, InputError, PayloadTooLargeError
 from blur_sdk.web.inputs import Form, compile_regexes
@@ -31,7 +32,6 @@ MAX_OVERLAP = 90.0
 MAX_COORDINATE = 1_000_000.0
 BOX_FIELDS = ("xmin", "ymin", "xmax", "ymax")
 MARGIN_FIELDS = (("et", "top"), ("el", "left"), ("eb", "bottom"), ("er", "right"))
-_REGION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,15}$")
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,7 @@ class BlurDefaults:
         try:
             logo = resolve_logo(settings.logo, settings.logos_dir) if settings.logo else None
             patterns = compile_regexes(list(settings.skip_regexp), "SKIP_REGEXP")
+            validate_codes(settings.regions, "REGIONS")
             plate_config(settings.config, MAX_TEXT_FORMATS, "CONFIG")
         except InputError as e:
             message = str(e).replace("logo:", "LOGO:", 1)
@@ -103,13 +104,9 @@ def resolve_logo(value: str, logos_dir: Path) -> Logo:
 
 
 def _regions(form: Form, settings: Settings) -> tuple[str, ...]:
-    regions = form.texts("regions") if form.has("regions") else list(settings.regions)
-    for region in regions:
-        if not _REGION.match(region):
-            raise InputError(
-                f"regions: {region[:40]!r} is not a region code (e.g. us-ca)", "regions"
-            )
-    return tuple(regions)
+    if form.has("regions"):
+        return validate_codes(form.texts("regions"))
+    return validate_codes(settings.regions, "REGIONS")
 
 
 def _exclusions(form: Form) -> Exclusions:
@@ -198,7 +195,7 @@ def parse_blur_request(
         plate_margin=settings.plate_margin,
         face_options=face_options,
         plate_options=plate_opts,
-        limits=ImageLimits(settings.max_image_pixels, settings.max_image_side),
+        limits=ImageLimits.from_settings(settings),
         timeout=settings.request_timeout,
     )
 

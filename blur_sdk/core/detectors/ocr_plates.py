@@ -23,6 +23,7 @@ from blur_sdk.core.detectors.ppocr import (
 )
 from blur_sdk.core.geometry import as_quad, box_of, expand_quad, order_quad
 from blur_sdk.core.model_store import load_manifest, verify_model
+from blur_sdk.core.plate_regions import region_formats
 from blur_sdk.core.runner import OpenVinoRunner
 
 # (detection score, OCR score) floors per Snapshot mode; threshold_d / threshold_o override.
@@ -146,6 +147,11 @@ def plate_quad(group: list[TextLine]) -> npt.NDArray[np.float64]:
     )
 
 
+def ranking_formats(options: PlateOptions) -> tuple[str, ...]:
+    """The request's text formats, then those of its region hints: matching readings rank first."""
+    return tuple(dict.fromkeys(options.text_formats + region_formats(options.regions)))
+
+
 class OcrPlateDetector:
     """Plates located through their text with PP-OCRv4 det + rec (Apache-2.0) on OpenVINO."""
 
@@ -169,6 +175,7 @@ class OcrPlateDetector:
         min_d, min_o = MODE_THRESHOLDS.get(options.mode, MODE_THRESHOLDS["redaction"])
         min_d = options.threshold_d if options.threshold_d is not None else min_d
         min_o = options.threshold_o if options.threshold_o is not None else min_o
+        formats = ranking_formats(options)
         boxes = [b for b in detect_text(self.det, image, min_d) if keep_geometry(b, height)]
         readings = recognise(self.rec, [crop_quad(image, b.quad) for b in boxes], self.charset)
         lines = []
@@ -180,7 +187,7 @@ class OcrPlateDetector:
         plates = []
         for group in group_lines(lines):
             chars = tuple(c for ln in registration_lines(group) for c in ln.reading.chars)
-            ranked = plate_text.candidates(chars, options.text_formats)
+            ranked = plate_text.candidates(chars, formats)
             if not ranked or not plate_text.plausible(ranked[0][0]):
                 continue
             quad = plate_quad(group)
