@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from blur_sdk.core import render
+from blur_sdk.core import plate_text, render
 from blur_sdk.core.detectors.base import (
     Box,
     FaceDetection,
@@ -21,10 +21,6 @@ from blur_sdk.core.detectors.base import (
 from blur_sdk.core.engine import Engine
 from blur_sdk.core.imaging import ImageLimits, decode_image, encode_image, output_format
 from blur_sdk.errors import ProcessingTimeoutError
-
-# skip_regexp runs only on readings this short (no plate is longer), which bounds the cost of
-# a user regex together with the backtracking-path limit of web.inputs.compile_regexes.
-MAX_MATCH_CHARS = 16
 
 
 @dataclass(frozen=True)
@@ -92,7 +88,7 @@ class BlurResult:
 
 def _matches(plate: PlateDetection, patterns: tuple[re.Pattern[str], ...]) -> bool:
     readings = [plate.text, *(text for text, _ in plate.candidates[:1])]
-    short = [text for text in readings if text and len(text) <= MAX_MATCH_CHARS]
+    short = [text for text in readings if text and len(text) <= plate_text.MAX_MATCH_CHARS]
     return any(p.search(text) for p in patterns for text in short)
 
 

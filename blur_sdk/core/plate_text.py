@@ -9,6 +9,9 @@ PLATE_CHAR = re.compile(r"[0-9A-Z\u4e00-\u9fff]")
 MAX_CANDIDATES = 5
 MIN_CHARS = 3  # 2-character readings were mostly badges and signs on openlpr_val
 MAX_CHARS = 12
+# User regexes (skip_regexp, text_formats) only ever run on texts this short, which bounds
+# their cost together with the backtracking-path limit of web.inputs.compile_regexes.
+MAX_MATCH_CHARS = 16
 _CONFUSIONS = {"O": "0", "I": "1", "Q": "0", "0": "O", "1": "I", "8": "B", "B": "8", "5": "S"}
 
 
@@ -41,7 +44,7 @@ def candidates(
         score = (sum(probs) - probs[i] + alt_prob) / len(probs)
         readings.setdefault("".join(swapped), score)
     ranked = sorted(readings.items(), key=lambda kv: -kv[1])
-    if formats and len(base) <= MAX_CHARS:  # user regexes only ever see plate-length texts
+    if formats and len(base) <= MAX_CHARS:  # plate-length texts only (<= MAX_MATCH_CHARS)
         compiled = [re.compile(f, re.IGNORECASE) for f in formats]
         ranked.sort(key=lambda kv: not any(p.fullmatch(kv[0]) for p in compiled))
     return [(text, round(score, 3)) for text, score in ranked[:MAX_CANDIDATES]]

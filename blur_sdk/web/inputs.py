@@ -16,13 +16,14 @@ from flask import Request
 from werkzeug.datastructures import MultiDict
 
 from blur_sdk.config import Settings, parse_bool
+from blur_sdk.core.plate_text import MAX_MATCH_CHARS
 from blur_sdk.errors import ConfigError, InputError, PayloadTooLargeError
 from blur_sdk.web.url_fetch import fetch_image_bytes
 
 REGEX_MAX_LENGTH = 200
-# Plate texts are at most MATCH_TEXT_CHARS long (pipeline.MAX_MATCH_CHARS); a user regex may
-# take at most REGEX_MAX_PATHS backtracking paths per start position on such a text.
-MATCH_TEXT_CHARS = 16
+# User regexes only run on texts of at most MATCH_TEXT_CHARS; a regex may take at most
+# REGEX_MAX_PATHS backtracking paths per start position on such a text.
+MATCH_TEXT_CHARS = MAX_MATCH_CHARS
 REGEX_MAX_PATHS = 10_000
 MAX_JSON_DEPTH = 32
 _INTEGER = re.compile(r"[+-]?[0-9]+")
