@@ -532,3 +532,32 @@ def test_registry_unknown_name_is_a_config_error(settings: Settings) -> None:
         detectors.create("face", "nope", settings)
     with pytest.raises(ConfigError, match="yolo"):
         detectors.create("plate", "yolo", settings)
+
+
+class _RawPlateSource:
+    """A Snapshot-like source: one plate at a fixed place in every chunk, with raw boxes."""
+
+    name = "raw"
+
+    def detect(self, image: np.ndarray, options: PlateOptions) -> list[PlateDetection]:
+        quad = [(10.0, 10.0), (50.0, 10.0), (50.0, 30.0), (10.0, 30.0)]
+        raw = {
+            "box": {"xmin": 10, "ymin": 10, "xmax": 50, "ymax": 30},
+            "vehicle": {
+                "score": 0.9,
+                "type": "Sedan",
+                "box": {"xmin": 5, "ymin": 5, "xmax": 60, "ymax": 40},
+            },
+        }
+        return [PlateDetection(as_quad(quad), box_of(quad), "AB123", 0.9, 0.9, raw=raw)]
+
+
+def test_split_shifts_upstream_boxes_into_image_coordinates() -> None:
+    engine = Engine(None, [_RawPlateSource()])
+    found = engine.detect(np.zeros((100, 400, 3), np.uint8), plate_options=PlateOptions(), split=2)
+    xmins = sorted(p.raw["box"]["xmin"] for p in found.plates if p.raw)
+    x0 = chunk_spans(400, 2, 20.0)[1][0]
+    assert xmins == [10, 10 + x0]
+    shifted = next(p for p in found.plates if p.raw and p.raw["box"]["xmin"] > 10)
+    assert shifted.raw["vehicle"]["box"]["xmin"] == 5 + x0
+    assert shifted.box[0] == pytest.approx(10 + x0)

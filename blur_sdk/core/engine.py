@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import cv2
 import numpy as np
@@ -20,7 +22,7 @@ from blur_sdk.core.detectors.base import (
     PlateOptions,
     RGBImage,
 )
-from blur_sdk.core.geometry import as_quad, box_of, order_quad, overlap_of_smaller
+from blur_sdk.core.geometry import as_quad, order_quad, overlap_of_smaller
 
 DUPLICATE_OVERLAP = 0.5
 
@@ -97,12 +99,29 @@ def _shift_face(face: FaceDetection, dx: float) -> FaceDetection:
     return FaceDetection(move(face.box), move(face.region), face.score, points)
 
 
+def _shift_box(box: dict[str, Any], dx: float) -> dict[str, Any]:
+    return {**box, "xmin": box["xmin"] + dx, "xmax": box["xmax"] + dx}
+
+
 def _shift_plate(plate: PlateDetection, dx: float) -> PlateDetection:
-    quad = np.array(plate.polygon) + np.array([dx, 0.0])
-    return PlateDetection(
-        as_quad(quad), box_of(quad), plate.text, plate.dscore, plate.oscore,
-        plate.candidates, plate.source, plate.raw,
-    )  # fmt: skip
+    """The plate found in a chunk, in the whole image's coordinates (raw results too)."""
+    if not dx:
+        return plate
+    raw = plate.raw
+    if raw is not None and isinstance(raw.get("box"), dict):
+        raw = {**raw, "box": _shift_box(raw["box"], round(dx))}
+        vehicle = raw.get("vehicle")
+        if isinstance(vehicle, dict) and isinstance(vehicle.get("box"), dict) and any(
+            vehicle["box"].values()  # an all-zero box means "no vehicle": it stays zero
+        ):
+            raw["vehicle"] = {**vehicle, "box": _shift_box(vehicle["box"], round(dx))}
+    x1, y1, x2, y2 = plate.box
+    return dataclasses.replace(
+        plate,
+        polygon=as_quad(np.array(plate.polygon) + np.array([dx, 0.0])),
+        box=(x1 + dx, y1, x2 + dx, y2),
+        raw=raw,
+    )
 
 
 class Engine:

@@ -54,7 +54,7 @@ def blur_response(result: BlurResult, filename: str, regions: tuple[str, ...]) -
     for outcome in result.plates:
         plate = outcome.plate
         snapshot = to_snapshot_result(plate, regions)
-        snapshot["box"] = int_box(plate.box)  # the image's coordinates, also after split
+        snapshot["box"] = int_box(plate.box)  # also the united box of plates merged by split
         plates.append(
             {
                 "polygon": [[round(x, 1), round(y, 1)] for x, y in plate.polygon],
