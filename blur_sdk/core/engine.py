@@ -111,10 +111,10 @@ def _shift_plate(plate: PlateDetection, dx: float) -> PlateDetection:
     if raw is not None and isinstance(raw.get("box"), dict):
         raw = {**raw, "box": _shift_box(raw["box"], round(dx))}
         vehicle = raw.get("vehicle")
-        if isinstance(vehicle, dict) and isinstance(vehicle.get("box"), dict) and any(
-            vehicle["box"].values()  # an all-zero box means "no vehicle": it stays zero
-        ):
-            raw["vehicle"] = {**vehicle, "box": _shift_box(vehicle["box"], round(dx))}
+        vbox = vehicle.get("box") if isinstance(vehicle, dict) else None
+        if isinstance(vehicle, dict) and isinstance(vbox, dict) and any(vbox.values()):
+            # (an all-zero box means "no vehicle": it stays zero)
+            raw["vehicle"] = {**vehicle, "box": _shift_box(vbox, round(dx))}
     x1, y1, x2, y2 = plate.box
     return dataclasses.replace(
         plate,
