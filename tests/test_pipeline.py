@@ -181,12 +181,35 @@ class SlowFaces:
     name = "slow-faces"
 
     def detect(self, image: RGBImage, options: FaceOptions) -> list[FaceDetection]:
-        time.sleep(0.05)
+        time.sleep(1.0)
         return []
 
 
 def test_timeout() -> None:
     engine = Engine(SlowFaces(), [])
-    request = BlurRequest(face_intensity=5, plate_intensity=-1, timeout=0.01)
+    request = BlurRequest(face_intensity=5, plate_intensity=-1, timeout=0.5)
     with pytest.raises(ProcessingTimeoutError, match="detection"):
         anonymize(engine, png(scene()), request)
+
+
+def rotated_jpeg(rgb: npt.NDArray[np.uint8]) -> bytes:
+    image = Image.fromarray(rgb)
+    exif = image.getexif()
+    exif[0x0112] = 6  # stored sideways: the upright raster is not the file's
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", exif=exif.tobytes())
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("make", "split", "sent"),
+    [("png", 1, True), ("rotated", 1, False), ("png", 2, False)],
+)
+def test_plate_readers_get_the_upload_only_when_it_is_the_raster(
+    engine: Engine, plates: FakePlateDetector, make: str, split: int, sent: bool
+) -> None:
+    data = png(scene()) if make == "png" else rotated_jpeg(scene())
+    anonymize(engine, data, BlurRequest(split=split))
+    assert plates.calls
+    assert all((call.source == data) is sent for call in plates.calls)
+    assert all(call.source is None for call in plates.calls if not sent)

@@ -148,6 +148,15 @@ def test_request_fields(settings: Settings, rsps: responses.RequestsMock) -> Non
     assert sent.format == "JPEG" and sent.size == (512, 512)
 
 
+def test_sends_the_upload_itself(settings: Settings, rsps: responses.RequestsMock) -> None:
+    rsps.post(READER, json=RECORDED, status=201)
+    png = b"\x89PNG\r\n\x1a\n-the-uploaded-file"
+    client_for(settings).detect(SCENE, PlateOptions(source=png))
+    (upload,) = multipart(rsps.calls[0].request)["upload"]
+    assert upload.get_payload(decode=True) == png
+    assert upload.get_content_type() == "image/png"
+
+
 def test_no_token_no_header(settings: Settings, rsps: responses.RequestsMock) -> None:
     rsps.post(READER, json=RECORDED, status=201)
     client_for(settings).detect(SCENE, PlateOptions())

@@ -183,6 +183,8 @@ class Engine:
         if plate_options is not None:
             started = time.perf_counter()
             plates = []
+            if len(spans) > 1:  # a chunk is not the uploaded file
+                plate_options = dataclasses.replace(plate_options, source=None)
             for detector in self.plate_detectors:
                 for x0, x1 in spans:
                     chunk = np.ascontiguousarray(image[:, x0:x1])

@@ -44,6 +44,12 @@ class DecodedImage:
     icc_profile: bytes | None = None
     xmp: bytes | None = None
     extra: dict[str, object] = field(default_factory=dict)
+    rotated: bool = False  # EXIF orientation was applied: the raster differs from the file's
+
+    @property
+    def same_as_file(self) -> bool:
+        """The file decodes to exactly this raster in any reader (upright JPEG or PNG)."""
+        return not self.rotated and self.format in ("JPEG", "PNG")
 
     @property
     def width(self) -> int:
@@ -100,7 +106,8 @@ def decode_image(data: bytes, limits: ImageLimits | None = None) -> DecodedImage
     try:
         image.load()
         exif = image.getexif()
-        upright = ImageOps.exif_transpose(image) if exif.get(ORIENTATION_TAG, 1) != 1 else image
+        rotated = exif.get(ORIENTATION_TAG, 1) != 1
+        upright = ImageOps.exif_transpose(image) if rotated else image
         rgb, alpha = _to_rgb(upright)
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as e:
         raise ImageDecodeError(f"the {fmt} image is truncated or corrupt: {e}") from e
@@ -119,6 +126,7 @@ def decode_image(data: bytes, limits: ImageLimits | None = None) -> DecodedImage
         exif=exif_bytes,
         icc_profile=icc,
         xmp=xmp.encode() if isinstance(xmp, str) else xmp,
+        rotated=rotated,
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -145,10 +145,13 @@ def anonymize(engine: Engine, data: bytes, request: BlurRequest) -> BlurResult:
     result = BlurResult(width=width, height=height, format=output_format(decoded.format))
     result.timings["decode_ms"] = (time.perf_counter() - started) * 1000
     check_deadline("decode")
+    plate_options = request.plate_options
+    if decoded.same_as_file:
+        plate_options = replace(plate_options, source=data)
     found = engine.detect(
         decoded.rgb,
         face_options=request.face_options if request.face_intensity >= 0 else None,
-        plate_options=request.plate_options if request.plate_intensity >= 0 else None,
+        plate_options=plate_options if request.plate_intensity >= 0 else None,
         split=request.split,
         overlap=request.overlap,
     )

@@ -143,10 +143,11 @@ class SnapshotClient:
         if options.camera_id:
             data["camera_id"] = options.camera_id
         filename = options.filename or "image.jpg"
-        jpeg = encode_jpeg(image)
+        upload = options.source or encode_jpeg(image)  # the upload itself when it is this raster
+        content_type = "image/png" if upload.startswith(b"\x89PNG") else "image/jpeg"
         started = time.monotonic()
         for attempt in range(2):
-            files = {"upload": (filename, jpeg, "image/jpeg")}
+            files = {"upload": (filename, upload, content_type)}
             remaining = self.timeout - (time.monotonic() - started)
             response = self._send("POST", self.url, max(remaining, 0.1), data=data, files=files)
             if response.status_code == 429 and attempt == 0:

@@ -73,6 +73,9 @@ class PlateOptions:
     camera_id: str = ""
     filename: str = ""
     config: dict[str, Any] = field(default_factory=dict, compare=False)
+    source: bytes | None = field(default=None, compare=False, repr=False)
+    """The upload's own bytes when they encode exactly the raster given to detect() (a remote
+    reader sends them as they are instead of encoding the raster again)."""
 
 
 class FaceDetector(Protocol):
