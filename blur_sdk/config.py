@@ -176,7 +176,12 @@ class Settings:
     license_key: str = _opt(_text, "", "Plate Recognizer licence key")
     copy_metadata: bool = _opt(_boolean, False, "Copy EXIF/XMP/ICC into the output")
     face_max_resolution: int = _opt(_int_in(64, 8192), 1920, "Longest side faces are detected at")
-    face_min_resolution: int = _opt(_int_in(64, 8192), 1280, "Small images are upscaled to this")
+    face_min_resolution: int = _opt(
+        _int_in(64, 8192), 800, "Smaller images are upscaled to this long side (max 3x)"
+    )
+    plate_max_resolution: int = _opt(
+        _int_in(320, 4096), 1280, "Longest side plate text is detected at"
+    )
     face_threshold: float = _opt(_float_in(0.01, 1.0), 0.2, "CenterFace score threshold")
     face_blur_scale: float = _opt(_float_in(1.0, 3.0), 1.5, "Blur region scale about face centre")
     plate_detectors: tuple[str, ...] = _opt(_plate_detectors, ("ocr",), "Plate detectors to run")

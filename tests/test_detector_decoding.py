@@ -130,8 +130,10 @@ def test_input_scale_policy(size: tuple[int, int], expected: float) -> None:
 
 
 def test_det_scale() -> None:
-    assert det_scale(1000, 500) == pytest.approx(736 / 500)  # short side up to 736
-    assert det_scale(4000, 3000) == pytest.approx(2000 / 4000)  # long side down to 2000
+    assert det_scale(800, 600) == pytest.approx(736 / 600)  # short side up to 736
+    assert det_scale(1000, 500) == pytest.approx(1280 / 1000)  # unless the long side passes 1280
+    assert det_scale(4000, 3000) == pytest.approx(1280 / 4000)  # long side down to 1280
+    assert det_scale(4000, 3000, 2000) == pytest.approx(2000 / 4000)  # PLATE_MAX_RESOLUTION
     assert det_scale(1000, 800) == 1.0
 
 

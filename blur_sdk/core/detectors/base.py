@@ -46,7 +46,7 @@ class FaceOptions:
 
     threshold: float = 0.2
     max_resolution: int = 1920
-    min_resolution: int = 1280
+    min_resolution: int = 800
     region_scale: float = 1.5
 
     @classmethod

@@ -14,6 +14,7 @@ from blur_sdk.core import plate_text
 from blur_sdk.core.detectors import register
 from blur_sdk.core.detectors.base import PlateDetection, PlateOptions, RGBImage
 from blur_sdk.core.detectors.ppocr import (
+    DET_MAX_SIDE,
     TextBox,
     TextReading,
     crop_quad,
@@ -157,9 +158,12 @@ class OcrPlateDetector:
 
     name = "ocr"
 
-    def __init__(self, det: OpenVinoRunner, rec: OpenVinoRunner) -> None:
+    def __init__(
+        self, det: OpenVinoRunner, rec: OpenVinoRunner, max_side: int = DET_MAX_SIDE
+    ) -> None:
         self.det = det
         self.rec = rec
+        self.max_side = max_side  # text detection input's longest side
         self.charset = load_charset(rec)
 
     def warm_up(self) -> None:
@@ -176,7 +180,11 @@ class OcrPlateDetector:
         min_d = options.threshold_d if options.threshold_d is not None else min_d
         min_o = options.threshold_o if options.threshold_o is not None else min_o
         formats = ranking_formats(options)
-        boxes = [b for b in detect_text(self.det, image, min_d) if keep_geometry(b, height)]
+        boxes = [
+            b
+            for b in detect_text(self.det, image, min_d, self.max_side)
+            if keep_geometry(b, height)
+        ]
         readings = recognise(self.rec, [crop_quad(image, b.quad) for b in boxes], self.charset)
         lines = []
         for box, reading in zip(boxes, readings, strict=True):
@@ -209,8 +217,8 @@ class OcrPlateDetector:
 def create_ocr_plates(settings: Settings) -> OcrPlateDetector:
     """Build the detector from the verified PP-OCRv4 det and rec files."""
     manifest = load_manifest()
-    runners = [
+    det, rec = (
         OpenVinoRunner.from_settings(verify_model(settings.models_dir, manifest[name]), settings)
         for name in ("ppocr_det", "ppocr_rec")
-    ]
-    return OcrPlateDetector(*runners)
+    )
+    return OcrPlateDetector(det, rec, max_side=settings.plate_max_resolution)

@@ -15,7 +15,7 @@ from blur_sdk.core.geometry import order_quad
 from blur_sdk.core.runner import FloatArray, OpenVinoRunner, bucket
 
 DET_MIN_SIDE = 736
-DET_MAX_SIDE = 2000
+DET_MAX_SIDE = 1280  # default; PLATE_MAX_RESOLUTION
 DET_SHAPE_STEP = 128
 DB_BIN_THRESHOLD = 0.3
 DB_UNCLIP_RATIO = 1.6
@@ -41,20 +41,22 @@ class TextReading:
     chars: tuple[tuple[str, float, str, float], ...]
 
 
-def det_scale(width: int, height: int) -> float:
-    """RapidOCR's native sizing: short side >= 736, long side <= 2000."""
+def det_scale(width: int, height: int, max_side: int = DET_MAX_SIDE) -> float:
+    """RapidOCR's sizing: short side up to 736, long side at most max_side."""
     scale = max(1.0, DET_MIN_SIDE / min(width, height))
-    return min(scale, DET_MAX_SIDE / max(width, height))
+    return min(scale, max_side / max(width, height))
 
 
 def _normalise(bgr: npt.NDArray[Any]) -> FloatArray:
     return ((bgr.astype(np.float32) / 255.0 - 0.5) / 0.5).transpose(2, 0, 1)
 
 
-def detect_text(runner: OpenVinoRunner, image: RGBImage, min_score: float) -> list[TextBox]:
+def detect_text(
+    runner: OpenVinoRunner, image: RGBImage, min_score: float, max_side: int = DET_MAX_SIDE
+) -> list[TextBox]:
     """Text quads in an RGB image, in its pixels, at DB box score >= min_score."""
     height, width = image.shape[:2]
-    scale = det_scale(width, height)
+    scale = det_scale(width, height, max_side)
     new_w, new_h = max(32, round(width * scale)), max(32, round(height * scale))
     resized = cv2.resize(image[:, :, ::-1], (new_w, new_h), interpolation=cv2.INTER_LINEAR)
     batch = np.zeros(
