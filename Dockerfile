@@ -29,6 +29,7 @@ RUN pip install --no-cache-dir --no-deps -e . \
     && pip check \
     && python -m compileall -q blur_sdk snapshot_stub
 COPY config config
+COPY weights weights
 RUN python -m blur_sdk models
 
 # --- runtime: the venv, the models, the app; no compilers, no pip cache, non-root ------------

@@ -233,6 +233,7 @@ def main() -> int:
         return 1
     env = dict(item.split("=", 1) for item in args.env)
     quality = load_settings({**os.environ, **env}).jpeg_quality
+    load_before = os.getloadavg()[0]  # other work on the machine distorts every figure
     server = None
     if args.url:
         url, pid = args.url.rstrip("/"), args.pid
@@ -253,6 +254,7 @@ def main() -> int:
             row.update(memory_mb(pid) if pid else {"rss_mb": "-", "hwm_mb": "-"})
             rows.append(row)
             print(json.dumps(row), file=sys.stderr, flush=True)
+        load = [round(load_before, 2), round(os.getloadavg()[0], 2)]  # over the HTTP runs
     finally:
         if server is not None:
             server.stop()
@@ -265,8 +267,9 @@ def main() -> int:
     how = f"started, env {env}" if server is not None else f"attached {url}"
     print(
         f"\nBlur server: {how}; {info.get('mode')} mode; {args.concurrency} client(s) x "
-        f"{args.runs} runs; {os.cpu_count()} CPUs; ms unless noted; server stages are medians "
-        f"of its Server-Timing; floor = in-process decode + encode (JPEG q{quality})"
+        f"{args.runs} runs; {os.cpu_count()} CPUs, 1-min load {load[0]} -> {load[1]}; ms unless "
+        f"noted; server stages: medians of its Server-Timing; floor: in-process decode + encode "
+        f"(JPEG q{quality})"
     )
     if deface_about:
         print(
@@ -278,6 +281,7 @@ def main() -> int:
         "server": how,
         "detectors": info.get("detectors"),
         "cpus": os.cpu_count(),
+        "load_1min": load,
         "runs": args.runs,
         "concurrency": args.concurrency,
         "jpeg_quality": quality,

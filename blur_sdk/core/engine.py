@@ -14,6 +14,7 @@ import numpy as np
 from blur_sdk.config import Settings
 from blur_sdk.core import detectors
 from blur_sdk.core.detectors.base import (
+    TEXT_SOURCE,
     FaceDetection,
     FaceDetector,
     FaceOptions,
@@ -25,6 +26,7 @@ from blur_sdk.core.detectors.base import (
 from blur_sdk.core.geometry import as_quad, order_quad, overlap_of_smaller
 
 DUPLICATE_OVERLAP = 0.5
+SUPPORT_OVERLAP = 0.3  # share of the smaller box a detector hit must cover to confirm a text plate
 
 
 @dataclass
@@ -91,6 +93,23 @@ def merge_plates(plates: Sequence[PlateDetection]) -> list[PlateDetection]:
     return merged
 
 
+def _supported(plate: PlateDetection, support: Sequence[PlateDetection]) -> bool:
+    return any(overlap_of_smaller(plate.box, s.box) > SUPPORT_OVERLAP for s in support)
+
+
+def unite_plates(plates: Sequence[PlateDetection], confirm_text: bool) -> list[PlateDetection]:
+    """One polygon per plate from every source; with a plate detector, text finds need its support.
+
+    Weak detector hits (evidence_only) are never plates: they only confirm plates found through
+    their text, which cuts the text pipeline's false positives (badges, signs, timestamps).
+    """
+    support = [p for p in plates if p.source != TEXT_SOURCE]
+    kept = [p for p in plates if not p.evidence_only]
+    if confirm_text:
+        kept = [p for p in kept if p.source != TEXT_SOURCE or _supported(p, support)]
+    return merge_plates(kept)
+
+
 def _shift_face(face: FaceDetection, dx: float) -> FaceDetection:
     def move(b: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
         return (b[0] + dx, b[1], b[2] + dx, b[3])
@@ -132,6 +151,7 @@ class Engine:
     ) -> None:
         self.face_detector = face_detector
         self.plate_detectors = list(plate_detectors)
+        self.confirms_text = any(getattr(d, "confirms_text", False) for d in plate_detectors)
 
     @classmethod
     def from_settings(cls, settings: Settings, *, faces: bool = True) -> Engine:
@@ -189,6 +209,6 @@ class Engine:
                 for x0, x1 in spans:
                     chunk = np.ascontiguousarray(image[:, x0:x1])
                     plates += [_shift_plate(p, x0) for p in detector.detect(chunk, plate_options)]
-            result.plates = merge_plates(plates)
+            result.plates = unite_plates(plates, self.confirms_text)
             result.timings["plates_ms"] = (time.perf_counter() - started) * 1000
         return result

