@@ -210,5 +210,9 @@ class Engine:
                     chunk = np.ascontiguousarray(image[:, x0:x1])
                     plates += [_shift_plate(p, x0) for p in detector.detect(chunk, plate_options)]
             result.plates = unite_plates(plates, self.confirms_text)
+            for detector in self.plate_detectors:  # plates found as objects, read only if needed
+                read_unread = getattr(detector, "read_unread", None)
+                if callable(read_unread):
+                    result.plates = read_unread(image, result.plates, plate_options)
             result.timings["plates_ms"] = (time.perf_counter() - started) * 1000
         return result

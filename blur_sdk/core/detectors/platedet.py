@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import cv2
 import numpy as np
 
@@ -12,13 +14,14 @@ from blur_sdk.core.detectors import register
 from blur_sdk.core.detectors.base import Box, PlateDetection, PlateOptions, RGBImage
 from blur_sdk.core.detectors.ocr_plates import ranking_formats
 from blur_sdk.core.detectors.ppocr import crop_quad, load_charset, recognise
-from blur_sdk.core.geometry import as_quad, nms
+from blur_sdk.core.geometry import as_quad, expand_quad, nms
 from blur_sdk.core.model_store import load_manifest, verify_model
 from blur_sdk.core.runner import FloatArray, OpenVinoRunner, bucket
 
 STRIDE = 4
 SHAPE_STEP = 64
 NMS_IOU = 0.3
+READ_MARGIN = (0.1, 0.05)  # boxes can be tight: read a little beyond them (x, y fractions)
 MIN_LONG_SIDE = 320  # small images are upscaled to this before detection
 
 
@@ -82,30 +85,20 @@ class PlateDetDetector:
         return decode_platedet(self.det.infer(batch), threshold, scale, width, height)
 
     def detect(self, image: RGBImage, options: PlateOptions) -> list[PlateDetection]:
-        """Plates (score >= threshold: deskewed quad and reading) and weaker evidence (box only).
+        """Plates (score >= threshold: deskewed quad, not read yet) and weaker evidence (box).
 
-        The engine keeps the first and uses the second only to confirm text-found plates.
+        The engine keeps the first and uses the second only to confirm text-found plates; it
+        then calls read_unread() for the plates that no text-found plate already reads.
         """
-        formats = ranking_formats(options)
         threshold = self.threshold if options.threshold_d is None else options.threshold_d
         found = self.boxes(image)
-        strong = [f for f in found if f[1] >= threshold]
-        quads = [deskew_plate(image, box) for box, _ in strong]
-        readings = recognise(self.rec, [crop_quad(image, q) for q in quads], self.charset)
-        plates = []
-        for (box, score), quad, reading in zip(strong, quads, readings, strict=True):
-            ranked = plate_text.candidates(reading.chars, formats)
-            plates.append(
-                PlateDetection(
-                    polygon=as_quad(quad),
-                    box=box,
-                    text=ranked[0][0] if ranked else "",
-                    dscore=round(score, 3),
-                    oscore=round(reading.score, 3) if ranked else 0.0,
-                    candidates=tuple(ranked),
-                    source=self.name,
-                )
+        plates = [
+            PlateDetection(
+                as_quad(deskew_plate(image, box)), box, "", round(score, 3), 0.0, source=self.name
             )
+            for box, score in found
+            if score >= threshold
+        ]
         plates += [
             PlateDetection(
                 as_quad(box_corners(*box)), box, "", round(score, 3), 0.0, source=self.name,
@@ -115,6 +108,25 @@ class PlateDetDetector:
             if score < threshold
         ]  # fmt: skip
         return plates
+
+    def read_unread(
+        self, image: RGBImage, plates: list[PlateDetection], options: PlateOptions
+    ) -> list[PlateDetection]:
+        """The plates with this detector's unread plates read by PP-OCR (one batch)."""
+        unread = [i for i, p in enumerate(plates) if p.source == self.name and not p.text]
+        if not unread:
+            return plates
+        crops = [crop_quad(image, expand_quad(plates[i].polygon, *READ_MARGIN)) for i in unread]
+        formats = ranking_formats(options)
+        out = list(plates)
+        for i, reading in zip(unread, recognise(self.rec, crops, self.charset), strict=True):
+            ranked = plate_text.candidates(reading.chars, formats)
+            if ranked:
+                out[i] = replace(
+                    plates[i], text=ranked[0][0], oscore=round(reading.score, 3),
+                    candidates=tuple(ranked),
+                )  # fmt: skip
+        return out
 
 
 @register("plate", "platedet")

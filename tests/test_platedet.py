@@ -1,0 +1,116 @@
+"""Our plate detector: its decoding, how the engine unites it with the text pipeline, real runs."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+import pytest
+
+from blur_sdk.config import Settings
+from blur_sdk.core import detectors
+from blur_sdk.core.detectors.base import TEXT_SOURCE, PlateDetection, PlateOptions
+from blur_sdk.core.detectors.platedet import STRIDE, decode_platedet
+from blur_sdk.core.engine import Engine, unite_plates
+from blur_sdk.core.geometry import as_quad
+from tests.synthetic import PLATE_QUAD, scene_with_plate
+
+
+def outputs(peaks: list[tuple[int, int, float]], h: float, w: float) -> list[np.ndarray]:
+    """Model outputs (heatmap, size, offset) at stride 4 with the given peaks."""
+    heat = np.zeros((1, 1, 40, 60), np.float32)
+    for y, x, score in peaks:
+        heat[0, 0, y, x] = score
+    size = np.zeros((1, 2, 40, 60), np.float32)
+    size[0, 0], size[0, 1] = math.log(h / STRIDE), math.log(w / STRIDE)
+    offset = np.full((1, 2, 40, 60), 0.25, np.float32)
+    return [heat, size, offset]
+
+
+def test_decode_peaks_to_boxes_in_image_pixels() -> None:
+    # a peak, a weaker neighbour inside its 3x3 window, a far weak peak under the threshold
+    found = decode_platedet(
+        outputs([(10, 20, 0.9), (10, 21, 0.6), (30, 50, 0.2)], 16, 48), 0.3, 0.5, 480, 320
+    )
+    assert len(found) == 1
+    box, score = found[0]
+    assert score == pytest.approx(0.9)
+    cx, cy = (20 + 0.25 + 0.5) * STRIDE / 0.5, (10 + 0.25 + 0.5) * STRIDE / 0.5
+    assert box == pytest.approx((cx - 48, cy - 16, cx + 48, cy + 16))
+
+
+def test_decode_clips_to_the_image() -> None:
+    (box, _), *_ = decode_platedet(outputs([(0, 0, 0.8)], 40, 80), 0.3, 1.0, 100, 100)
+    assert box[0] == 0.0 and box[1] == 0.0
+
+
+def plate(box: tuple[float, float, float, float], source: str, **kw: object) -> PlateDetection:
+    x1, y1, x2, y2 = box
+    quad = as_quad([(x1, y1), (x2, y1), (x2, y2), (x1, y2)])
+    fields: dict = {"text": "AB123", "dscore": 0.8, "oscore": 0.9, "source": source, **kw}
+    return PlateDetection(polygon=quad, box=box, **fields)
+
+
+def test_a_text_plate_needs_the_detectors_support() -> None:
+    alone = plate((300, 10, 380, 30), TEXT_SOURCE)  # a badge, say: no detector hit
+    backed = plate((10, 10, 90, 30), TEXT_SOURCE)
+    weak = plate((12, 8, 92, 32), "platedet", text="", dscore=0.3, evidence_only=True)
+    united = unite_plates([alone, backed, weak], confirm_text=True)
+    assert [p.box for p in united] == [backed.box]
+    assert united[0].source == TEXT_SOURCE  # evidence confirms, it is never a plate itself
+
+
+def test_without_a_detector_text_plates_stand_alone() -> None:
+    alone = plate((300, 10, 380, 30), TEXT_SOURCE)
+    assert unite_plates([alone], confirm_text=False) == [alone]
+
+
+def test_strong_detector_plate_and_text_plate_become_one_polygon() -> None:
+    text = plate((20, 12, 80, 28), TEXT_SOURCE)
+    detected = plate((10, 8, 95, 34), "platedet", text="AB12", dscore=0.9)
+    (united,) = unite_plates([text, detected], confirm_text=True)
+    assert united.box == (10, 8, 95, 34)  # the union of both
+    assert united.text == "AB123"  # the fuller reading
+    assert united.source == f"{TEXT_SOURCE}+platedet"
+
+
+def test_detector_only_plates_are_kept() -> None:
+    detected = plate((10, 8, 95, 34), "platedet", text="", oscore=0.0, dscore=0.7)
+    assert unite_plates([detected], confirm_text=True) == [detected]
+
+
+# --- with the real models (marked: they need `make models`) ------------------------------
+
+
+@pytest.mark.models
+def test_real_detector_finds_the_rendered_plate(settings: Settings) -> None:
+    detector = detectors.create("plate", "platedet", settings)
+    found = detector.detect(scene_with_plate(), PlateOptions())  # strong hits and evidence
+    xs, ys = [x for x, _ in PLATE_QUAD], [y for _, y in PLATE_QUAD]
+    truth = (min(xs), min(ys), max(xs), max(ys))
+    assert any(
+        p.box[0] <= truth[2]
+        and truth[0] <= p.box[2]
+        and p.box[1] <= truth[3]
+        and truth[1] <= p.box[3]
+        for p in found
+    ), found
+
+
+@pytest.mark.models
+def test_united_engine_reads_the_rendered_plate(settings: Settings) -> None:
+    engine = Engine(
+        None, [detectors.create("plate", name, settings) for name in ("ocr", "platedet")]
+    )
+    assert engine.confirms_text
+    plates = engine.detect(scene_with_plate("KA 482 MX"), plate_options=PlateOptions()).plates
+    assert [p.text for p in plates] == ["KA482MX"]  # confirmed by the detector, or it is dropped
+
+
+@pytest.mark.models
+def test_detector_alone_reads_its_plates(settings: Settings) -> None:
+    settings = dataclasses.replace(settings, platedet_threshold=0.3)
+    engine = Engine(None, [detectors.create("plate", "platedet", settings)])
+    plates = engine.detect(scene_with_plate("KA 482 MX"), plate_options=PlateOptions()).plates
+    assert [(p.text, p.source) for p in plates] == [("KA482MX", "platedet")]
