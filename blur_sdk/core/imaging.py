@@ -74,7 +74,8 @@ def _to_rgb(image: Image.Image) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.u
     if has_alpha:
         rgba = np.asarray(image.convert("RGBA"))
         return np.ascontiguousarray(rgba[:, :, :3]), np.ascontiguousarray(rgba[:, :, 3])
-    return np.ascontiguousarray(np.asarray(image.convert("RGB"))), None
+    rgb = image if image.mode == "RGB" else image.convert("RGB")  # (convert would copy)
+    return np.ascontiguousarray(np.asarray(rgb)), None
 
 
 def decode_image(data: bytes, limits: ImageLimits | None = None) -> DecodedImage:
