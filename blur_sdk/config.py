@@ -183,10 +183,10 @@ class Settings:
         _int_in(320, 4096), 1280, "Longest side plate text is detected at"
     )
     platedet_resolution: int = _opt(
-        _int_in(320, 2048), 640, "Longest side the plate detector (platedet) runs at"
+        _int_in(320, 2048), 512, "Longest side the plate detector (platedet) runs at"
     )
     platedet_threshold: float = _opt(
-        _float_in(0.05, 1.0), 0.55, "Plate detector score for a plate on its own"
+        _float_in(0.05, 1.0), 0.5, "Plate detector score for a plate on its own"
     )
     platedet_confirm_threshold: float = _opt(
         _float_in(0.05, 1.0), 0.25, "Plate detector score that confirms a text-found plate"
@@ -194,7 +194,7 @@ class Settings:
     face_threshold: float = _opt(_float_in(0.01, 1.0), 0.2, "CenterFace score threshold")
     face_blur_scale: float = _opt(_float_in(1.0, 3.0), 1.5, "Blur region scale about face centre")
     plate_detectors: tuple[str, ...] = _opt(
-        _plate_detectors, ("ocr",), "Plate sources: ocr (text), platedet (detector), or both"
+        _plate_detectors, ("ocr", "platedet"), "Plate sources: ocr (text), platedet (detector), or both"
     )
     plate_margin: float = _opt(_float_in(0.0, 1.0), 0.3, "Plate blur margin (fraction of size)")
     models_dir: Path = _opt(_path, PROJECT_ROOT / "models", "Where `make models` puts the models")

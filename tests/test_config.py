@@ -26,7 +26,7 @@ def test_defaults(tmp_path: Path) -> None:
     assert settings.skip_regexp == () and settings.config == {}
     assert settings.sdk_url == ""
     assert settings.copy_metadata is False
-    assert settings.plate_detectors == ("ocr",)
+    assert settings.plate_detectors == ("ocr", "platedet")
     assert settings.ov_precision == "auto"
     assert settings.models_dir == PROJECT_ROOT / "models"
 

@@ -8,7 +8,8 @@ padded to multiples of 32) and per threshold:
   found@cover80  the union of predicted regions covers >= 80% of a ground-truth box
                  (bench/accuracy.py's coverage on a filled-polygon mask), with three region rules:
                  none = the predicted box; h03 = box grown by 0.3*box_h on every side;
-                 wh03 = the project's expand_quad(quad, 0.3, 0.3) (+0.3*w left/right, +0.3*h top/bottom)
+                 wh03 = the project's expand_quad(quad, 0.3, 0.3)
+                 (+0.3*w left/right, +0.3*h top/bottom)
   recall@iou0.5  a predicted box with IoU >= 0.5
   fp/img         predicted boxes that touch no ground-truth box (IoU == 0), as in bench/accuracy.py
 Latency: a 1920x1080 image, resize+pad+infer+decode (and infer only), median of N runs.
@@ -30,12 +31,16 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from platedet_decode import decode, prepare  # noqa: E402
+
 from bench.accuracy import coverage  # noqa: E402
 from blur_sdk.core.geometry import expand_quad, iou  # noqa: E402
 from blur_sdk.core.runner import OpenVinoRunner  # noqa: E402
-from platedet_decode import decode, prepare  # noqa: E402
 
-SETS = [ROOT.parent / "shared/data/plates/openlpr_val", ROOT.parent / "shared/data/plates/ccpd_sample"]
+SETS = [
+    ROOT.parent / "shared/data/plates/openlpr_val",
+    ROOT.parent / "shared/data/plates/ccpd_sample",
+]
 THRESHOLDS = [0.2, 0.3, 0.4, 0.5]
 SIZES = [640, 960]
 MARGINS = ["none", "h03", "wh03"]
@@ -81,13 +86,21 @@ def run_set(runner: OpenVinoRunner, set_dir: Path, long_side: int) -> list[dict]
     for t in THRESHOLDS:
         st = stats[t]
         n = max(st["objects"], 1)
-        out.append({
-            "set": set_dir.name, "long_side": long_side, "thr": t, "images": len(rows), "objects": st["objects"],
-            "found@cover80": round(st["none"] / n, 3), "found@cover80_h03": round(st["h03"] / n, 3),
-            "found@cover80_wh03": round(st["wh03"] / n, 3), "recall@iou0.5": round(st["iou"] / n, 3),
-            "fp_per_image": round(st["fp"] / max(len(rows), 1), 2),
-            "median_ms_prep+infer": round(statistics.median(lat), 1),
-        })
+        out.append(
+            {
+                "set": set_dir.name,
+                "long_side": long_side,
+                "thr": t,
+                "images": len(rows),
+                "objects": st["objects"],
+                "found@cover80": round(st["none"] / n, 3),
+                "found@cover80_h03": round(st["h03"] / n, 3),
+                "found@cover80_wh03": round(st["wh03"] / n, 3),
+                "recall@iou0.5": round(st["iou"] / n, 3),
+                "fp_per_image": round(st["fp"] / max(len(rows), 1), 2),
+                "median_ms_prep+infer": round(statistics.median(lat), 1),
+            }
+        )
     return out
 
 
@@ -109,17 +122,24 @@ def latency(runner: OpenVinoRunner, long_side: int, runs: int) -> dict:
         t3 = time.perf_counter()
         full.append((t3 - t0) * 1000)
         infer_only.append((t2 - t1) * 1000)
-    return {"input": "1920x1080", "long_side": long_side, "tensor": list(batch.shape),
-            "median_ms_total": round(statistics.median(full), 1),
-            "median_ms_infer": round(statistics.median(infer_only), 1),
-            "min_ms_infer": round(min(infer_only), 1), "runs": runs}
+    return {
+        "input": "1920x1080",
+        "long_side": long_side,
+        "tensor": list(batch.shape),
+        "median_ms_total": round(statistics.median(full), 1),
+        "median_ms_infer": round(statistics.median(infer_only), 1),
+        "min_ms_infer": round(min(infer_only), 1),
+        "runs": runs,
+    }
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--model", type=Path, default=ROOT / "weights" / "platedet.onnx")
     ap.add_argument("--runs", type=int, default=30)
-    ap.add_argument("--threads", type=int, default=0, help="INFERENCE_NUM_THREADS (0 = OpenVINO default)")
+    ap.add_argument(
+        "--threads", type=int, default=0, help="INFERENCE_NUM_THREADS (0 = OpenVINO default)"
+    )
     ap.add_argument("--json", type=Path, default=None, help="also write all rows to this file")
     args = ap.parse_args()
     runner = OpenVinoRunner(args.model, precision="f32", threads=args.threads)

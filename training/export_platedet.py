@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from platedet_model import PlateDet, PlateDetExport  # noqa: E402
+from platedet_model import PlateDet, PlateDetExport
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -39,19 +39,30 @@ def main() -> int:
     x = torch.rand(1, 3, 384, 640) * 255
     args.out.parent.mkdir(parents=True, exist_ok=True)
     torch.onnx.export(
-        model, (x,), str(args.out), opset_version=args.opset, dynamo=False,
-        input_names=["image"], output_names=["heatmap", "size", "offset"],
-        dynamic_axes={"image": {0: "N", 2: "H", 3: "W"}, "heatmap": {0: "N", 2: "H4", 3: "W4"},
-                      "size": {0: "N", 2: "H4", 3: "W4"}, "offset": {0: "N", 2: "H4", 3: "W4"}},
+        model,
+        (x,),
+        str(args.out),
+        opset_version=args.opset,
+        dynamo=False,
+        input_names=["image"],
+        output_names=["heatmap", "size", "offset"],
+        dynamic_axes={
+            "image": {0: "N", 2: "H", 3: "W"},
+            "heatmap": {0: "N", 2: "H4", 3: "W4"},
+            "size": {0: "N", 2: "H4", 3: "W4"},
+            "offset": {0: "N", 2: "H4", 3: "W4"},
+        },
         do_constant_folding=True,
     )
     import onnx
 
     m = onnx.load(str(args.out))
     onnx.checker.check_model(m)
-    m.doc_string = ("Licence-plate detector (CenterNet-style) on the CenterFace trunk. Input image [N,3,H,W] "
-                    "float32 RGB 0..255, H,W multiples of 32. Outputs at stride 4: heatmap (sigmoid), "
-                    "size (log(h/4), log(w/4)), offset (dy, dx). See weights/platedet.md.")
+    m.doc_string = (
+        "Licence-plate detector (CenterNet-style) on the CenterFace trunk. Input image [N,3,H,W] "
+        "float32 RGB 0..255, H,W multiples of 32. Outputs at stride 4: heatmap (sigmoid), "
+        "size (log(h/4), log(w/4)), offset (dy, dx). See weights/platedet.md."
+    )
     onnx.save(m, str(args.out))
 
     # check against torch at another size

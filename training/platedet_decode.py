@@ -68,7 +68,7 @@ def nms(boxes: np.ndarray, scores: np.ndarray, thr: float = NMS_IOU) -> list[int
     return keep
 
 
-def decode(heat, size, offset, threshold: float, scale: float, width: int, height: int):
+def decode(heat, size, offset, threshold: float, scale: float, width: int, height: int):  # noqa: PLR0917
     """-> list of ((x1, y1, x2, y2), score) in original-image pixels, after NMS."""
     hm = heat[0, 0]
     peaks = (hm >= threshold) & (hm == maxpool3(hm))
@@ -91,6 +91,7 @@ def decode(heat, size, offset, threshold: float, scale: float, width: int, heigh
 
 # ---- metrics (same definitions as /work/main/bench/accuracy.py) ----
 
+
 def box_iou(a, b) -> float:
     iw = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
     ih = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
@@ -101,7 +102,8 @@ def box_iou(a, b) -> float:
 
 def expand(box, mode: str):
     """Blur region of a predicted box. none; h03: +0.3*h on every side (brief's rule);
-    wh03: +0.3*w left/right and +0.3*h top/bottom (the project's expand_quad with plate_margin 0.3)."""
+    wh03: +0.3*w left/right and +0.3*h top/bottom (the project's expand_quad, plate_margin 0.3).
+    """
     x1, y1, x2, y2 = box
     w, h = x2 - x1, y2 - y1
     if mode == "none":
@@ -117,7 +119,7 @@ def coverage(shape, regions, gt) -> float:
     """Fraction of the ground-truth box covered by the union of regions (pixel mask)."""
     mask = np.zeros(shape, np.uint8)
     for r in regions:
-        x1, y1, x2, y2 = (int(round(v)) for v in r)
+        x1, y1, x2, y2 = (round(v) for v in r)
         cv2.rectangle(mask, (x1, y1), (x2, y2), 1, -1)
     x1, y1 = max(0, round(gt[0])), max(0, round(gt[1]))
     x2, y2 = round(gt[2]), round(gt[3])

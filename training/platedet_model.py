@@ -51,7 +51,9 @@ def centerface_trunk_onnx(src: str = CENTERFACE):
     dims = g.input[0].type.tensor_type.shape.dim
     dims[0].dim_param, dims[2].dim_param, dims[3].dim_param = "N", "H", "W"
     del g.output[:]
-    g.output.extend([helper.make_tensor_value_info(FEAT, onnx.TensorProto.FLOAT, ["N", FEAT_CH, "h", "w"])])
+    g.output.extend(
+        [helper.make_tensor_value_info(FEAT, onnx.TensorProto.FLOAT, ["N", FEAT_CH, "h", "w"])]
+    )
     del g.value_info[:]
     needed, nodes = {FEAT}, []
     for n in reversed(list(g.node)):
@@ -70,7 +72,7 @@ def centerface_trunk_onnx(src: str = CENTERFACE):
 
 
 def build_trunk(src: str = CENTERFACE) -> nn.Module:
-    """CenterFace trunk as a torch fx GraphModule (pretrained weights, BN folded in the backbone)."""
+    """CenterFace trunk as a torch fx GraphModule (pretrained weights, BN folded in)."""
     _stub_torchvision()
     from onnx2torch import convert
 
@@ -79,7 +81,7 @@ def build_trunk(src: str = CENTERFACE) -> nn.Module:
 
 def conv_index(param_name: str) -> int:
     """Order of a backbone Conv in the graph (Conv, Conv_1, ...); large for anything else."""
-    base = param_name.split(".")[0]
+    base = param_name.split(".", maxsplit=1)[0]
     if base == "Conv":
         return 0
     if base.startswith("Conv_") and base[5:].isdigit():

@@ -30,8 +30,8 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from platedet_decode import box_iou, coverage, decode, expand, prepare  # noqa: E402
-from platedet_model import PlateDet, conv_index  # noqa: E402
+from platedet_decode import box_iou, coverage, decode, expand, prepare
+from platedet_model import PlateDet, conv_index
 
 DATA = Path("/work/shared/data/platetrain")
 TRAIN_SETS = [("openlpr_train", None, 1.0), ("ro_dashcam", "train", 3.0), ("uc3m_lp", "train", 1.0)]
@@ -66,6 +66,7 @@ def load_set(name: str, split: str | None, limit: int | None = None):
 
 # ---------------------------------------------------------------- augmentation + targets
 
+
 def random_view(img, boxes, rng: np.random.Generator, size: int):
     """Random scale (often making plates small), crop, small rotation/perspective, flip."""
     h, w = img.shape[:2]
@@ -85,7 +86,9 @@ def random_view(img, boxes, rng: np.random.Generator, size: int):
     pre = 1.0
     if s < 0.6:  # downscale with INTER_AREA first (as at inference), then warp the rest
         pre = s
-        src = cv2.resize(img, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
+        src = cv2.resize(
+            img, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA
+        )
         pre = src.shape[1] / w
     rest = s / pre
     A = np.array([[rest, 0, tx], [0, rest, ty], [0, 0, 1]], np.float64)
@@ -98,8 +101,14 @@ def random_view(img, boxes, rng: np.random.Generator, size: int):
     P = cv2.getPerspectiveTransform(sq, jit).astype(np.float64)
     M = P @ R @ A
     border = tuple(int(v) for v in rng.integers(0, 256, 3)) if rng.random() < 0.5 else (0, 0, 0)
-    out = cv2.warpPerspective(src, M, (size, size), flags=cv2.INTER_LINEAR,
-                              borderMode=cv2.BORDER_CONSTANT, borderValue=border)
+    out = cv2.warpPerspective(
+        src,
+        M,
+        (size, size),
+        flags=cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_CONSTANT,
+        borderValue=border,
+    )
     nb = []
     for b in boxes * pre:
         pts = np.array([[b[0], b[1], 1], [b[2], b[1], 1], [b[2], b[3], 1], [b[0], b[3], 1]]).T
@@ -138,7 +147,9 @@ def photometric(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         x = x + rng.normal(0, rng.uniform(2, 10), x.shape).astype(np.float32)
     x = np.clip(x, 0, 255)
     if rng.random() < 0.25:
-        ok, enc = cv2.imencode(".jpg", x.astype(np.uint8), [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(25, 90))])
+        _, enc = cv2.imencode(
+            ".jpg", x.astype(np.uint8), [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(25, 90))]
+        )
         x = cv2.imdecode(enc, cv2.IMREAD_UNCHANGED).astype(np.float32)
     return x
 
@@ -176,7 +187,10 @@ def make_batch(data, probs, rng, batch: int, size: int):
         x = photometric(crop, rng)
         h, wh, o, m = make_targets(nb, size)
         imgs.append(x.transpose(2, 0, 1))
-        heats.append(h[None]); whs.append(wh); offs.append(o); masks.append(m[None])
+        heats.append(h[None])
+        whs.append(wh)
+        offs.append(o)
+        masks.append(m[None])
     t = lambda a: torch.from_numpy(np.stack(a))  # noqa: E731
     return t(imgs), t(heats), t(whs), t(offs), t(masks)
 
@@ -186,7 +200,7 @@ def losses(pred, heat_t, wh_t, off_t, mask):
     p = torch.sigmoid(logit).clamp(1e-4, 1 - 1e-4)
     pos = heat_t.eq(1).float()
     pos_l = torch.log(p) * (1 - p) ** 2 * pos
-    neg_l = torch.log(1 - p) * p ** 2 * (1 - heat_t) ** 4 * (1 - pos)
+    neg_l = torch.log(1 - p) * p**2 * (1 - heat_t) ** 4 * (1 - pos)
     npos = pos.sum().clamp(min=1)
     focal = -(pos_l.sum() + neg_l.sum()) / npos
     denom = (mask.sum() * 2).clamp(min=1)
@@ -197,6 +211,7 @@ def losses(pred, heat_t, wh_t, off_t, mask):
 
 # ---------------------------------------------------------------- validation
 
+
 @torch.no_grad()
 def validate(model, val, long_side: int = 640, thr: float = 0.3) -> dict:
     model.eval()
@@ -204,7 +219,15 @@ def validate(model, val, long_side: int = 640, thr: float = 0.3) -> dict:
     for img, gts in val:
         x, s = prepare(img, long_side)
         logit, wh, off = model(torch.from_numpy(x))
-        dets = decode(torch.sigmoid(logit).numpy(), wh.numpy(), off.numpy(), thr, s, img.shape[1], img.shape[0])
+        dets = decode(
+            torch.sigmoid(logit).numpy(),
+            wh.numpy(),
+            off.numpy(),
+            thr,
+            s,
+            img.shape[1],
+            img.shape[0],
+        )
         boxes = [d[0] for d in dets]
         regions = [expand(b, "h03") for b in boxes]
         for g in gts:
@@ -213,12 +236,17 @@ def validate(model, val, long_side: int = 640, thr: float = 0.3) -> dict:
             hit += any(box_iou(g, b) >= 0.5 for b in boxes)
         fp += sum(1 for b in regions if all(box_iou(g, b) == 0 for g in gts))
     model.train()
-    r = {"found": found / max(total, 1), "recall50": hit / max(total, 1), "fp_img": fp / max(len(val), 1)}
+    r = {
+        "found": found / max(total, 1),
+        "recall50": hit / max(total, 1),
+        "fp_img": fp / max(len(val), 1),
+    }
     r["score"] = r["found"] + 0.5 * r["recall50"] - 0.05 * r["fp_img"]
     return r
 
 
 # ---------------------------------------------------------------- main
+
 
 def save(path: Path, state: dict) -> None:
     tmp = path.with_suffix(".tmp")
@@ -235,22 +263,36 @@ def main() -> int:
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--warmup", type=int, default=40)
-    ap.add_argument("--freeze", type=int, default=9,
-                    help="freeze the first N backbone convs (9 = MobileNetV2 features 0-3)")
+    ap.add_argument(
+        "--freeze",
+        type=int,
+        default=9,
+        help="freeze the first N backbone convs (9 = MobileNetV2 features 0-3)",
+    )
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--ckpt-min", type=float, default=5.0)
-    ap.add_argument("--stop-at", type=float, default=0.0,
-                    help="unix time: checkpoint and stop there (wall-clock guard; 0 = off)")
+    ap.add_argument(
+        "--stop-at",
+        type=float,
+        default=0.0,
+        help="unix time: checkpoint and stop there (wall-clock guard; 0 = off)",
+    )
     ap.add_argument("--resume", action="store_true")
-    ap.add_argument("--init", type=Path, default=None,
-                    help="start from the model weights of this checkpoint (new optimizer/schedule)")
+    ap.add_argument(
+        "--init",
+        type=Path,
+        default=None,
+        help="start from the model weights of this checkpoint (new optimizer/schedule)",
+    )
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
     args.out.mkdir(parents=True, exist_ok=True)
     (Path(__file__).resolve().parent / "out" / "train.pid").write_text(f"{os.getpid()}\n")
-    random.seed(args.seed); np.random.seed(args.seed); torch.manual_seed(args.seed)
+    random.seed(args.seed)
+    np.random.seed(args.seed)
+    torch.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
 
     log("loading data")
@@ -286,16 +328,18 @@ def main() -> int:
     last = args.out / "last.pt"
     if args.resume and last.exists():
         ck = torch.load(last, weights_only=False)
-        model.load_state_dict(ck["model"]); opt.load_state_dict(ck["opt"])
+        model.load_state_dict(ck["model"])
+        opt.load_state_dict(ck["opt"])
         step, best, history = ck["step"], ck["best"], ck["history"]
-        rng.bit_generator.state = ck["rng_np"]; torch.set_rng_state(ck["rng_torch"])
+        rng.bit_generator.state = ck["rng_np"]
+        torch.set_rng_state(ck["rng_torch"])
         random.setstate(ck["rng_py"])
         log(f"resumed at step {step} (best {best:.3f})")
     model.train()
 
     stop = {"flag": False}
 
-    def on_signal(signum, frame):  # noqa: ARG001
+    def on_signal(signum, frame):
         stop["flag"] = True
         log(f"signal {signum}: will checkpoint and stop")
 
@@ -303,9 +347,17 @@ def main() -> int:
     signal.signal(signal.SIGINT, on_signal)
 
     def state() -> dict:
-        return {"model": model.state_dict(), "opt": opt.state_dict(), "step": step, "best": best,
-                "history": history, "rng_np": rng.bit_generator.state, "rng_torch": torch.get_rng_state(),
-                "rng_py": random.getstate(), "args": vars(args) | {"out": str(args.out)}}
+        return {
+            "model": model.state_dict(),
+            "opt": opt.state_dict(),
+            "step": step,
+            "best": best,
+            "history": history,
+            "rng_np": rng.bit_generator.state,
+            "rng_torch": torch.get_rng_state(),
+            "rng_py": random.getstate(),
+            "args": vars(args) | {"out": str(args.out)},
+        }
 
     last_ck = time.monotonic()
     t0, acc = time.time(), np.zeros(3)
@@ -325,9 +377,13 @@ def main() -> int:
         n_acc += 1
         if step % 10 == 0:
             a = acc / n_acc
-            log(f"step {step}/{total_steps} lr {lr_at(step - 1):.2e} focal {a[0]:.3f} wh {a[1]:.3f} "
-                f"off {a[2]:.3f} {(time.time() - t0) / n_acc:.2f}s/step")
-            acc[:] = 0; n_acc = 0; t0 = time.time()
+            log(
+                f"step {step}/{total_steps} lr {lr_at(step - 1):.2e} focal {a[0]:.3f} "
+                f"wh {a[1]:.3f} off {a[2]:.3f} {(time.time() - t0) / n_acc:.2f}s/step"
+            )
+            acc[:] = 0
+            n_acc = 0
+            t0 = time.time()
         if step % args.steps_per_epoch == 0 or step == total_steps:
             r = validate(model, val)
             r["step"] = step
@@ -337,10 +393,12 @@ def main() -> int:
                 best = r["score"]
                 save(args.out / "best.pt", state())
                 log("  new best")
-            save(last, state()); last_ck = time.monotonic()
+            save(last, state())
+            last_ck = time.monotonic()
             t0 = time.time()
         if time.monotonic() - last_ck > args.ckpt_min * 60:
-            save(last, state()); last_ck = time.monotonic()
+            save(last, state())
+            last_ck = time.monotonic()
             log(f"checkpoint at step {step}")
         if args.stop_at and time.time() > args.stop_at:
             log("stop-at reached")

@@ -21,7 +21,7 @@ from blur_sdk.core.runner import FloatArray, OpenVinoRunner, bucket
 STRIDE = 4
 SHAPE_STEP = 64
 NMS_IOU = 0.3
-READ_MARGIN = (0.1, 0.05)  # boxes can be tight: read a little beyond them (x, y fractions)
+READ_MARGIN = (0.15, 0.05)  # boxes can be tight: read a little beyond them (x, y fractions)
 MIN_LONG_SIDE = 320  # small images are upscaled to this before detection
 
 
