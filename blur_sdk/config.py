@@ -194,7 +194,7 @@ class Settings:
     face_threshold: float = _opt(_float_in(0.01, 1.0), 0.2, "CenterFace score threshold")
     face_blur_scale: float = _opt(_float_in(1.0, 3.0), 1.5, "Blur region scale about face centre")
     plate_detectors: tuple[str, ...] = _opt(
-        _plate_detectors, ("ocr", "platedet"), "Plate sources: ocr (text), platedet (detector), or both"
+        _plate_detectors, ("ocr", "platedet"), "Plate sources: ocr (text), platedet, or both"
     )
     plate_margin: float = _opt(_float_in(0.0, 1.0), 0.3, "Plate blur margin (fraction of size)")
     models_dir: Path = _opt(_path, PROJECT_ROOT / "models", "Where `make models` puts the models")

@@ -22,6 +22,7 @@ STRIDE = 4
 SHAPE_STEP = 64
 NMS_IOU = 0.3
 READ_MARGIN = (0.15, 0.05)  # boxes can be tight: read a little beyond them (x, y fractions)
+DOWNSCALE = cv2.INTER_LINEAR  # INTER_AREA: same united figures, +9 ms at 1080p, +30 at 4K
 MIN_LONG_SIDE = 320  # small images are upscaled to this before detection
 
 
@@ -77,7 +78,7 @@ class PlateDetDetector:
         height, width = image.shape[:2]
         scale = min(self.long_side, max(width, height, MIN_LONG_SIDE)) / max(width, height)
         new_w, new_h = max(1, round(width * scale)), max(1, round(height * scale))
-        interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+        interpolation = DOWNSCALE if scale < 1 else cv2.INTER_LINEAR
         resized = cv2.resize(image, (new_w, new_h), interpolation=interpolation)
         batch = np.zeros((1, 3, bucket(new_h, SHAPE_STEP), bucket(new_w, SHAPE_STEP)), np.float32)
         batch[0, :, :new_h, :new_w] = resized.transpose(2, 0, 1)
