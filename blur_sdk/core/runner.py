@@ -13,6 +13,7 @@ import numpy.typing as npt
 import openvino as ov
 
 from blur_sdk.config import Settings
+from blur_sdk.core.model_store import load_manifest, verify_model
 from blur_sdk.errors import ConfigError, ModelError
 
 log = logging.getLogger(__name__)
@@ -137,3 +138,12 @@ class OpenVinoRunner:
     def metadata(self, *keys: str) -> str:
         """A string from the model's runtime info (e.g. ONNX metadata_props)."""
         return str(self.model.get_rt_info(list(keys)).astype(str))
+
+
+def model_runners(settings: Settings, *names: str) -> list[OpenVinoRunner]:
+    """The runners of these manifest models, each file verified against its sha256 first."""
+    manifest = load_manifest()
+    return [
+        OpenVinoRunner.from_settings(verify_model(settings.models_dir, manifest[name]), settings)
+        for name in names
+    ]

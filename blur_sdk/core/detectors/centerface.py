@@ -9,8 +9,7 @@ from blur_sdk.config import Settings
 from blur_sdk.core.detectors import register
 from blur_sdk.core.detectors.base import Box, FaceDetection, FaceOptions, RGBImage
 from blur_sdk.core.geometry import nms, scale_box
-from blur_sdk.core.model_store import load_manifest, verify_model
-from blur_sdk.core.runner import FloatArray, OpenVinoRunner, bucket
+from blur_sdk.core.runner import FloatArray, OpenVinoRunner, bucket, model_runners
 
 STRIDE = 4
 SHAPE_STEP = 128
@@ -91,6 +90,5 @@ class CenterFaceDetector:
 @register("face", "centerface")
 def create_centerface(settings: Settings) -> CenterFaceDetector:
     """Build the detector from the verified model file."""
-    spec = load_manifest()["centerface"]
-    path = verify_model(settings.models_dir, spec)
-    return CenterFaceDetector(OpenVinoRunner.from_settings(path, settings))
+    (runner,) = model_runners(settings, "centerface")
+    return CenterFaceDetector(runner)

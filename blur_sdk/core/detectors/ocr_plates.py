@@ -23,9 +23,8 @@ from blur_sdk.core.detectors.ppocr import (
     recognise,
 )
 from blur_sdk.core.geometry import as_quad, box_of, expand_quad, order_quad
-from blur_sdk.core.model_store import load_manifest, verify_model
 from blur_sdk.core.plate_regions import region_formats
-from blur_sdk.core.runner import OpenVinoRunner
+from blur_sdk.core.runner import OpenVinoRunner, model_runners
 
 # (detection score, OCR score) floors per Snapshot mode; threshold_d / threshold_o override.
 MODE_THRESHOLDS = {"redaction": (0.4, 0.5), "fast": (0.5, 0.6)}
@@ -216,9 +215,5 @@ class OcrPlateDetector:
 @register("plate", "ocr")
 def create_ocr_plates(settings: Settings) -> OcrPlateDetector:
     """Build the detector from the verified PP-OCRv4 det and rec files."""
-    manifest = load_manifest()
-    det, rec = (
-        OpenVinoRunner.from_settings(verify_model(settings.models_dir, manifest[name]), settings)
-        for name in ("ppocr_det", "ppocr_rec")
-    )
+    det, rec = model_runners(settings, "ppocr_det", "ppocr_rec")
     return OcrPlateDetector(det, rec, max_side=settings.plate_max_resolution)

@@ -15,8 +15,7 @@ from blur_sdk.core.detectors.base import Box, PlateDetection, PlateOptions, RGBI
 from blur_sdk.core.detectors.ocr_plates import ranking_formats
 from blur_sdk.core.detectors.ppocr import crop_quad, load_charset, recognise
 from blur_sdk.core.geometry import as_quad, expand_quad, nms
-from blur_sdk.core.model_store import load_manifest, verify_model
-from blur_sdk.core.runner import FloatArray, OpenVinoRunner, bucket
+from blur_sdk.core.runner import FloatArray, OpenVinoRunner, bucket, model_runners
 
 STRIDE = 4
 SHAPE_STEP = 64
@@ -133,11 +132,7 @@ class PlateDetDetector:
 @register("plate", "platedet")
 def create_platedet(settings: Settings) -> PlateDetDetector:
     """Build the detector from our bundled weights and the PP-OCRv4 recogniser."""
-    manifest = load_manifest()
-    det, rec = (
-        OpenVinoRunner.from_settings(verify_model(settings.models_dir, manifest[name]), settings)
-        for name in ("platedet", "ppocr_rec")
-    )
+    det, rec = model_runners(settings, "platedet", "ppocr_rec")
     return PlateDetDetector(
         det,
         rec,
