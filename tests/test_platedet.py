@@ -53,12 +53,23 @@ def plate(box: tuple[float, float, float, float], source: str, **kw: object) -> 
 
 
 def test_a_text_plate_needs_the_detectors_support() -> None:
-    alone = plate((300, 10, 380, 30), TEXT_SOURCE)  # a badge, say: no detector hit
-    backed = plate((10, 10, 90, 30), TEXT_SOURCE)
+    alone = plate((300, 10, 380, 30), TEXT_SOURCE, oscore=0.7)  # a badge, say: no detector hit
+    backed = plate((10, 10, 90, 30), TEXT_SOURCE, oscore=0.7)
     weak = plate((12, 8, 92, 32), "platedet", text="", dscore=0.3, evidence_only=True)
     united = unite_plates([alone, backed, weak], confirm_text=True)
     assert [p.box for p in united] == [backed.box]
     assert united[0].source == TEXT_SOURCE  # evidence confirms, it is never a plate itself
+
+
+@pytest.mark.parametrize(
+    ("text", "oscore", "kept"),
+    [("AB123", 0.95, True), ("12345", 0.95, False), ("ABCDE", 0.95, False), ("AB123", 0.8, False)],
+)
+def test_a_clear_letters_and_digits_reading_needs_no_support(
+    text: str, oscore: float, kept: bool
+) -> None:
+    alone = plate((300, 10, 380, 30), TEXT_SOURCE, text=text, oscore=oscore)
+    assert (unite_plates([alone], confirm_text=True) == [alone]) is kept
 
 
 def test_without_a_detector_text_plates_stand_alone() -> None:

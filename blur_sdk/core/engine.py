@@ -27,6 +27,7 @@ from blur_sdk.core.geometry import as_quad, order_quad, overlap_of_smaller
 
 DUPLICATE_OVERLAP = 0.5
 SUPPORT_OVERLAP = 0.3  # share of the smaller box a detector hit must cover to confirm a text plate
+CLEAR_READING = 0.9  # OCR score above which a letters-and-digits text plate needs no support
 
 
 @dataclass
@@ -97,16 +98,31 @@ def _supported(plate: PlateDetection, support: Sequence[PlateDetection]) -> bool
     return any(overlap_of_smaller(plate.box, s.box) > SUPPORT_OVERLAP for s in support)
 
 
+def _reads_clearly(plate: PlateDetection) -> bool:
+    """A confident reading mixing letters and digits: a plate even where the detector is silent."""
+    text = plate.text
+    return (
+        plate.oscore >= CLEAR_READING
+        and any(c.isdigit() for c in text)
+        and any(c.isalpha() for c in text)
+    )
+
+
 def unite_plates(plates: Sequence[PlateDetection], confirm_text: bool) -> list[PlateDetection]:
     """One polygon per plate from every source; with a plate detector, text finds need its support.
 
     Weak detector hits (evidence_only) are never plates: they only confirm plates found through
-    their text, which cuts the text pipeline's false positives (badges, signs, timestamps).
+    their text, which cuts the text pipeline's false positives (badges, signs, timestamps). A
+    text plate that reads clearly as letters and digits stands on its own (recall first).
     """
     support = [p for p in plates if p.source != TEXT_SOURCE]
     kept = [p for p in plates if not p.evidence_only]
     if confirm_text:
-        kept = [p for p in kept if p.source != TEXT_SOURCE or _supported(p, support)]
+        kept = [
+            p
+            for p in kept
+            if p.source != TEXT_SOURCE or _supported(p, support) or _reads_clearly(p)
+        ]
     return merge_plates(kept)
 
 
