@@ -48,7 +48,7 @@ class DecodedImage:
 
     @property
     def same_as_file(self) -> bool:
-        """The file decodes to exactly this raster in any reader (upright JPEG or PNG)."""
+        """The file has this raster's geometry for any reader: no EXIF turn; JPEG or PNG."""
         return not self.rotated and self.format in ("JPEG", "PNG")
 
     @property
