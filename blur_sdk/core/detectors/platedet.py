@@ -18,7 +18,7 @@ from blur_sdk.core.geometry import as_quad, expand_quad, nms
 from blur_sdk.core.runner import FloatArray, OpenVinoRunner, bucket, model_runners
 
 STRIDE = 4
-SHAPE_STEP = 64
+SHAPE_STEP = 32  # the network's stride: no more padding than it needs
 NMS_IOU = 0.3
 READ_MARGIN = (0.15, 0.05)  # boxes can be tight: read a little beyond them (x, y fractions)
 DOWNSCALE = cv2.INTER_LINEAR  # INTER_AREA: same united figures, +9 ms at 1080p, +30 at 4K
