@@ -37,7 +37,7 @@ sys.path.insert(0, str(ROOT))
 from bench.deface_floor import DEFAULT_VENV, deface_figures  # noqa: E402
 from blur_sdk.config import load_settings  # noqa: E402
 from blur_sdk.core.imaging import decode_image, encode_image  # noqa: E402
-from tests.procutil import Server, free_port, start_server  # noqa: E402
+from tests.procutil import Server, free_port, memory_mb, start_server  # noqa: E402
 
 BENCH = ROOT.parent / "shared" / "bench"
 STAGES = ("decode", "faces", "plates", "render", "encode", "total")
@@ -54,36 +54,6 @@ def parse_server_timing(header: str) -> dict[str, float]:
             if key.strip() == "dur":
                 stages[name] = float(value)
     return stages
-
-
-def memory_mb(pid: int) -> dict[str, float]:
-    """VmRSS and VmHWM summed over pid and its descendants (gunicorn master + workers), MiB."""
-    parents: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                parents[int(entry.name)] = int(
-                    (entry / "stat").read_text().rsplit(")", 1)[1].split()[1]
-                )
-            except (OSError, IndexError, ValueError):  # ended meanwhile
-                continue
-    tree, frontier = {pid}, [pid]
-    while frontier:
-        parent = frontier.pop()
-        children = [p for p, pp in parents.items() if pp == parent and p not in tree]
-        tree.update(children)
-        frontier.extend(children)
-    totals = {"VmRSS": 0, "VmHWM": 0}
-    for member in tree:
-        try:
-            lines = Path(f"/proc/{member}/status").read_text().splitlines()
-        except OSError:
-            continue
-        for line in lines:
-            key = line.split(":", 1)[0]
-            if key in totals:
-                totals[key] += int(line.split()[1])
-    return {"rss_mb": round(totals["VmRSS"] / 1024, 1), "hwm_mb": round(totals["VmHWM"] / 1024, 1)}
 
 
 def floor_ms(data: bytes, runs: int, quality: int) -> float:

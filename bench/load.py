@@ -35,7 +35,7 @@ from urllib3 import encode_multipart_formdata
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.procutil import Server, free_port, start_server  # noqa: E402
+from tests.procutil import Server, free_port, memory_mb, start_server  # noqa: E402
 from tests.synthetic import encode, scene_with_plate  # noqa: E402
 
 SERVER_MAX_UPLOAD = 4 * 1024 * 1024
@@ -173,23 +173,6 @@ def is_error_json(text: str) -> bool:
     return isinstance(body, dict) and isinstance(body.get("error"), str)
 
 
-def rss_mb(pid: int) -> float:
-    """VmRSS of a process and its children (gunicorn workers, by ppid in /proc), in MiB."""
-    total_kb = 0
-    for entry in Path("/proc").iterdir():
-        try:
-            if entry.name != str(pid) and not (
-                entry.name.isdigit()
-                and int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid
-            ):
-                continue
-            status = (entry / "status").read_text()
-        except OSError:  # the process ended meanwhile
-            continue
-        total_kb += sum(int(ln.split()[1]) for ln in status.splitlines() if ln[:6] == "VmRSS:")
-    return round(total_kb / 1024, 1)
-
-
 def percentile(values: list[float], q: float) -> float:
     """The q-quantile of values, in milliseconds."""
     ordered = sorted(values) or [0.0]
@@ -244,7 +227,7 @@ def sampler(
     t0 = time.monotonic()
     while True:
         point: dict[str, Any] = {"t": round(time.monotonic() - t0, 1), "phase": PHASE[0]}
-        point.update({f"{name}_rss_mb": rss_mb(pid) for name, pid in pids.items()})
+        point.update({f"{name}_rss_mb": memory_mb(pid)["rss_mb"] for name, pid in pids.items()})
         curve.append(point)
         print(json.dumps(point), flush=True)
         if stop.wait(every):

@@ -124,3 +124,33 @@ def run_cli(*args: str, env_extra: dict[str, str]) -> subprocess.CompletedProces
         timeout=180,
         check=False,
     )
+
+
+def memory_mb(pid: int) -> dict[str, float]:
+    """VmRSS and VmHWM summed over pid and its descendants (gunicorn master + workers), MiB."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parents[int(entry.name)] = int(
+                    (entry / "stat").read_text().rsplit(")", 1)[1].split()[1]
+                )
+            except (OSError, IndexError, ValueError):  # ended meanwhile
+                continue
+    tree, frontier = {pid}, [pid]
+    while frontier:
+        parent = frontier.pop()
+        children = [p for p, pp in parents.items() if pp == parent and p not in tree]
+        tree.update(children)
+        frontier.extend(children)
+    totals = {"VmRSS": 0, "VmHWM": 0}
+    for member in tree:
+        try:
+            lines = Path(f"/proc/{member}/status").read_text().splitlines()
+        except OSError:
+            continue
+        for line in lines:
+            key = line.split(":", 1)[0]
+            if key in totals:
+                totals[key] += int(line.split()[1])
+    return {"rss_mb": round(totals["VmRSS"] / 1024, 1), "hwm_mb": round(totals["VmHWM"] / 1024, 1)}
