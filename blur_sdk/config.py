@@ -19,6 +19,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 FACE_SHAPES = ("ellipse", "circle", "square")
 PRECISIONS = ("auto", "bf16", "f16", "f32")
 PLATE_DETECTOR_NAMES = ("ocr", "platedet")
+BLUR_STYLES = ("blur", "pixelate", "fill")
 
 
 def parse_bool(value: str, name: str) -> bool:
@@ -164,6 +165,9 @@ class Settings:
     faces: int = _opt(_int_in(-1, 10), 0, "Face blur intensity: -1 off, 0 detect only, 1..10")
     plates: int = _opt(_int_in(-1, 10), 0, "Plate blur intensity: -1 off, 0 detect only, 1..10")
     shape: str = _opt(_choice(FACE_SHAPES), "ellipse", "Face blur shape")
+    blur_style: str = _opt(
+        _choice(BLUR_STYLES), "blur", "How faces and plates are hidden: blur, pixelate or fill"
+    )
     logo: str = _opt(_text, "", "Logo file under LOGOS_DIR covering plates instead of blur")
     regions: tuple[str, ...] = _opt(_str_list, (), "Comma-separated region hints for Snapshot")
     skip_regexp: tuple[str, ...] = _opt(
@@ -191,8 +195,11 @@ class Settings:
     platedet_confirm_threshold: float = _opt(
         _float_in(0.05, 1.0), 0.25, "Plate detector score that confirms a text-found plate"
     )
-    face_threshold: float = _opt(_float_in(0.01, 1.0), 0.2, "CenterFace score threshold")
-    face_blur_scale: float = _opt(_float_in(1.0, 3.0), 1.5, "Blur region scale about face centre")
+    face_threshold: float = _opt(_float_in(0.01, 1.0), 0.18, "CenterFace score threshold")
+    face_blur_scale: float = _opt(_float_in(1.0, 3.0), 1.8, "Blur region scale about face centre")
+    face_small_blur_scale: float = _opt(
+        _float_in(1.0, 4.0), 2.4, "Blur region scale for faces <= 12 px high (ramps to 40 px)"
+    )
     plate_detectors: tuple[str, ...] = _opt(
         _plate_detectors, ("ocr", "platedet"), "Plate sources: ocr (text), platedet, or both"
     )

@@ -306,6 +306,12 @@ def test_registration_lines_too_long_keeps_lines_with_digits() -> None:
     assert registration_lines([words, number]) == [number]
 
 
+def test_registration_lines_a_watermark_under_a_two_row_plate_leaves_both_rows() -> None:
+    top, bottom = line(20, 0, 170, 80, "RLG"), line(20, 85, 170, 160, "985")
+    watermark = line(0, 170, 330, 228, "gettyimages'")  # no digits, smaller, too long with them
+    assert registration_lines([top, bottom, watermark]) == [top, bottom]
+
+
 @pytest.mark.parametrize(
     ("quad", "image_height", "kept"),
     [

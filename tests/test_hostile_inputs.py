@@ -241,8 +241,12 @@ def upload(data: bytes, name: str = "car.png") -> dict[str, Any]:
 BAD: list[Bad] = [
     # images: empty, truncated, corrupt, not images, unsupported formats
     Bad("empty-file", upload(b""), ("upload:", "empty")),
-    Bad("truncated-png", upload(IMAGE[: len(IMAGE) // 2]), ("upload:", "truncated")),
-    Bad("truncated-jpeg", upload(SMALL_JPEG[:200]), ("upload:", "supported")),
+    Bad(
+        "truncated-png",
+        upload(IMAGE[: len(IMAGE) // 2]),
+        ("upload: image is corrupt:", "truncated", "PNG"),
+    ),
+    Bad("truncated-jpeg", upload(SMALL_JPEG[:200]), ("upload:", "image is corrupt", "JPEG")),
     Bad("png-signature-then-zeros", upload(b"\x89PNG\r\n\x1a\n" + b"\0" * 64), ("upload:",)),
     Bad("text-file", upload(b"hello, world\n" * 20, "a.jpg"), ("upload:", "JPEG, PNG")),
     Bad("html", upload(b"<html><body>hi</body></html>"), ("upload:", "supported")),

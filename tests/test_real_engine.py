@@ -9,13 +9,23 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
+from bench.measures import edge_energy, energy_left, to_gray
 from blur_sdk.config import PROJECT_ROOT
 from blur_sdk.core.detectors.base import FaceOptions, PlateDetection, PlateOptions
 from blur_sdk.core.engine import Engine
 from blur_sdk.core.geometry import box_of, iou
 from blur_sdk.core.imaging import decode_image
+from blur_sdk.core.pipeline import BlurRequest, anonymize
 from tests.procutil import run_cli
-from tests.synthetic import FIXTURES, PLATE_QUAD, astronaut, plate_image, scene_with_plate
+from tests.synthetic import (
+    FIXTURES,
+    PLATE_QUAD,
+    astronaut,
+    encode,
+    plate_image,
+    scene_with_plate,
+    warp_onto,
+)
 
 pytestmark = pytest.mark.models
 
@@ -77,6 +87,33 @@ def test_two_row_plate_is_one_plate(real_engine: Engine) -> None:
     corners = np.linalg.norm(np.array(plate.polygon) - TWO_ROW_QUAD, axis=1)
     assert corners.max() <= 25, corners  # one polygon around both rows
     assert iou(plate.box, box_of(TWO_ROW_QUAD)) > 0.5
+
+
+def gap_plate_scene() -> npt.NDArray[np.uint8]:
+    """The photo with a yellow UK-style plate "V345  EBY": a wide gap between the two groups."""
+    plate = np.full((112, 520, 3), (235, 200, 30), np.uint8)
+    cv2.rectangle(plate, (2, 2), (517, 109), (25, 25, 25), 3)
+    font = cv2.FONT_HERSHEY_DUPLEX
+    cv2.putText(plate, "V345", (30, 86), font, 2.4, (15, 15, 15), 7, cv2.LINE_AA)
+    cv2.putText(plate, "EBY", (330, 86), font, 2.4, (15, 15, 15), 7, cv2.LINE_AA)
+    return warp_onto(astronaut(), plate, GAP_PLATE_QUAD)
+
+
+GAP_PLATE_QUAD = np.array([[250, 400], [470, 396], [471, 444], [251, 448]], np.float64)
+
+
+def test_a_plate_with_a_gap_between_its_groups_is_hidden_whole(real_engine: Engine) -> None:
+    scene = gap_plate_scene()
+    request = BlurRequest(face_intensity=-1, plate_intensity=10, plate_margin=0.3)
+    result = anonymize(real_engine, encode(scene, "PNG"), request)
+    assert result.plates and result.image is not None
+    out = decode_image(result.image).rgb
+    before, after = to_gray(scene), to_gray(out)
+    energy_in, energy_out = edge_energy(before), edge_energy(after)
+    for group in ((252, 398, 360, 446), (355, 398, 470, 446)):  # "V345", then "EBY"
+        assert energy_left(energy_in, energy_out, group) <= 0.2, group
+    far = (0, 0, 512, 300)  # the face and sky: untouched
+    assert energy_left(energy_in, energy_out, far) == pytest.approx(1.0, abs=0.01)
 
 
 def test_no_plates_in_a_photo_region_without_text(real_engine: Engine) -> None:

@@ -121,8 +121,12 @@ def unite_plates(plates: Sequence[PlateDetection], confirm_text: bool) -> list[P
         kept = [
             p
             for p in kept
-            if p.source != TEXT_SOURCE or _supported(p, support) or _reads_clearly(p)
+            if p.source != TEXT_SOURCE
+            or _supported(p, support)
+            or (_reads_clearly(p) and not p.needs_support)
         ]
+    else:
+        kept = [p for p in kept if not p.needs_support]
     return merge_plates(kept)
 
 

@@ -11,9 +11,11 @@ import numpy.typing as npt
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from blur_sdk.config import Settings
+from blur_sdk.core.image_integrity import PREFIX as CORRUPT
+from blur_sdk.core.image_integrity import check_integrity
 from blur_sdk.errors import ImageDecodeError, PayloadTooLargeError
 
-SUPPORTED_FORMATS = ("JPEG", "PNG", "WEBP", "BMP", "TIFF", "GIF")
+SUPPORTED_FORMATS = ("JPEG", "PNG", "WEBP", "BMP", "TIFF", "GIF", "AVIF")
 CONTENT_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 EXTENSIONS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
 ORIENTATION_TAG = 0x0112
@@ -79,7 +81,11 @@ def _to_rgb(image: Image.Image) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.u
 
 
 def decode_image(data: bytes, limits: ImageLimits | None = None) -> DecodedImage:
-    """Bytes -> upright RGB; refuses empty, corrupt, unsupported and oversized images."""
+    """Bytes -> upright RGB; refuses empty, corrupt, unsupported and oversized images.
+
+    A damaged file is refused ("image is corrupt: ..."), never decoded to grey or partial pixels:
+    Pillow forgives some damage, so check_integrity walks the file's structure first.
+    """
     limits = limits or ImageLimits()
     if not data:
         raise ImageDecodeError("the image is empty (0 bytes)")
@@ -88,6 +94,7 @@ def decode_image(data: bytes, limits: ImageLimits | None = None) -> DecodedImage
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data))
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as e:
+        check_integrity(data)  # a damaged file of a known format: say what is wrong with it
         raise ImageDecodeError(
             f"not a supported image (supported: {', '.join(SUPPORTED_FORMATS)})"
         ) from e
@@ -104,6 +111,7 @@ def decode_image(data: bytes, limits: ImageLimits | None = None) -> DecodedImage
             f"image is {width}x{height}; the limit is {limits.max_side} px per side and "
             f"{limits.max_pixels} pixels"
         )
+    check_integrity(data)
     try:
         image.load()
         exif = image.getexif()
@@ -111,7 +119,7 @@ def decode_image(data: bytes, limits: ImageLimits | None = None) -> DecodedImage
         upright = ImageOps.exif_transpose(image) if rotated else image
         rgb, alpha = _to_rgb(upright)
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as e:
-        raise ImageDecodeError(f"the {fmt} image is truncated or corrupt: {e}") from e
+        raise ImageDecodeError(f"{CORRUPT}the {fmt} data is truncated or invalid ({e})") from e
     exif_bytes = None
     if len(exif):
         exif[ORIENTATION_TAG] = 1

@@ -50,6 +50,7 @@ class BlurRequest:
     face_intensity: int = 0
     plate_intensity: int = 0
     shape: str = "ellipse"
+    style: str = "blur"  # blur, pixelate or fill (render.STYLES)
     logo: npt.NDArray[np.uint8] | None = None
     skip_patterns: tuple[re.Pattern[str], ...] = ()
     exclusions: Exclusions = field(default_factory=Exclusions)
@@ -173,10 +174,14 @@ def anonymize(engine: Engine, data: bytes, request: BlurRequest) -> BlurResult:
         if request.logo is not None:
             rgb = render.cover_with_logo(rgb, polygons, request.logo, request.plate_margin)
         else:
-            rgb = render.blur_plates(rgb, polygons, request.plate_intensity, request.plate_margin)
+            rgb = render.blur_plates(
+                rgb, polygons, request.plate_intensity, request.plate_margin, request.style
+            )
     if request.face_intensity > 0 and result.faces:
         regions = [f.region for f in result.faces]
-        rgb = render.blur_faces(rgb, regions, request.face_intensity, request.shape)
+        rgb = render.blur_faces(
+            rgb, regions, request.face_intensity, request.shape, style=request.style
+        )
     result.timings["render_ms"] = (time.perf_counter() - render_started) * 1000
     encode_started = time.perf_counter()
     result.image, result.content_type = encode_image(

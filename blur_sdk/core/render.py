@@ -1,11 +1,12 @@
-"""Hide image regions: size-scaled feathered blur for plates and faces, and logo covers."""
+"""Hide image regions: size-scaled blur (or pixelation, or a solid fill) for plates and faces,
+and logo covers."""
 
 from __future__ import annotations
 
 import io
 import math
 import struct
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import cv2
@@ -22,9 +23,13 @@ Box = tuple[float, float, float, float]
 MAX_LOGO_SIDE = 4096
 LOGO_FORMATS = ("PNG", "JPEG", "WEBP", "GIF", "BMP", "TIFF")
 FACE_SHAPES = ("ellipse", "circle", "square")
+STYLES = ("blur", "pixelate", "fill")  # how a region is hidden
 # Gaussian sigma as a fraction of the region size at intensity 1 and 10 (geometric in between).
 PLATE_SIGMA = (0.06, 0.5)
 FACE_SIGMA = (0.04, 0.35)
+# Pixelation cell as a fraction of the region size, at intensity 1 and 10.
+PLATE_CELL = (0.25, 0.6)
+FACE_CELL = (0.15, 0.4)
 FEATHER = 0.08  # width of the soft edge outside the region, as a fraction of its size
 _MAX_COORD = 1e6  # larger coordinates are garbage, not a region
 _DIRECT_SIGMA = 6.0  # above this a blur runs on a downscaled crop
@@ -42,6 +47,11 @@ def _check_intensity(intensity: int) -> None:
         raise ValueError(f"intensity must be an int in 1..10, got {intensity!r}")
     if not 1 <= intensity <= 10:
         raise ValueError(f"intensity must be in 1..10, got {intensity}")
+
+
+def _check_style(style: str) -> None:
+    if style not in STYLES:
+        raise ValueError(f"style must be one of {STYLES}, got {style!r}")
 
 
 def _check_image(image: Image8) -> None:
@@ -83,14 +93,47 @@ def _strong_blur(crop: Image8, sigma: float) -> Image8:
     return np.asarray(cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR), dtype=np.uint8)
 
 
+Hider = Callable[[Image8], Image8]
+
+
+def _pixelate(crop: Image8, cell: float) -> Image8:
+    """Mean colour per cell of `cell` pixels, drawn back as blocks."""
+    h, w = crop.shape[:2]
+    small = cv2.resize(
+        crop, (max(1, round(w / cell)), max(1, round(h / cell))), interpolation=cv2.INTER_AREA
+    )
+    return np.asarray(cv2.resize(small, (w, h), interpolation=cv2.INTER_NEAREST), dtype=np.uint8)
+
+
+def _fill(crop: Image8, mask: npt.NDArray[np.float32]) -> Image8:
+    """The region's mean colour everywhere: nothing of the object is left but its average."""
+    weight = mask > 0.5
+    colour = crop[weight].mean(axis=0) if weight.any() else crop.reshape(-1, crop.shape[-1]).mean(0)
+    return np.broadcast_to(np.rint(colour).astype(np.uint8), crop.shape).copy()
+
+
+def _hider(style: str, intensity: int, size: float, sigma: tuple[float, float],
+           cell: tuple[float, float]) -> tuple[Hider | None, int]:  # fmt: skip
+    """The function that hides a crop for this style and object size, and the context it needs
+    around the region (None: a solid fill, drawn from the region's own mean)."""
+    if style == "fill":
+        return None, 0
+    if style == "pixelate":
+        side = max(2.0, sigma_fraction(intensity, *cell) * size)
+        return (lambda crop: _pixelate(crop, side)), 0
+    blur_sigma = sigma_fraction(intensity, *sigma) * size
+    return (lambda crop: _strong_blur(crop, blur_sigma)), math.ceil(3 * blur_sigma) + 1
+
+
 def _apply_region(
     out: Image8,
     bbox: tuple[float, float, float, float],
     draw: _Drawer,
-    sigma: float,
+    hide: tuple[Hider | None, int],
     feather: float,
 ) -> None:
-    """Blur the region `draw` paints (bbox in image coords) into `out`, in place, feathered."""
+    """Hide the region `draw` paints (bbox in image coords) in `out`, in place; the soft edge
+    lies outside the region, every pixel inside is fully hidden."""
     h_img, w_img = out.shape[:2]
     fpad = math.ceil(feather) + 2  # the mask crop: region + feather
     x0, y0 = max(0, math.floor(bbox[0]) - fpad), max(0, math.floor(bbox[1]) - fpad)
@@ -108,12 +151,15 @@ def _apply_region(
         mask = t * t * (3.0 - 2.0 * t)
     else:
         mask = hard.astype(np.float32) / 255.0
-    bpad = math.ceil(3 * sigma) + 1  # the blur's context around the mask crop
-    bx0, by0 = max(0, x0 - bpad), max(0, y0 - bpad)
-    bx1, by1 = min(w_img, x1 + bpad), min(h_img, y1 + bpad)
-    blurred = _strong_blur(out[by0:by1, bx0:bx1], sigma)[y0 - by0 : y1 - by0, x0 - bx0 : x1 - bx0]
+    hider, bpad = hide
+    if hider is None:
+        hidden = _fill(out[y0:y1, x0:x1], hard.astype(np.float32) / 255.0)
+    else:
+        bx0, by0 = max(0, x0 - bpad), max(0, y0 - bpad)
+        bx1, by1 = min(w_img, x1 + bpad), min(h_img, y1 + bpad)
+        hidden = hider(out[by0:by1, bx0:bx1])[y0 - by0 : y1 - by0, x0 - bx0 : x1 - bx0]
     # Per-pixel blend; where the mask is 0 the source pixel comes back exactly.
-    out[y0:y1, x0:x1] = cv2.blendLinear(blurred, out[y0:y1, x0:x1], mask, 1.0 - mask)
+    out[y0:y1, x0:x1] = cv2.blendLinear(hidden, out[y0:y1, x0:x1], mask, 1.0 - mask)
 
 
 class _Drawer:
@@ -136,15 +182,20 @@ class _Drawer:
 
 
 def blur_plates(
-    image: Image8, polygons: Sequence[Polygon], intensity: int, margin: float = 0.1
+    image: Image8,
+    polygons: Sequence[Polygon],
+    intensity: int,
+    margin: float = 0.1,
+    style: str = "blur",
 ) -> Image8:
-    """A copy of `image` with each plate polygon (TL,TR,BR,BL), grown by `margin`, blurred.
+    """A copy of `image` with each plate polygon (TL,TR,BR,BL), grown by `margin`, hidden.
 
-    Sigma is a fraction of the plate height (PLATE_SIGMA); at intensity 10 it is half the
-    height, which leaves no character readable at any size.
+    Sigma (or the pixel cell) is a fraction of the plate height (PLATE_SIGMA, PLATE_CELL), so
+    the same intensity hides a plate of any size; style "fill" paints its mean colour.
     """
     _check_image(image)
-    frac = sigma_fraction(intensity, *PLATE_SIGMA)
+    _check_intensity(intensity)
+    _check_style(style)
     if not math.isfinite(margin) or margin < 0:
         raise ValueError(f"margin must be a finite number >= 0, got {margin!r}")
     out = image.copy()
@@ -160,7 +211,8 @@ def blur_plates(
             size = min(cv2.minAreaRect(pts.astype(np.float32))[1])
         size = max(size, 1.0)
         bbox = (*grown.min(axis=0), *grown.max(axis=0))
-        _apply_region(out, bbox, _Drawer("poly", grown), frac * size, FEATHER * size)
+        hide = _hider(style, intensity, size, PLATE_SIGMA, PLATE_CELL)
+        _apply_region(out, bbox, _Drawer("poly", grown), hide, FEATHER * size)
     return out
 
 
@@ -169,15 +221,19 @@ def blur_faces(
     boxes: Sequence[Box],
     intensity: int,
     shape: str = "ellipse",
+    *,
     scale: float = 1.0,
+    style: str = "blur",
 ) -> Image8:
-    """A copy of `image` with each face box (scaled by `scale` about its centre) blurred.
+    """A copy of `image` with each face box (scaled by `scale` about its centre) hidden.
 
     `shape`: "ellipse" (inscribed in the box), "circle" (radius = larger half-side) or
-    "square" (the box itself). Sigma is a fraction of the face size (FACE_SIGMA).
+    "square" (the box itself). Sigma (pixel cell) is a fraction of the face size (FACE_SIGMA,
+    FACE_CELL); style "fill" paints the region's mean colour.
     """
     _check_image(image)
-    frac = sigma_fraction(intensity, *FACE_SIGMA)
+    _check_intensity(intensity)
+    _check_style(style)
     if shape not in FACE_SHAPES:
         raise ValueError(f"shape must be one of {FACE_SHAPES}, got {shape!r}")
     if not math.isfinite(scale) or scale <= 0:
@@ -200,7 +256,8 @@ def blur_faces(
         else:
             drawer = _Drawer("ellipse", np.array([[x0, y0], [x1, y1]]))
         bbox = (x0, y0, x1, y1)
-        _apply_region(out, bbox, drawer, frac * size, FEATHER * size)
+        hide = _hider(style, intensity, size, FACE_SIGMA, FACE_CELL)
+        _apply_region(out, bbox, drawer, hide, FEATHER * size)
     return out
 
 

@@ -185,6 +185,7 @@ def parse_blur_request(
         face_intensity=faces,
         plate_intensity=plates,
         shape=settings.shape,
+        style=settings.blur_style,
         logo=logo,
         skip_patterns=_skip_patterns(form, defaults),
         exclusions=_exclusions(form),

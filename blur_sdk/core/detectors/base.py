@@ -39,8 +39,10 @@ class PlateDetection:
     source: str = ""
     raw: dict[str, Any] | None = field(default=None, compare=False)
     evidence_only: bool = False  # a weak detector hit: support for a text plate, never a plate
+    needs_support: bool = False  # a short reading: a plate only where a detector also sees one
 
 
+SMALL_FACE, LARGE_FACE = 12.0, 40.0  # face heights (px) between which the region scale ramps
 TEXT_SOURCE = "ocr"  # plates found through their text (the detector registered as "ocr")
 
 
@@ -48,10 +50,19 @@ TEXT_SOURCE = "ocr"  # plates found through their text (the detector registered 
 class FaceOptions:
     """Per-request face options (never written to shared detector state)."""
 
-    threshold: float = 0.2
+    threshold: float = 0.18
     max_resolution: int = 1920
     min_resolution: int = 800
-    region_scale: float = 1.5
+    region_scale: float = 1.8
+    small_region_scale: float = 2.4  # for faces of SMALL_FACE px and less (detectors are tight)
+
+    def scale_for(self, face_height: float) -> float:
+        """The blur region's scale for a face this many pixels high: small faces get the larger
+        one (a few pixels off is much of a small face), ramping to region_scale at LARGE_FACE."""
+        if face_height >= LARGE_FACE:
+            return self.region_scale
+        share = min(1.0, (LARGE_FACE - face_height) / (LARGE_FACE - SMALL_FACE))
+        return self.region_scale + (self.small_region_scale - self.region_scale) * share
 
     @classmethod
     def from_settings(cls, settings: Settings, max_resolution: int | None = None) -> FaceOptions:
@@ -62,6 +73,7 @@ class FaceOptions:
             max_resolution=cap,
             min_resolution=min(settings.face_min_resolution, cap),
             region_scale=settings.face_blur_scale,
+            small_region_scale=max(settings.face_small_blur_scale, settings.face_blur_scale),
         )
 
 

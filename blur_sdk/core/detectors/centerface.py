@@ -82,7 +82,8 @@ class CenterFaceDetector:
         faces = []
         for i in keep:
             box, score, points = decoded[i]
-            region = scale_box(box, options.region_scale, width, height)
+            grow = options.scale_for(box[3] - box[1])
+            region = scale_box(box, grow, width, height)
             faces.append(FaceDetection(box=box, region=region, score=score, landmarks=points))
         return faces
 

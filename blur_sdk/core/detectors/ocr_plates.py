@@ -23,6 +23,7 @@ from blur_sdk.core.detectors.ppocr import (
     recognise,
 )
 from blur_sdk.core.geometry import as_quad, box_of, expand_quad, order_quad
+from blur_sdk.core.plate_extent import extend_to_plate
 from blur_sdk.core.plate_regions import region_formats
 from blur_sdk.core.runner import OpenVinoRunner, model_runners
 
@@ -117,31 +118,38 @@ def reading_order(lines: list[TextLine]) -> list[TextLine]:
 
 
 def registration_lines(group: list[TextLine]) -> list[TextLine]:
-    """The lines that carry the registration: small lines (city names, dealers) and, when the
-    text is too long for a plate, lines without digits add area but not text."""
+    """The lines that carry the registration: small lines (city names, dealers) are dropped and,
+    while the text is too long for a plate, so are lines without digits, smallest first, then
+    the smallest lines (a watermark under a two-row plate leaves both rows)."""
     main_height = max(ln.height for ln in group)
     lines = [ln for ln in group if ln.height >= TEXT_LINE_RATIO * main_height]
-    if len(_text(lines)) > plate_text.MAX_CHARS:
-        with_digits = [ln for ln in lines if any(ch.isdigit() for ch in ln.reading.text)]
-        lines = with_digits or lines
-    if len(_text(lines)) > plate_text.MAX_CHARS:
-        lines = [max(lines, key=lambda ln: ln.height)]
+    while len(_text(lines)) > plate_text.MAX_CHARS and len(lines) > 1:
+        weakest = min(range(len(lines)), key=lambda i: (_has_digit(lines[i]), lines[i].height))
+        del lines[weakest]
     return lines
+
+
+def _has_digit(line: TextLine) -> bool:
+    return any(ch.isdigit() for ch in line.reading.text)
 
 
 def _text(lines: list[TextLine]) -> str:
     return "".join(plate_text.clean(ln.reading.text) for ln in lines)
 
 
-def plate_quad(group: list[TextLine]) -> npt.NDArray[np.float64]:
-    """The plate prior: the group's text quad padded by a fraction of the text height."""
+def plate_quad(group: list[TextLine], image: RGBImage | None = None) -> npt.NDArray[np.float64]:
+    """The plate prior: the group's text quad grown over the plate's further characters (one
+    row, when the image is given), then padded by a fraction of the text height."""
     if len(group) == 1:
         quad = group[0].quad
     else:
         points = np.concatenate([ln.quad for ln in group]).astype(np.float32)
         quad = order_quad(cv2.boxPoints(cv2.minAreaRect(points)))
-    width, height, _ = line_geometry(quad)
     text_h = float(np.mean([ln.height for ln in group]))
+    one_row = np.ptp([ln.centre[1] for ln in group]) < 0.5 * text_h
+    if image is not None and one_row:  # (a two-row plate's rows already span it)
+        quad = extend_to_plate(image, quad, text_h)
+    width, height, _ = line_geometry(quad)
     return expand_quad(
         quad, PAD_SIDES * text_h / max(width, 1e-6), PAD_TOP_BOTTOM * text_h / max(height, 1e-6)
     )
@@ -195,9 +203,10 @@ class OcrPlateDetector:
         for group in group_lines(lines):
             chars = tuple(c for ln in registration_lines(group) for c in ln.reading.chars)
             ranked = plate_text.candidates(chars, formats)
-            if not ranked or not plate_text.plausible(ranked[0][0]):
+            short = bool(ranked) and len(ranked[0][0]) == plate_text.MIN_CHARS - 1
+            if not ranked or not (short or plate_text.plausible(ranked[0][0])):
                 continue
-            quad = plate_quad(group)
+            quad = plate_quad(group, image)
             plates.append(
                 PlateDetection(
                     polygon=as_quad(quad),
@@ -207,6 +216,7 @@ class OcrPlateDetector:
                     oscore=round(float(np.mean([ln.reading.score for ln in group])), 3),
                     candidates=tuple(ranked),
                     source=self.name,
+                    needs_support=short,  # (vanity and old plates; badges read as much)
                 )
             )
         return plates
