@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from blur_sdk.core.geometry import expand_quad
+from blur_sdk.core.render import grown_plate
 
 COVER_FOUND = 0.8  # found@cover80
 COVER_WHOLE = 0.95  # found@cover95
@@ -49,10 +49,11 @@ def blur_mask(
     margin: float,
     face_shape: str,
 ) -> npt.NDArray[np.bool_]:
-    """The pixels the server blurs: plate polygons grown by `margin`, face regions in a shape."""
+    """The pixels the server blurs: plate polygons grown as render grows them, face regions in
+    their shape."""
     mask = np.zeros(shape, np.uint8)
     for polygon in polygons:
-        quad = expand_quad(np.asarray(polygon, dtype=np.float64), margin, margin)
+        quad = grown_plate(np.asarray(polygon, dtype=np.float64), margin)
         cv2.fillPoly(mask, [np.round(quad).astype(np.int32)], 1)
     for x1, y1, x2, y2 in regions:
         if face_shape == "square":

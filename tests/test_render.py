@@ -14,9 +14,11 @@ from PIL import Image
 
 from blur_sdk.core.render import (
     MAX_LOGO_SIDE,
+    STYLES,
     blur_faces,
     blur_plates,
     cover_with_logo,
+    grown_plate,
     load_logo,
 )
 from blur_sdk.errors import InputError
@@ -51,9 +53,8 @@ def detail(region: Img, size: float) -> float:
 def far_outside(
     shape: tuple[int, ...], quad: Quad, grow: float, reach: int
 ) -> npt.NDArray[np.bool_]:
-    """Pixels farther than `reach` px from the quad grown by `grow` about its centre."""
-    c = quad.mean(axis=0)
-    grown = c + (quad - c) * (1 + 2 * grow)
+    """Pixels farther than `reach` px from the plate area render hides for `grow`."""
+    grown = grown_plate(np.asarray(quad, dtype=np.float64), grow)
     mask = np.zeros(shape[:2], np.uint8)
     cv2.fillPoly(mask, [np.rint(grown).astype(np.int32)], 255)
     mask = cv2.dilate(mask, np.ones((2 * reach + 1, 2 * reach + 1), np.uint8))
@@ -203,3 +204,61 @@ def test_load_logo_errors(data: bytes) -> None:
     with pytest.raises(InputError) as info:
         load_logo(data)
     assert info.value.field == "logo"
+
+
+# --- hidden at every intensity, whatever the size; styles --------------------------------
+
+
+def edge_left(before: Img, after: Img) -> float:
+    """Mean |Laplacian| of the output over that of the input (bench/measures' hidden measure)."""
+    lap = [np.abs(cv2.Laplacian(cv2.cvtColor(i, cv2.COLOR_RGB2GRAY), cv2.CV_32F)).mean()
+           for i in (before, after)]  # fmt: skip
+    return float(lap[1] / lap[0])
+
+
+@pytest.mark.parametrize("ph", [12, 40, 200])
+@pytest.mark.parametrize("style", STYLES)
+def test_intensity_1_already_hides_a_plate_of_any_size(ph: int, style: str) -> None:
+    img, quad = plate_scene(ph)
+    x0, y0, x1, y1 = (int(v) for v in (*quad[0], *quad[2]))
+    out = blur_plates(img, [quad], 1, 0.1, style)
+    assert edge_left(img[y0:y1, x0:x1], out[y0:y1, x0:x1]) <= 0.35
+
+
+@pytest.mark.parametrize("side", [10, 30, 160])
+@pytest.mark.parametrize("style", STYLES)
+def test_intensity_1_already_hides_a_face_of_any_size(side: int, style: str) -> None:
+    rng = np.random.default_rng(side)
+    img = rng.integers(0, 256, (400, 400, 3), dtype=np.uint8)
+    box = (100.0, 100.0, 100.0 + side, 100.0 + side * 1.25)
+    out = blur_faces(img, [box], 1, "square", style=style)
+    inside = (slice(100, 100 + round(side * 1.25)), slice(100, 100 + side))
+    assert edge_left(img[inside], out[inside]) <= 0.35
+
+
+def test_no_soft_edge_inside_the_region() -> None:
+    img = np.zeros((200, 300, 3), np.uint8)
+    img[:, ::2] = 255  # stripes: any source pixel left shows
+    box = (100.0, 60.0, 180.0, 140.0)
+    filled = blur_faces(img, [box], 5, "square", style="fill")
+    region = filled[61:139, 101:179].reshape(-1, 3)
+    assert (region == region[0]).all()  # one colour to the very edge of the region
+    assert abs(int(region[0, 0]) - 127) <= 2  # the region's own mean
+    np.testing.assert_array_equal(filled[:40], img[:40])  # outside: untouched
+
+
+def test_pixelate_draws_blocks_scaled_to_the_object() -> None:
+    rng = np.random.default_rng(5)
+    img = rng.integers(0, 256, (300, 300, 3), dtype=np.uint8)
+    out = blur_faces(img, [(50.0, 50.0, 250.0, 250.0)], 1, "square", style="pixelate")
+    inside = out[60:240, 60:240].astype(int)
+    distinct = len(np.unique(inside.reshape(-1, 3), axis=0))
+    assert 4 <= distinct <= 64  # a few big cells, not noise and not one flat colour
+
+
+def test_unknown_style_is_refused() -> None:
+    img, quad = plate_scene(40)
+    with pytest.raises(ValueError, match="style"):
+        blur_plates(img, [quad], 5, 0.1, "swirl")
+    with pytest.raises(ValueError, match="style"):
+        blur_faces(img, [], 5, style="swirl")

@@ -14,6 +14,7 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image
 
+from blur_sdk.core.geometry import expand_quad
 from blur_sdk.errors import InputError
 
 Image8 = npt.NDArray[np.uint8]
@@ -25,11 +26,12 @@ LOGO_FORMATS = ("PNG", "JPEG", "WEBP", "GIF", "BMP", "TIFF")
 FACE_SHAPES = ("ellipse", "circle", "square")
 STYLES = ("blur", "pixelate", "fill")  # how a region is hidden
 # Gaussian sigma as a fraction of the region size at intensity 1 and 10 (geometric in between).
-PLATE_SIGMA = (0.06, 0.5)
-FACE_SIGMA = (0.04, 0.35)
+PLATE_SIGMA = (0.2, 0.55)
+FACE_SIGMA = (0.12, 0.4)
 # Pixelation cell as a fraction of the region size, at intensity 1 and 10.
-PLATE_CELL = (0.25, 0.6)
-FACE_CELL = (0.15, 0.4)
+PLATE_CELL = (0.5, 1.0)
+FACE_CELL = (0.2, 0.5)
+PLATE_HEIGHT_MARGIN = 0.2  # added on every side of a plate, as a fraction of its height
 FEATHER = 0.08  # width of the soft edge outside the region, as a fraction of its size
 _MAX_COORD = 1e6  # larger coordinates are garbage, not a region
 _DIRECT_SIGMA = 6.0  # above this a blur runs on a downscaled crop
@@ -181,6 +183,18 @@ class _Drawer:
         cv2.ellipse(canvas, (cx, cy), axes, 0, 0, 360, 255, -1, cv2.LINE_8, shift)
 
 
+def grown_plate(pts: npt.NDArray[np.float64], margin: float) -> npt.NDArray[np.float64]:
+    """The area hidden for a plate polygon: each side moved out by `margin` of the plate's size
+    along that axis plus PLATE_HEIGHT_MARGIN of its height (a tilted or loosely found plate
+    stays covered to its corners)."""
+    centre = pts.mean(axis=0)
+    if len(pts) != 4:
+        return np.asarray(centre + (pts - centre) * (1 + 2 * margin), dtype=np.float64)
+    width, height = quad_size(pts)
+    extra = PLATE_HEIGHT_MARGIN * height
+    return expand_quad(pts, margin + extra / max(width, 1e-6), margin + extra / max(height, 1e-6))
+
+
 def blur_plates(
     image: Image8,
     polygons: Sequence[Polygon],
@@ -203,8 +217,7 @@ def blur_plates(
         pts = _as_points(polygon)
         if pts is None or abs(cv2.contourArea(pts.astype(np.float32))) < 1.0:
             continue
-        centre = pts.mean(axis=0)
-        grown = centre + (pts - centre) * (1 + 2 * margin)
+        grown = grown_plate(pts, margin)
         if len(pts) == 4:
             size = min(quad_size(pts))
         else:
