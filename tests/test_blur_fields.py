@@ -20,6 +20,7 @@ from blur_sdk.core.detectors.ocr_plates import ranking_formats
 from blur_sdk.core.engine import Engine
 from blur_sdk.core.geometry import as_quad
 from blur_sdk.core.plate_regions import REGION_FORMATS
+from blur_sdk.core.render import grown_plate
 from tests.conftest import FakeFaceDetector, FakePlateDetector
 from tests.synthetic import encode
 from tests.test_blur_api import (
@@ -296,7 +297,7 @@ def test_logo_upload_warped_onto_plate(settings: Settings, logos: Path) -> None:
     mask = np.zeros(image.shape[:2], np.uint8)
     cv2.fillPoly(mask, [inner], 1)
     assert (out[mask == 1] == (0, 0, 255)).all(axis=1).mean() > 0.95
-    grown = centre + (quad - centre) * (1 + 2 * (settings.plate_margin + 0.1))  # + feather
+    grown = grown_plate(quad.astype(np.float64), settings.plate_margin + 0.1)  # + feather
     (x0, y0), (x1, y1) = grown.min(axis=0).astype(int), grown.max(axis=0).astype(int) + 1
     outside = np.ones(image.shape[:2], bool)
     outside[max(0, y0) : y1, max(0, x0) : x1] = False  # the plate, its blur margin, feather

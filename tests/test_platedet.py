@@ -72,14 +72,6 @@ def test_a_clear_letters_and_digits_reading_needs_no_support(
     assert (unite_plates([alone], confirm_text=True) == [alone]) is kept
 
 
-def test_a_two_character_reading_is_a_plate_only_with_the_detectors_support() -> None:
-    short = plate((10, 10, 60, 30), TEXT_SOURCE, text="13", oscore=0.99, needs_support=True)
-    weak = plate((8, 8, 62, 32), "platedet", text="", dscore=0.3, evidence_only=True)
-    assert unite_plates([short], confirm_text=True) == []  # however clearly it reads
-    assert [p.text for p in unite_plates([short, weak], confirm_text=True)] == ["13"]
-    assert unite_plates([short, weak], confirm_text=False) == []  # text alone: a badge, a sign
-
-
 def test_without_a_detector_text_plates_stand_alone() -> None:
     alone = plate((300, 10, 380, 30), TEXT_SOURCE)
     assert unite_plates([alone], confirm_text=False) == [alone]

@@ -121,12 +121,8 @@ def unite_plates(plates: Sequence[PlateDetection], confirm_text: bool) -> list[P
         kept = [
             p
             for p in kept
-            if p.source != TEXT_SOURCE
-            or _supported(p, support)
-            or (_reads_clearly(p) and not p.needs_support)
+            if p.source != TEXT_SOURCE or _supported(p, support) or _reads_clearly(p)
         ]
-    else:
-        kept = [p for p in kept if not p.needs_support]
     return merge_plates(kept)
 
 

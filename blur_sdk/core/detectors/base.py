@@ -39,7 +39,6 @@ class PlateDetection:
     source: str = ""
     raw: dict[str, Any] | None = field(default=None, compare=False)
     evidence_only: bool = False  # a weak detector hit: support for a text plate, never a plate
-    needs_support: bool = False  # a short reading: a plate only where a detector also sees one
 
 
 SMALL_FACE, LARGE_FACE = 12.0, 40.0  # face heights (px) between which the region scale ramps

@@ -203,8 +203,7 @@ class OcrPlateDetector:
         for group in group_lines(lines):
             chars = tuple(c for ln in registration_lines(group) for c in ln.reading.chars)
             ranked = plate_text.candidates(chars, formats)
-            short = bool(ranked) and len(ranked[0][0]) == plate_text.MIN_CHARS - 1
-            if not ranked or not (short or plate_text.plausible(ranked[0][0])):
+            if not ranked or not plate_text.plausible(ranked[0][0]):
                 continue
             quad = plate_quad(group, image)
             plates.append(
@@ -216,7 +215,6 @@ class OcrPlateDetector:
                     oscore=round(float(np.mean([ln.reading.score for ln in group])), 3),
                     candidates=tuple(ranked),
                     source=self.name,
-                    needs_support=short,  # (vanity and old plates; badges read as much)
                 )
             )
         return plates
