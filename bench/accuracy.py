@@ -20,12 +20,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.measures import blur_mask, measure_objects, size_table, summarise
-from blur_sdk.config import Settings, load_settings
-from blur_sdk.core.detectors.base import FaceOptions, PlateOptions
-from blur_sdk.core.engine import Engine
+from blur_sdk.core.find.base import FaceOptions, PlateOptions
+from blur_sdk.core.find.engine import Engine
 from blur_sdk.core.geometry import iou
-from blur_sdk.core.imaging import decode_image
+from blur_sdk.core.image.decode import decode_image
 from blur_sdk.core.pipeline import BlurRequest, anonymize
+from blur_sdk.settings import Settings, load_settings
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
 DEFAULT_SETS = ["plates/openlpr_val", "plates/ccpd_sample", "faces/face_mask_dev"]

@@ -201,8 +201,8 @@ def summarise(tally: Tally, seconds: float) -> dict[str, Any]:
 def start_services(workers: int, threads: int) -> dict[str, Server]:
     """Both services under gunicorn on free ports of 127.0.0.1."""
     apps = {
-        "blur": "blur_sdk.web.blur_app:create_app()",
-        "snapshot": "snapshot_stub.app:create_app()",
+        "blur": "blur_sdk.apis.blur.routes:create_app()",
+        "snapshot": "blur_sdk.apis.snapshot.routes:create_app()",
     }
     env = {
         "MAX_UPLOAD_BYTES": str(SERVER_MAX_UPLOAD),
@@ -321,7 +321,7 @@ def main() -> int:
         servers = start_services(args.workers, args.threads)
         urls = {name: server.url for name, server in servers.items()}
         pids = {name: server.process.pid for name, server in servers.items()}
-        body_limit = SERVER_MAX_UPLOAD * 4 // 3 + 256 * 1024  # as blur_sdk.web.service sets it
+        body_limit = SERVER_MAX_UPLOAD * 4 // 3 + 256 * 1024  # as blur_sdk.server.service sets it
         oversize = int(args.oversize_mb * 1024 * 1024) or body_limit + 512 * 1024
     rng = random.Random(7)
     pools = {name: templates(name, oversize, rng) for name in urls}

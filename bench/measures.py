@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from blur_sdk.core.render import grown_plate
+from blur_sdk.core.redact.blur import grown_plate
 
 COVER_FOUND = 0.8  # found@cover80
 COVER_WHOLE = 0.95  # found@cover95

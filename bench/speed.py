@@ -22,14 +22,14 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from blur_sdk.config import load_settings
-from blur_sdk.core import render
-from blur_sdk.core.detectors.base import FaceOptions, PlateOptions
-from blur_sdk.core.detectors.ocr_plates import keep_geometry
-from blur_sdk.core.detectors.ppocr import crop_quad, detect_text, recognise
-from blur_sdk.core.engine import Engine
-from blur_sdk.core.imaging import decode_image, encode_image
+from blur_sdk.core.find.base import FaceOptions, PlateOptions
+from blur_sdk.core.find.engine import Engine
+from blur_sdk.core.find.text_plates import keep_geometry
+from blur_sdk.core.image.decode import decode_image, encode_image
+from blur_sdk.core.models.ppocr import crop_quad, detect_text, recognise
 from blur_sdk.core.pipeline import BlurRequest, anonymize
+from blur_sdk.core.redact import blur as render
+from blur_sdk.settings import load_settings
 
 BENCH = Path(__file__).resolve().parent.parent.parent / "shared" / "bench"
 

@@ -7,14 +7,14 @@ import json
 import sys
 from pathlib import Path
 
-from blur_sdk.config import load_settings
 from blur_sdk.errors import BlurSdkError
+from blur_sdk.settings import load_settings
 
 
 def _detect(paths: list[Path]) -> int:
-    from blur_sdk.core.detectors.base import FaceOptions, PlateOptions
-    from blur_sdk.core.engine import Engine
-    from blur_sdk.core.imaging import ImageLimits, decode_image
+    from blur_sdk.core.find.base import FaceOptions, PlateOptions
+    from blur_sdk.core.find.engine import Engine
+    from blur_sdk.core.image.decode import ImageLimits, decode_image
 
     settings = load_settings()
     engine = Engine.from_settings(settings)
@@ -55,10 +55,10 @@ def serve(app_factory: str, host: str, port: int) -> int:
     """Run a service under gunicorn with config/gunicorn.conf.py (as the container does)."""
     import os
 
-    from blur_sdk.config import PROJECT_ROOT
+    from blur_sdk.settings import PROJECT_ROOT
 
     settings = load_settings()  # validate before forking: a bad value stops start-up here
-    from blur_sdk.core.model_store import load_manifest, verify_model
+    from blur_sdk.core.models.store import load_manifest, verify_model
 
     for spec in load_manifest().values():
         verify_model(settings.models_dir, spec)
@@ -82,20 +82,20 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command == "models":
-            from blur_sdk.core.model_store import fetch_models
+            from blur_sdk.core.models.store import fetch_models
 
             for path in fetch_models(load_settings().models_dir):
                 print(f"ok {path}")
             return 0
         if args.command == "check":
-            from blur_sdk.core.model_store import load_manifest, verify_model
+            from blur_sdk.core.models.store import load_manifest, verify_model
 
             settings = load_settings()
             for spec in load_manifest().values():
                 print(f"ok {verify_model(settings.models_dir, spec)}")
             return 0
         if args.command == "serve":
-            return serve("blur_sdk.web.blur_app:create_app()", args.host, args.port)
+            return serve("blur_sdk.apis.blur.routes:create_app()", args.host, args.port)
         return _detect(args.images)
     except BlurSdkError as e:
         print(f"error: {e}", file=sys.stderr)

@@ -8,18 +8,18 @@ from pathlib import Path
 
 import pytest
 
-from blur_sdk.config import Settings, load_settings
-from blur_sdk.core.detectors.base import (
+from blur_sdk.core.find.base import (
     FaceDetection,
     FaceOptions,
     PlateDetection,
     PlateOptions,
     RGBImage,
 )
-from blur_sdk.core.engine import Engine
+from blur_sdk.core.find.engine import Engine
 from blur_sdk.core.geometry import as_quad, box_of
-from blur_sdk.core.model_store import load_manifest, verify_model
+from blur_sdk.core.models.store import load_manifest, verify_model
 from blur_sdk.errors import ModelError
+from blur_sdk.settings import Settings, load_settings
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
 

@@ -1,4 +1,4 @@
-"""Tests for blur_sdk.web.auth (API-key access control)."""
+"""Tests for blur_sdk.server.auth (API-key access control)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from blur_sdk.config import Settings, load_settings
 from blur_sdk.errors import BlurSdkError
-from blur_sdk.web.auth import AuthForbiddenError, AuthRequiredError, check_authorization
+from blur_sdk.server.auth import AuthForbiddenError, AuthRequiredError, check_authorization
+from blur_sdk.settings import Settings, load_settings
 
 
 def _settings(tmp_path: Path, *keys: str) -> Settings:

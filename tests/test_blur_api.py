@@ -16,13 +16,13 @@ from flask.testing import FlaskClient
 from PIL import Image, ImageCms, ImageOps
 from werkzeug.test import TestResponse
 
-from blur_sdk.config import Settings
-from blur_sdk.core import detectors
-from blur_sdk.core.engine import Engine
+from blur_sdk.apis.blur.routes import create_app, output_filename
+from blur_sdk.apis.snapshot.client import SnapshotClient
+from blur_sdk.core import find as detectors
+from blur_sdk.core.find.engine import Engine
 from blur_sdk.errors import ConfigError
-from blur_sdk.web.blur_app import create_app, output_filename
-from blur_sdk.web.licence import LicenceManager
-from blur_sdk.web.snapshot_client import SnapshotClient
+from blur_sdk.licence.manager import LicenceManager
+from blur_sdk.settings import Settings
 from tests.conftest import FakeFaceDetector, FakePlateDetector
 from tests.synthetic import PLATE_QUAD, encode
 

@@ -14,13 +14,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from blur_sdk.config import Settings
-from blur_sdk.core.detectors.base import PlateDetection, PlateOptions, RGBImage
-from blur_sdk.core.detectors.ocr_plates import ranking_formats
-from blur_sdk.core.engine import Engine
+from blur_sdk.core.find.base import PlateDetection, PlateOptions, RGBImage
+from blur_sdk.core.find.engine import Engine
+from blur_sdk.core.find.text_plates import ranking_formats
 from blur_sdk.core.geometry import as_quad
-from blur_sdk.core.plate_regions import REGION_FORMATS
-from blur_sdk.core.render import grown_plate
+from blur_sdk.core.plates.regions import REGION_FORMATS
+from blur_sdk.core.redact.blur import grown_plate
+from blur_sdk.settings import Settings
 from tests.conftest import FakeFaceDetector, FakePlateDetector
 from tests.synthetic import encode
 from tests.test_blur_api import (

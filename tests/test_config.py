@@ -1,4 +1,4 @@
-"""Tests for blur_sdk.config: defaults, YAML files, env overrides, and invalid values."""
+"""Tests for blur_sdk.settings: defaults, YAML files, env overrides, and invalid values."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from blur_sdk.config import PROJECT_ROOT, Settings, describe_settings, load_settings
 from blur_sdk.errors import ConfigError
+from blur_sdk.settings import PROJECT_ROOT, Settings, describe_settings, load_settings
 
 
 @pytest.fixture

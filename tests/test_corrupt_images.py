@@ -28,12 +28,12 @@ from werkzeug.test import TestResponse
 
 import blur_sdk
 import snapshot_stub
-from blur_sdk.config import Settings
-from blur_sdk.core.engine import Engine
-from blur_sdk.core.image_integrity import check_integrity
-from blur_sdk.core.imaging import SUPPORTED_FORMATS, decode_image, encode_image
+from blur_sdk.apis.blur import routes as blur_app
+from blur_sdk.core.find.engine import Engine
+from blur_sdk.core.image.decode import SUPPORTED_FORMATS, decode_image, encode_image
+from blur_sdk.core.image.integrity import check_integrity
 from blur_sdk.errors import ImageDecodeError
-from blur_sdk.web import blur_app
+from blur_sdk.settings import Settings
 from snapshot_stub import app as snapshot_app
 from tests.conftest import FakeFaceDetector, FakePlateDetector
 

@@ -31,9 +31,9 @@ import yaml
 from packaging.requirements import Requirement
 from PIL import Image
 
-from blur_sdk.config import PROJECT_ROOT, Settings, describe_settings, load_settings
-from blur_sdk.core.engine import Engine
-from blur_sdk.web.blur_app import create_app
+from blur_sdk.apis.blur.routes import create_app
+from blur_sdk.core.find.engine import Engine
+from blur_sdk.settings import PROJECT_ROOT, Settings, describe_settings, load_settings
 from tests.conftest import FakeFaceDetector, FakePlateDetector, models_available
 from tests.procutil import Server, free_port, start_server
 from tests.synthetic import PLATE_QUAD, encode, scene_with_plate
@@ -143,10 +143,13 @@ def test_entrypoint_runs_the_documented_commands() -> None:
     script = ENTRYPOINT.read_text()
     gunicorn = 'exec gunicorn -c "$CONF" -b '
     assert (
-        gunicorn + '"${BIND:-0.0.0.0:8001}" "$@" ' + "'blur_sdk.web.blur_app:create_app()'"
+        gunicorn + '"${BIND:-0.0.0.0:8001}" "$@" ' + "'blur_sdk.apis.blur.routes:create_app()'"
         in script
     )
-    assert gunicorn + '"${BIND:-0.0.0.0:8080}" "$@" ' + "'snapshot_stub.app:create_app()'" in script
+    assert (
+        gunicorn + '"${BIND:-0.0.0.0:8080}" "$@" ' + "'blur_sdk.apis.snapshot.routes:create_app()'"
+        in script
+    )
     assert 'CONF="$APP_DIR/config/gunicorn.conf.py"' in script
     other = subprocess.run(
         ["sh", str(ENTRYPOINT), "echo", "hi"], capture_output=True, text=True, check=False

@@ -1,4 +1,4 @@
-"""Tests for blur_sdk.core.deskew: quad ordering and finding a plate's quad inside a box."""
+"""Tests for blur_sdk.core.plates.deskew: quad ordering and finding a plate's quad inside a box."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from blur_sdk.core.deskew import deskew_plate, order_quad
+from blur_sdk.core.plates.deskew import deskew_plate, order_quad
 
 Img = npt.NDArray[np.uint8]
 Quad = npt.NDArray[np.float64]

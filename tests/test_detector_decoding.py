@@ -10,17 +10,17 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from blur_sdk.config import Settings
-from blur_sdk.core import detectors, plate_text
-from blur_sdk.core.detectors.base import (
+from blur_sdk.core import find as detectors
+from blur_sdk.core.find.base import (
     FaceDetection,
     FaceOptions,
     PlateDetection,
     PlateOptions,
     RGBImage,
 )
-from blur_sdk.core.detectors.centerface import STRIDE, decode_centerface, input_scale
-from blur_sdk.core.detectors.ocr_plates import (
+from blur_sdk.core.find.engine import Engine, chunk_spans, merge_faces, merge_plates
+from blur_sdk.core.find.faces import STRIDE, decode_centerface, input_scale
+from blur_sdk.core.find.text_plates import (
     PAD_SIDES,
     PAD_TOP_BOTTOM,
     TextLine,
@@ -31,8 +31,6 @@ from blur_sdk.core.detectors.ocr_plates import (
     reading_order,
     registration_lines,
 )
-from blur_sdk.core.detectors.ppocr import TextBox, TextReading, decode_ctc, decode_db, det_scale
-from blur_sdk.core.engine import Engine, chunk_spans, merge_faces, merge_plates
 from blur_sdk.core.geometry import (
     as_quad,
     box_of,
@@ -43,7 +41,10 @@ from blur_sdk.core.geometry import (
     overlap_of_smaller,
     scale_box,
 )
+from blur_sdk.core.models.ppocr import TextBox, TextReading, decode_ctc, decode_db, det_scale
+from blur_sdk.core.plates import text as plate_text
 from blur_sdk.errors import ConfigError
+from blur_sdk.settings import Settings
 from tests.conftest import FakeFaceDetector, FakePlateDetector
 
 Quad = npt.NDArray[np.float64]

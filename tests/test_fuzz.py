@@ -17,12 +17,12 @@ from hypothesis import strategies as st
 from PIL import Image
 from urllib3 import encode_multipart_formdata
 
-from blur_sdk.config import Settings, load_settings
-from blur_sdk.core.engine import Engine
-from blur_sdk.core.imaging import ImageLimits, decode_image
+from blur_sdk.apis.blur import routes as blur_app
+from blur_sdk.core.find.engine import Engine
+from blur_sdk.core.image.decode import ImageLimits, decode_image
 from blur_sdk.errors import ImageDecodeError, InputError, PayloadTooLargeError
-from blur_sdk.web import blur_app
-from blur_sdk.web.inputs import compile_regexes
+from blur_sdk.server.form import compile_regexes
+from blur_sdk.settings import Settings, load_settings
 from snapshot_stub import app as snapshot_app
 from tests.conftest import FakeFaceDetector, FakePlateDetector
 from tests.synthetic import encode

@@ -21,12 +21,12 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.test import EnvironBuilder, TestResponse
 from werkzeug.wrappers import Request
 
-from blur_sdk.config import Settings, load_settings
-from blur_sdk.core.detectors.base import PlateDetection, PlateOptions, RGBImage
-from blur_sdk.core.engine import Engine
-from blur_sdk.web import blur_app
-from blur_sdk.web.blur_request import BlurDefaults, parse_blur_request
-from blur_sdk.web.inputs import Form
+from blur_sdk.apis.blur import routes as blur_app
+from blur_sdk.apis.blur.request import BlurDefaults, parse_blur_request
+from blur_sdk.core.find.base import PlateDetection, PlateOptions, RGBImage
+from blur_sdk.core.find.engine import Engine
+from blur_sdk.server.form import Form
+from blur_sdk.settings import Settings, load_settings
 from snapshot_stub import app as snapshot_app
 from tests.conftest import FakeFaceDetector, FakePlateDetector
 from tests.synthetic import encode

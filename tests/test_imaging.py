@@ -1,4 +1,4 @@
-"""Tests for blur_sdk.core.imaging: decoding edge cases (made with Pillow here) and encoding."""
+"""Tests for blur_sdk.core.image.decode: decoding edge cases (made with Pillow here) and encoding."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import numpy.typing as npt
 import pytest
 from PIL import Image, ImageCms
 
-from blur_sdk.core.imaging import (
+from blur_sdk.core.image.decode import (
     ORIENTATION_TAG,
     SUPPORTED_FORMATS,
     ImageLimits,

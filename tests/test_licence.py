@@ -16,11 +16,11 @@ import pytest
 import requests
 import responses
 
-from blur_sdk.config import Settings, load_settings
 from blur_sdk.errors import ConfigError, LicenseError
-from blur_sdk.web import licence
-from blur_sdk.web.licence import LicenceManager
-from blur_sdk.web.licence_state import STATE_FILE, load_state, state_key
+from blur_sdk.licence import manager as licence
+from blur_sdk.licence.manager import LicenceManager
+from blur_sdk.licence.state import STATE_FILE, load_state, state_key
+from blur_sdk.settings import Settings, load_settings
 
 URL = "https://licence.test/v1/sdk-license"
 HOUR = 3600.0

@@ -1,4 +1,4 @@
-"""Tests for blur_sdk.core.model_store and the `models` / `check` CLI commands."""
+"""Tests for blur_sdk.core.models.store and the `models` / `check` CLI commands."""
 
 from __future__ import annotations
 
@@ -10,9 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from blur_sdk.config import load_settings
-from blur_sdk.core import model_store
-from blur_sdk.core.model_store import (
+from blur_sdk.core.models import store as model_store
+from blur_sdk.core.models.store import (
     FIX_COMMAND,
     ModelSpec,
     fetch_models,
@@ -20,6 +19,7 @@ from blur_sdk.core.model_store import (
     verify_model,
 )
 from blur_sdk.errors import ModelError
+from blur_sdk.settings import load_settings
 from tests.procutil import run_cli
 
 HEX64 = re.compile(r"[0-9a-f]{64}")

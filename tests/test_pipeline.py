@@ -11,10 +11,10 @@ import numpy.typing as npt
 import pytest
 from PIL import Image
 
-from blur_sdk.core import render
-from blur_sdk.core.detectors.base import FaceDetection, FaceOptions, RGBImage
-from blur_sdk.core.engine import Engine
+from blur_sdk.core.find.base import FaceDetection, FaceOptions, RGBImage
+from blur_sdk.core.find.engine import Engine
 from blur_sdk.core.pipeline import BlurRequest, Exclusions, anonymize
+from blur_sdk.core.redact import blur as render
 from blur_sdk.errors import ProcessingTimeoutError
 from tests.conftest import FakeFaceDetector, FakePlateDetector
 

@@ -1,4 +1,4 @@
-"""Tests for blur_sdk.core.plate_extent: a partial text quad grows to the whole plate."""
+"""Tests for blur_sdk.core.plates.extent: a partial text quad grows to the whole plate."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from blur_sdk.core.detectors.ocr_plates import TextLine, plate_quad
-from blur_sdk.core.detectors.ppocr import TextReading
+from blur_sdk.core.find.text_plates import TextLine, plate_quad
 from blur_sdk.core.geometry import box_of
-from blur_sdk.core.plate_extent import Extension, extend_quad, extend_to_plate
+from blur_sdk.core.models.ppocr import TextReading
+from blur_sdk.core.plates.extent import Extension, extend_quad, extend_to_plate
 
 PLATE = (100, 80, 332, 140)  # x0, y0, x1, y1 of the rendered plate
 TEXT_TOP, TEXT_BOTTOM = 92, 128

@@ -8,12 +8,12 @@ import math
 import numpy as np
 import pytest
 
-from blur_sdk.config import Settings
-from blur_sdk.core import detectors
-from blur_sdk.core.detectors.base import TEXT_SOURCE, PlateDetection, PlateOptions
-from blur_sdk.core.detectors.platedet import STRIDE, decode_platedet
-from blur_sdk.core.engine import Engine, unite_plates
+from blur_sdk.core import find as detectors
+from blur_sdk.core.find.base import TEXT_SOURCE, PlateDetection, PlateOptions
+from blur_sdk.core.find.engine import Engine, unite_plates
+from blur_sdk.core.find.object_plates import STRIDE, decode_platedet
 from blur_sdk.core.geometry import as_quad
+from blur_sdk.settings import Settings
 from tests.synthetic import PLATE_QUAD, scene_with_plate
 
 

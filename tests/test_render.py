@@ -1,4 +1,4 @@
-"""Tests for blur_sdk.core.render: plate / face blur, logo covers, logo decoding."""
+"""Tests for blur_sdk.core.redact.blur: plate / face blur, logo covers, logo decoding."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import numpy.typing as npt
 import pytest
 from PIL import Image
 
-from blur_sdk.core.render import (
+from blur_sdk.core.redact.blur import (
     MAX_LOGO_SIDE,
     STYLES,
     blur_faces,

@@ -1,4 +1,4 @@
-"""Tests for blur_sdk.core.runner; those marked `models` use the real CenterFace model (small
+"""Tests for blur_sdk.core.models.runner; those marked `models` use the real CenterFace model (small
 shapes only)."""
 
 from __future__ import annotations
@@ -9,12 +9,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from blur_sdk.config import load_settings
-from blur_sdk.core.detectors.base import FaceOptions
-from blur_sdk.core.detectors.centerface import SHAPE_STEP, CenterFaceDetector
-from blur_sdk.core.model_store import load_manifest, verify_model
-from blur_sdk.core.runner import OpenVinoRunner, bucket, resolve_precision
+from blur_sdk.core.find.base import FaceOptions
+from blur_sdk.core.find.faces import SHAPE_STEP, CenterFaceDetector
+from blur_sdk.core.models.runner import OpenVinoRunner, bucket, resolve_precision
+from blur_sdk.core.models.store import load_manifest, verify_model
 from blur_sdk.errors import ConfigError, ModelError
+from blur_sdk.settings import load_settings
 
 
 @pytest.fixture(scope="module")

@@ -14,9 +14,9 @@ import pytest
 import requests
 from PIL import Image
 
-from blur_sdk.config import load_settings
-from blur_sdk.core.engine import Engine
-from blur_sdk.web.blur_app import create_app
+from blur_sdk.apis.blur.routes import create_app
+from blur_sdk.core.find.engine import Engine
+from blur_sdk.settings import load_settings
 from tests.conftest import models_available
 from tests.procutil import Server, free_port, running_server
 from tests.synthetic import PLATE_QUAD, encode, scene_with_plate

@@ -14,11 +14,11 @@ import pytest
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from blur_sdk.config import Settings
-from blur_sdk.core.detectors.ocr_plates import ranking_formats
-from blur_sdk.core.engine import Engine
-from blur_sdk.core.plate_regions import REGION_FORMATS, best_region, formats_of, matches
-from snapshot_stub.app import create_app, mask_key
+from blur_sdk.apis.snapshot.routes import create_app, mask_key
+from blur_sdk.core.find.engine import Engine
+from blur_sdk.core.find.text_plates import ranking_formats
+from blur_sdk.core.plates.regions import REGION_FORMATS, best_region, formats_of, matches
+from blur_sdk.settings import Settings
 from tests.conftest import FakePlateDetector
 from tests.synthetic import PLATE_QUAD, encode, scene_with_plate
 

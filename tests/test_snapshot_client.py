@@ -18,10 +18,10 @@ import requests
 import responses
 from PIL import Image
 
-from blur_sdk.config import Settings
-from blur_sdk.core.detectors.base import PlateOptions
+from blur_sdk.apis.snapshot.client import SnapshotClient, snapshot_config
+from blur_sdk.core.find.base import PlateOptions
 from blur_sdk.errors import ConfigError, UpstreamError, UpstreamTimeoutError
-from blur_sdk.web.snapshot_client import SnapshotClient, snapshot_config
+from blur_sdk.settings import Settings
 from tests.synthetic import astronaut, paste_plate
 
 SDK_URL = "http://snapshot.test:8080"

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import requests
 
-from blur_sdk.config import load_settings
+from blur_sdk.settings import load_settings
 from tests.conftest import models_available
 from tests.procutil import Server, free_port, running_server
 from tests.synthetic import PLATE_QUAD, encode, scene_with_plate

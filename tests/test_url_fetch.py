@@ -1,4 +1,4 @@
-"""Tests for blur_sdk.web.url_fetch against a real local origin server."""
+"""Tests for blur_sdk.server.url_fetch against a real local origin server."""
 
 from __future__ import annotations
 
@@ -18,9 +18,9 @@ from typing import Any, ClassVar
 import pytest
 from PIL import Image
 
-from blur_sdk.config import Settings, load_settings
 from blur_sdk.errors import ConfigError, FetchError, PayloadTooLargeError
-from blur_sdk.web.url_fetch import fetch_image_bytes
+from blur_sdk.server.url_fetch import fetch_image_bytes
+from blur_sdk.settings import Settings, load_settings
 
 
 def _image(fmt: str) -> bytes:

@@ -1,4 +1,4 @@
-"""Generate .env.example and README's environment table from blur_sdk.config.describe_settings().
+"""Generate .env.example and README's environment table from blur_sdk.settings.describe_settings().
 
     .venv/bin/python tools/gen_env_example.py             # rewrite .env.example
     .venv/bin/python tools/gen_env_example.py --readme    # rewrite README.md's table
@@ -17,7 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from blur_sdk.config import PROJECT_ROOT, describe_settings  # noqa: E402
+from blur_sdk.settings import PROJECT_ROOT, describe_settings  # noqa: E402
 
 # Where the image puts the path settings (Dockerfile ENV); the checkout's defaults differ.
 IMAGE_VALUES = {

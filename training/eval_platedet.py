@@ -35,7 +35,7 @@ from platedet_decode import decode, prepare  # noqa: E402
 
 from bench.accuracy import coverage  # noqa: E402
 from blur_sdk.core.geometry import expand_quad, iou  # noqa: E402
-from blur_sdk.core.runner import OpenVinoRunner  # noqa: E402
+from blur_sdk.core.models.runner import OpenVinoRunner  # noqa: E402
 
 SETS = [
     ROOT.parent / "shared/data/plates/openlpr_val",

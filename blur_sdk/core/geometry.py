@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
-from blur_sdk.core.detectors.base import Box, Quad
+from blur_sdk.core.find.base import Box, Quad
 
 
 def iou(a: Box, b: Box) -> float:

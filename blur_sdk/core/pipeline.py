@@ -10,16 +10,17 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import numpy.typing as npt
 
-from blur_sdk.core import plate_text, render
-from blur_sdk.core.detectors.base import (
+from blur_sdk.core.find.base import (
     Box,
     FaceDetection,
     FaceOptions,
     PlateDetection,
     PlateOptions,
 )
-from blur_sdk.core.engine import Engine
-from blur_sdk.core.imaging import ImageLimits, decode_image, encode_image, output_format
+from blur_sdk.core.find.engine import Engine
+from blur_sdk.core.image.decode import ImageLimits, decode_image, encode_image, output_format
+from blur_sdk.core.plates import text as plate_text
+from blur_sdk.core.redact import blur as render
 from blur_sdk.errors import ProcessingTimeoutError
 
 

@@ -1,0 +1,1 @@
+"""Images in and out: decode (with integrity checks and limits), encode."""

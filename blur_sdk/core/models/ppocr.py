@@ -1,0 +1,177 @@
+"""PP-OCRv4 text detection (DBNet) and recognition (CTC): pre-processing and decoding."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+import pyclipper
+
+from blur_sdk.core.find.base import RGBImage
+from blur_sdk.core.geometry import order_quad
+from blur_sdk.core.models.runner import FloatArray, OpenVinoRunner, bucket
+
+DET_MIN_SIDE = 736
+DET_MAX_SIDE = 1280  # default; PLATE_MAX_RESOLUTION
+DET_SHAPE_STEP = 128
+DB_BIN_THRESHOLD = 0.3
+DB_UNCLIP_RATIO = 1.6
+REC_HEIGHT = 48
+REC_WIDTHS = (160, 320, 480, 640, 960)
+REC_BATCHES = (1, 2, 4, 8)
+
+
+@dataclass(frozen=True)
+class TextBox:
+    """A detected text quad (TL, TR, BR, BL) in image pixels with its DB score."""
+
+    quad: npt.NDArray[np.float64]
+    score: float
+
+
+@dataclass(frozen=True)
+class TextReading:
+    """A CTC reading: best text, its confidence, and per-character top-2 alternatives."""
+
+    text: str
+    score: float
+    chars: tuple[tuple[str, float, str, float], ...]
+
+
+def det_scale(width: int, height: int, max_side: int = DET_MAX_SIDE) -> float:
+    """RapidOCR's sizing: short side up to 736, long side at most max_side."""
+    scale = max(1.0, DET_MIN_SIDE / min(width, height))
+    return min(scale, max_side / max(width, height))
+
+
+def _normalise(bgr: npt.NDArray[Any]) -> FloatArray:
+    return ((bgr.astype(np.float32) / 255.0 - 0.5) / 0.5).transpose(2, 0, 1)
+
+
+def detect_text(
+    runner: OpenVinoRunner, image: RGBImage, min_score: float, max_side: int = DET_MAX_SIDE
+) -> list[TextBox]:
+    """Text quads in an RGB image, in its pixels, at DB box score >= min_score."""
+    height, width = image.shape[:2]
+    scale = det_scale(width, height, max_side)
+    new_w, new_h = max(32, round(width * scale)), max(32, round(height * scale))
+    resized = cv2.resize(image[:, :, ::-1], (new_w, new_h), interpolation=cv2.INTER_LINEAR)
+    batch = np.zeros(
+        (1, 3, bucket(new_h, DET_SHAPE_STEP), bucket(new_w, DET_SHAPE_STEP)), np.float32
+    )
+    batch[0, :, :new_h, :new_w] = _normalise(resized)
+    prob = runner.infer(batch)[0][0, 0, :new_h, :new_w]
+    return decode_db(prob, min_score, new_w / width, new_h / height)
+
+
+def decode_db(prob: FloatArray, min_score: float, sx: float, sy: float) -> list[TextBox]:
+    """DBNet post-processing: binarise, contours, box score, unclip, back to image pixels."""
+    bitmap = cv2.dilate((prob > DB_BIN_THRESHOLD).astype(np.uint8), np.ones((2, 2), np.uint8))
+    contours, _ = cv2.findContours(bitmap, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
+    boxes = []
+    for contour in contours[:1000]:
+        rect = cv2.minAreaRect(contour)
+        if min(rect[1]) < 3:
+            continue
+        score = _box_score(prob, contour)
+        if score < min_score:
+            continue
+        expanded = _unclip(cv2.boxPoints(rect))
+        if expanded is None:
+            continue
+        rect = cv2.minAreaRect(expanded)
+        if min(rect[1]) < 5:
+            continue
+        quad = order_quad(cv2.boxPoints(rect)) / np.array([sx, sy])
+        boxes.append(TextBox(quad=quad, score=score))
+    return boxes
+
+
+def _box_score(prob: FloatArray, contour: npt.NDArray[Any]) -> float:
+    x, y, w, h = cv2.boundingRect(contour)
+    mask = np.zeros((h, w), np.uint8)
+    cv2.fillPoly(mask, [contour.reshape(-1, 2) - np.array([x, y])], 1)
+    return float(cv2.mean(prob[y : y + h, x : x + w], mask)[0])
+
+
+def _unclip(points: npt.NDArray[Any]) -> npt.NDArray[np.float32] | None:
+    area = cv2.contourArea(points)
+    perimeter = cv2.arcLength(points, True)
+    if perimeter <= 0:
+        return None
+    offset = pyclipper.PyclipperOffset()
+    offset.AddPath(points.astype(np.int64).tolist(), pyclipper.JT_ROUND, pyclipper.ET_CLOSEDPOLYGON)
+    expanded = offset.Execute(area * DB_UNCLIP_RATIO / perimeter)
+    if len(expanded) != 1:
+        return None
+    return np.array(expanded[0], dtype=np.float32)
+
+
+def crop_quad(image: RGBImage, quad: npt.NDArray[np.float64]) -> npt.NDArray[np.uint8]:
+    """The quad's content warped upright to height 48 (two-row text stays as one crop)."""
+    tl, tr, br, bl = quad
+    w = float(max(np.linalg.norm(tr - tl), np.linalg.norm(br - bl)))
+    h = float(max(np.linalg.norm(bl - tl), np.linalg.norm(br - tr)))
+    out_w = max(8, min(REC_WIDTHS[-1], round(REC_HEIGHT * w / max(h, 1.0))))
+    target = np.array([[0, 0], [out_w, 0], [out_w, REC_HEIGHT], [0, REC_HEIGHT]], np.float32)
+    matrix = cv2.getPerspectiveTransform(quad.astype(np.float32), target)
+    return np.asarray(
+        cv2.warpPerspective(
+            image,
+            matrix,
+            (out_w, REC_HEIGHT),
+            flags=cv2.INTER_LINEAR,
+            borderMode=cv2.BORDER_REPLICATE,
+        ),
+        dtype=np.uint8,
+    )
+
+
+def recognise(
+    runner: OpenVinoRunner, crops: list[npt.NDArray[np.uint8]], charset: list[str]
+) -> list[TextReading]:
+    """CTC readings of height-48 RGB crops, batched into a few fixed shapes.
+
+    Crops are grouped by width bucket (no crop is padded to a much wider one) and each group
+    is split into power-of-two batches (no padded rows: they would cost as much as real ones).
+    """
+    readings: list[TextReading] = [TextReading("", 0.0, ())] * len(crops)
+    groups: dict[int, list[int]] = {}
+    for i, crop in enumerate(crops):
+        width = next(w for w in REC_WIDTHS if w >= crop.shape[1])
+        groups.setdefault(width, []).append(i)
+    for width, group in groups.items():
+        pending = list(group)
+        while pending:
+            size = max(b for b in REC_BATCHES if b <= len(pending))
+            chunk, pending = pending[:size], pending[size:]
+            batch = np.zeros((size, 3, REC_HEIGHT, width), np.float32)
+            for row, i in enumerate(chunk):
+                batch[row, :, :, : crops[i].shape[1]] = _normalise(crops[i][:, :, ::-1])
+            probs = runner.infer(batch)[0]
+            for row, i in enumerate(chunk):
+                readings[i] = decode_ctc(probs[row], charset)
+    return readings
+
+
+def decode_ctc(probs: FloatArray, charset: list[str]) -> TextReading:
+    """Greedy CTC decoding (index 0 = blank) keeping the top-2 classes of each character."""
+    top2 = np.argsort(probs, axis=1)[:, -2:]
+    chars = []
+    previous = 0
+    for t, (second, best) in enumerate(top2):
+        if best not in (0, previous):
+            alt = charset[second - 1] if second > 0 else ""
+            chars.append((charset[best - 1], float(probs[t, best]), alt, float(probs[t, second])))
+        previous = best
+    text = "".join(c[0] for c in chars)
+    score = float(np.mean([c[1] for c in chars])) if chars else 0.0
+    return TextReading(text=text, score=score, chars=tuple(chars))
+
+
+def load_charset(runner: OpenVinoRunner) -> list[str]:
+    """The recogniser's characters from the ONNX metadata, plus the trailing space class."""
+    return [*runner.metadata("framework", "character").split("\n"), " "]

@@ -1,0 +1,149 @@
+"""The one OpenVINO runner: read, reshape, compile (cached per shape), infer; thread-safe."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import openvino as ov
+
+from blur_sdk.settings import Settings
+from blur_sdk.core.models.store import load_manifest, verify_model
+from blur_sdk.errors import ConfigError, ModelError
+
+log = logging.getLogger(__name__)
+FloatArray = npt.NDArray[np.float32]
+
+_core_lock = threading.Lock()
+_core: ov.Core | None = None
+
+
+def shared_core() -> ov.Core:
+    """One ov.Core per process (it owns the CPU plugin and its thread pools)."""
+    global _core  # noqa: PLW0603
+    with _core_lock:
+        if _core is None:
+            _core = ov.Core()
+        return _core
+
+
+def resolve_precision(precision: str, core: ov.Core | None = None) -> str:
+    """Map 'auto' to bf16 where the CPU supports it, else f32."""
+    if precision != "auto":
+        return precision
+    capabilities = (core or shared_core()).get_property("CPU", "OPTIMIZATION_CAPABILITIES")
+    return "bf16" if "BF16" in capabilities else "f32"
+
+
+def bucket(value: int, step: int) -> int:
+    """Round value up to a multiple of step, so odd sizes share a compiled shape."""
+    return max(step, -(-value // step) * step)
+
+
+_runners_lock = threading.Lock()
+_runners: dict[tuple[Path, str, int, int], OpenVinoRunner] = {}
+
+
+class _Compiled:
+    """A model compiled for one input shape, with one infer request behind a lock.
+
+    The CPU plugin runs one inference at a time with every core (latency hint, one stream),
+    so concurrent requests would only queue: one infer request per shape is enough.
+    """
+
+    def __init__(self, compiled: ov.CompiledModel) -> None:
+        self.compiled = compiled
+        self.request = compiled.create_infer_request()
+        self.lock = threading.Lock()
+
+    def infer(self, batch: FloatArray) -> list[FloatArray]:
+        with self.lock:
+            self.request.infer({0: batch})
+            return [
+                np.array(self.request.get_output_tensor(i).data)
+                for i in range(len(self.compiled.outputs))
+            ]
+
+
+class OpenVinoRunner:
+    """Compile-once-per-shape inference of one model file on the CPU."""
+
+    def __init__(
+        self, path: Path, *, precision: str = "auto", threads: int = 0, max_shapes: int = 12
+    ) -> None:
+        self.path = path
+        self.core = shared_core()
+        self.precision = resolve_precision(precision, self.core)
+        if self.precision not in ("bf16", "f16", "f32"):
+            raise ConfigError(f"OV_PRECISION: unsupported precision {precision!r}")
+        self.threads = threads
+        self.max_shapes = max_shapes
+        try:
+            self.model = self.core.read_model(str(path))
+        except RuntimeError as e:
+            raise ModelError(f"cannot read model {path}: {e}; run `make models`") from e
+        self._compiled: OrderedDict[tuple[int, ...], _Compiled] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_settings(cls, path: Path, settings: Settings) -> OpenVinoRunner:
+        """The process's one runner for this file and configuration (compiled shapes shared)."""
+        key = (path.resolve(), settings.ov_precision, settings.ov_threads, settings.ov_max_shapes)
+        with _runners_lock:
+            runner = _runners.get(key)
+            if runner is None:
+                runner = cls(
+                    path,
+                    precision=settings.ov_precision,
+                    threads=settings.ov_threads,
+                    max_shapes=settings.ov_max_shapes,
+                )
+                _runners[key] = runner
+            return runner
+
+    def _config(self) -> dict[str, Any]:
+        config: dict[str, Any] = {
+            "INFERENCE_PRECISION_HINT": self.precision,
+            "PERFORMANCE_HINT": "LATENCY",
+        }
+        if self.threads:
+            config["INFERENCE_NUM_THREADS"] = self.threads
+        return config
+
+    def compiled_for(self, shape: tuple[int, ...]) -> _Compiled:
+        """The compiled model for this static input shape (compiled on first use, LRU-cached)."""
+        with self._lock:
+            hit = self._compiled.get(shape)
+            if hit is not None:
+                self._compiled.move_to_end(shape)
+                return hit
+            model = self.model.clone()
+            model.reshape({model.inputs[0].any_name: ov.PartialShape(list(shape))})
+            log.info("compiling %s for input %s (%s)", self.path.name, shape, self.precision)
+            compiled = _Compiled(self.core.compile_model(model, "CPU", self._config()))
+            self._compiled[shape] = compiled
+            while len(self._compiled) > self.max_shapes:
+                self._compiled.popitem(last=False)
+            return compiled
+
+    def infer(self, batch: FloatArray) -> list[FloatArray]:
+        """Run the model on one NCHW float32 batch; outputs in the model's order."""
+        return self.compiled_for(tuple(int(d) for d in batch.shape)).infer(batch)
+
+    def metadata(self, *keys: str) -> str:
+        """A string from the model's runtime info (e.g. ONNX metadata_props)."""
+        return str(self.model.get_rt_info(list(keys)).astype(str))
+
+
+def model_runners(settings: Settings, *names: str) -> list[OpenVinoRunner]:
+    """The runners of these manifest models, each file verified against its sha256 first."""
+    manifest = load_manifest()
+    return [
+        OpenVinoRunner.from_settings(verify_model(settings.models_dir, manifest[name]), settings)
+        for name in names
+    ]

@@ -1,0 +1,1 @@
+"""Plate geometry and text: reading, region formats, deskew, extent."""

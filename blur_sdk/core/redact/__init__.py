@@ -1,0 +1,1 @@
+"""Redactors: hide regions of an image (blur, pixelate, fill, logo)."""

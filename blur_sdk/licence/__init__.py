@@ -1,0 +1,1 @@
+"""The licence subsystem: manager, persisted state, the licence server's protocol."""

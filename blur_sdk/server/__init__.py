@@ -1,0 +1,1 @@
+"""The HTTP server: one app factory, forms, uploads, auth, errors, request log."""

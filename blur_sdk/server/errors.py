@@ -1,0 +1,81 @@
+"""Map the project's exceptions to HTTP status codes and JSON `{"error": ...}` bodies."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, jsonify, request
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+
+from blur_sdk.errors import (
+    BlurSdkError,
+    InputError,
+    LicenseError,
+    PayloadTooLargeError,
+    ProcessingTimeoutError,
+    UpstreamError,
+    UpstreamTimeoutError,
+)
+from blur_sdk.server.auth import AuthForbiddenError, AuthRequiredError
+
+log = logging.getLogger(__name__)
+
+# Most specific first: the first class an exception is an instance of decides its status.
+STATUS_BY_ERROR: tuple[tuple[type[BlurSdkError], int], ...] = (
+    (PayloadTooLargeError, 413),
+    (InputError, 400),
+    (AuthRequiredError, 401),
+    (AuthForbiddenError, 403),
+    (LicenseError, 403),
+    (UpstreamTimeoutError, 504),
+    (UpstreamError, 502),
+    (ProcessingTimeoutError, 503),
+)
+
+
+def status_of(error: BlurSdkError) -> int:
+    """The HTTP status for one of our exceptions (500 for a server-side fault)."""
+    return next((status for cls, status in STATUS_BY_ERROR if isinstance(error, cls)), 500)
+
+
+def error_response(message: str, status: int) -> tuple[Response, int]:
+    """The JSON error body every refusal uses."""
+    return jsonify({"error": message}), status
+
+
+def register_error_handlers(app: Flask) -> None:
+    """JSON errors for our exceptions, Werkzeug's, and anything unexpected (no stack traces)."""
+
+    @app.errorhandler(BlurSdkError)
+    def _ours(error: BlurSdkError) -> tuple[Response, int]:
+        status = status_of(error)
+        if status >= 500:
+            log.error("request failed: %s", error)
+        headers = {"WWW-Authenticate": "Token"} if status == 401 else {}
+        response, status = error_response(str(error), status)
+        response.headers.update(headers)
+        return response, status
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def _too_large(error: RequestEntityTooLarge) -> tuple[Response, int]:
+        limit = app.config.get("MAX_CONTENT_LENGTH")
+        length = request.content_length
+        if length is not None and limit is not None and length <= limit:  # Werkzeug's form limits
+            parts = app.config.get("MAX_FORM_PARTS")
+            return error_response(
+                f"form: too many fields or parts (at most {parts}, from MAX_REPEATED_FIELDS), "
+                "or a field too large",
+                413,
+            )
+        return error_response(
+            f"request body is larger than the limit of {limit} bytes (from MAX_UPLOAD_BYTES)", 413
+        )
+
+    @app.errorhandler(HTTPException)
+    def _http(error: HTTPException) -> tuple[Response, int]:
+        return error_response(f"{error.name}: {error.description}", error.code or 500)
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception) -> tuple[Response, int]:
+        log.exception("unhandled error")
+        return error_response(f"internal error ({type(error).__name__})", 500)

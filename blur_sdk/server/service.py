@@ -1,0 +1,110 @@
+"""Shared by both Flask services: limits, auth, licence gate, JSON errors, request log lines."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Flask, Response, g, request
+
+from blur_sdk.licence.manager import LicenceManager
+from blur_sdk.server.auth import check_authorization
+from blur_sdk.server.errors import register_error_handlers
+from blur_sdk.server.form import Form, body_limit, check_content_length
+from blur_sdk.settings import Settings
+
+access_log = logging.getLogger("blur_sdk.access")
+INFO_PATHS = ("/info/", "/info")
+
+
+@dataclass
+class ServiceState:
+    """Per-process state of one service: settings, licence, counters (attached to the app)."""
+
+    settings: Settings
+    licence: LicenceManager
+    started: float = field(default_factory=time.time)
+    calls: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def count_call(self) -> None:
+        """One processed request: counted locally and reported to the licence server."""
+        with self._lock:
+            self.calls += 1
+        self.licence.record_call()
+
+
+def state() -> ServiceState:
+    """The ServiceState of the current app."""
+    from flask import current_app
+
+    result: ServiceState = current_app.extensions["blur_sdk"]
+    return result
+
+
+def request_form() -> Form:
+    """The current request's form fields, validated against the configured limits (cached)."""
+    if "form" not in g:
+        g.form = Form(request.form, state().settings)
+    form: Form = g.form
+    return form
+
+
+def note_timings(timings: dict[str, float]) -> None:
+    """Stage timings of this request, for its log line."""
+    g.timings = {k: round(v, 1) for k, v in timings.items()}
+
+
+def server_timing(timings: dict[str, float]) -> str:
+    """Stage timings as a W3C Server-Timing header value: `decode;dur=3.8, faces;dur=52.1`."""
+    return ", ".join(f"{name.removesuffix('_ms')};dur={ms}" for name, ms in timings.items())
+
+
+def configure_service(
+    app: Flask, settings: Settings, *, licence: LicenceManager | None = None
+) -> ServiceState:
+    """Apply limits, JSON errors, access control, the licence gate and request logging."""
+    limit = body_limit(settings)  # per-field limits are checked by Form
+    app.config["MAX_CONTENT_LENGTH"] = limit
+    app.config["MAX_FORM_MEMORY_SIZE"] = max(settings.max_field_length, limit)
+    app.config["MAX_FORM_PARTS"] = settings.max_repeated_fields * 32
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    service = ServiceState(settings=settings, licence=licence or LicenceManager(settings))
+    app.extensions["blur_sdk"] = service
+    register_error_handlers(app)
+
+    @app.before_request
+    def _gate() -> None:
+        g.started = time.perf_counter()
+        is_info = request.path in INFO_PATHS
+        if not is_info or settings.info_requires_auth:
+            check_authorization(request.headers.get("Authorization"), settings)
+        if request.method == "POST":
+            check_content_length(request, settings)
+            service.licence.require_valid()
+
+    @app.after_request
+    def _log(response: Response) -> Response:
+        started = g.get("started", time.perf_counter())
+        entry: dict[str, Any] = {
+            "ts": datetime.now(UTC).isoformat(timespec="milliseconds"),
+            "method": request.method,
+            "path": request.path,
+            "status": response.status_code,
+            "bytes_in": request.content_length or 0,
+            "bytes_out": response.calculate_content_length() or 0,
+            "ms": round((time.perf_counter() - started) * 1000, 1),
+            "client": request.remote_addr,
+        }
+        if "timings" in g:
+            entry["timings"] = g.timings
+            response.headers["Server-Timing"] = server_timing(g.timings)
+        access_log.info(json.dumps(entry))
+        return response
+
+    return service

@@ -1,1 +1,0 @@
-"""HTTP layer: the Flask app, request parsing, URL fetching and access control."""
