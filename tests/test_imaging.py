@@ -1,4 +1,4 @@
-"""Tests for blur_sdk.core.image.decode: decoding edge cases (made with Pillow here) and encoding."""
+"""Tests for blur_sdk.core.image: decoding edge cases (made with Pillow here) and encoding."""
 
 from __future__ import annotations
 
