@@ -20,11 +20,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.measures import blur_mask, measure_objects, size_table, summarise
-from blur_sdk.core.find.base import FaceOptions, PlateOptions
+from blur_sdk.core.find.base import PlateOptions
 from blur_sdk.core.find.engine import Engine
 from blur_sdk.core.geometry import iou
 from blur_sdk.core.image.decode import decode_image
 from blur_sdk.core.pipeline import BlurRequest, anonymize
+from blur_sdk.options import face_options, finder_config
 from blur_sdk.settings import Settings, load_settings
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
@@ -39,7 +40,7 @@ def blur_request(kind: str, args: argparse.Namespace, settings: Settings) -> Blu
         shape=args.shape,
         plate_margin=settings.plate_margin,
         jpeg_quality=settings.jpeg_quality,
-        face_options=FaceOptions.from_settings(settings),
+        face_options=face_options(settings),
         plate_options=PlateOptions(mode=args.mode),
     )
 
@@ -104,7 +105,7 @@ def main() -> int:
     if missing:
         print(f"no labels.jsonl in {', '.join(map(str, missing))} (is ../shared present?)")
         return 1
-    engine = Engine.from_settings(settings)
+    engine = Engine.build(finder_config(settings))
     for set_dir in sets:
         print(json.dumps(evaluate(engine, set_dir, args, settings)), flush=True)
     return 0

@@ -33,6 +33,7 @@ from blur_sdk.core.find.base import PlateDetection, PlateOptions
 from blur_sdk.core.find.engine import Engine
 from blur_sdk.core.geometry import iou
 from blur_sdk.core.image.decode import decode_image
+from blur_sdk.options import finder_config
 from blur_sdk.settings import load_settings
 from tests.synthetic import astronaut, plate_image, warp_onto
 
@@ -192,7 +193,7 @@ def main() -> int:
     parser.add_argument("--limit", type=int, default=0, help="CCPD images (0 = all)")
     parser.add_argument("--no-ccpd", action="store_true")
     args = parser.parse_args()
-    engine = Engine.from_settings(load_settings(), faces=False)
+    engine = Engine.build(finder_config(load_settings()), faces=False)
     if not args.no_ccpd:
         if (CCPD / "labels.jsonl").is_file():
             print(json.dumps(evaluate(engine, "ccpd_sample", ccpd_set(args.limit), args.mode)))

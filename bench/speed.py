@@ -29,6 +29,7 @@ from blur_sdk.core.image.decode import decode_image, encode_image
 from blur_sdk.core.models.ppocr import crop_quad, detect_text, recognise
 from blur_sdk.core.pipeline import BlurRequest, anonymize
 from blur_sdk.core.redact import blur as render
+from blur_sdk.options import face_options, finder_config
 from blur_sdk.settings import load_settings
 
 BENCH = Path(__file__).resolve().parent.parent.parent / "shared" / "bench"
@@ -91,13 +92,13 @@ def main() -> int:
         print(f"no images given and none in {BENCH} (is ../shared present?)")
         return 1
     settings = load_settings()
-    engine = Engine.from_settings(settings)
-    face_options = FaceOptions.from_settings(settings)
+    engine = Engine.build(finder_config(settings))
+    face_opts = face_options(settings)
     print(
         json.dumps({"cpus": os.cpu_count(), "precision": engine.plate_detectors[0].det.precision})
     )  # type: ignore[attr-defined]
     for path in images:
-        print(json.dumps(profile(engine, path, args.runs, face_options)), flush=True)
+        print(json.dumps(profile(engine, path, args.runs, face_opts)), flush=True)
     return 0
 
 

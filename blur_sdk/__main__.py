@@ -12,17 +12,18 @@ from blur_sdk.settings import load_settings
 
 
 def _detect(paths: list[Path]) -> int:
-    from blur_sdk.core.find.base import FaceOptions, PlateOptions
+    from blur_sdk.core.find.base import PlateOptions
     from blur_sdk.core.find.engine import Engine
-    from blur_sdk.core.image.decode import ImageLimits, decode_image
+    from blur_sdk.core.image.decode import decode_image
+    from blur_sdk.options import face_options, finder_config, image_limits
 
     settings = load_settings()
-    engine = Engine.from_settings(settings)
-    limits = ImageLimits.from_settings(settings)
-    face_options = FaceOptions.from_settings(settings)
+    engine = Engine.build(finder_config(settings))
+    limits = image_limits(settings)
+    face_opts = face_options(settings)
     for path in paths:
         decoded = decode_image(path.read_bytes(), limits)
-        found = engine.detect(decoded.rgb, face_options=face_options, plate_options=PlateOptions())
+        found = engine.detect(decoded.rgb, face_options=face_opts, plate_options=PlateOptions())
         print(
             json.dumps(
                 {
@@ -55,7 +56,7 @@ def serve(app_factory: str, host: str, port: int) -> int:
     """Run a service under gunicorn with config/gunicorn.conf.py (as the container does)."""
     import os
 
-    from blur_sdk.settings import PROJECT_ROOT
+    from blur_sdk import PROJECT_ROOT
 
     settings = load_settings()  # validate before forking: a bad value stops start-up here
     from blur_sdk.core.models.store import load_manifest, verify_model

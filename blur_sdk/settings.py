@@ -13,9 +13,9 @@ from typing import Any
 
 import yaml
 
+from blur_sdk import PROJECT_ROOT
 from blur_sdk.errors import ConfigError
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 FACE_SHAPES = ("ellipse", "circle", "square")
 PRECISIONS = ("auto", "bf16", "f16", "f32")
 PLATE_DETECTOR_NAMES = ("ocr", "platedet")

@@ -19,6 +19,7 @@ from blur_sdk.core.find.engine import Engine
 from blur_sdk.core.geometry import as_quad, box_of
 from blur_sdk.core.models.store import load_manifest, verify_model
 from blur_sdk.errors import ModelError
+from blur_sdk.options import finder_config
 from blur_sdk.settings import Settings, load_settings
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
@@ -92,7 +93,7 @@ def real_engine() -> Iterator[Engine]:
     settings = load_settings(env={})
     if not models_available(settings):
         pytest.skip("models missing: run `make models`")
-    yield Engine.from_settings(settings)
+    yield Engine.build(finder_config(settings))
 
 
 @pytest.fixture

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from blur_sdk import PROJECT_ROOT
 from blur_sdk.errors import ConfigError
-from blur_sdk.settings import PROJECT_ROOT, Settings, describe_settings, load_settings
+from blur_sdk.settings import Settings, describe_settings, load_settings
 
 
 @pytest.fixture

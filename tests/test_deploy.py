@@ -31,9 +31,10 @@ import yaml
 from packaging.requirements import Requirement
 from PIL import Image
 
+from blur_sdk import PROJECT_ROOT
 from blur_sdk.apis.blur.routes import create_app
 from blur_sdk.core.find.engine import Engine
-from blur_sdk.settings import PROJECT_ROOT, Settings, describe_settings, load_settings
+from blur_sdk.settings import Settings, describe_settings, load_settings
 from tests.conftest import FakeFaceDetector, FakePlateDetector, models_available
 from tests.procutil import Server, free_port, start_server
 from tests.synthetic import PLATE_QUAD, encode, scene_with_plate

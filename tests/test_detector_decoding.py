@@ -44,6 +44,7 @@ from blur_sdk.core.geometry import (
 from blur_sdk.core.models.ppocr import TextBox, TextReading, decode_ctc, decode_db, det_scale
 from blur_sdk.core.plates import text as plate_text
 from blur_sdk.errors import ConfigError
+from blur_sdk.options import finder_config
 from blur_sdk.settings import Settings
 from tests.conftest import FakeFaceDetector, FakePlateDetector
 
@@ -538,9 +539,9 @@ def test_merge_plates_keeps_separate_plates_and_best_reading() -> None:
 
 def test_registry_unknown_name_is_a_config_error(settings: Settings) -> None:
     with pytest.raises(ConfigError, match=r"'nope'.*centerface"):
-        detectors.create("face", "nope", settings)
+        detectors.create("face", "nope", finder_config(settings))
     with pytest.raises(ConfigError, match="yolo"):
-        detectors.create("plate", "yolo", settings)
+        detectors.create("plate", "yolo", finder_config(settings))
 
 
 class _RawPlateSource:

@@ -13,6 +13,7 @@ from blur_sdk.core.find.base import TEXT_SOURCE, PlateDetection, PlateOptions
 from blur_sdk.core.find.engine import Engine, unite_plates
 from blur_sdk.core.find.object_plates import STRIDE, decode_platedet
 from blur_sdk.core.geometry import as_quad
+from blur_sdk.options import finder_config
 from blur_sdk.settings import Settings
 from tests.synthetic import PLATE_QUAD, scene_with_plate
 
@@ -96,7 +97,7 @@ def test_detector_only_plates_are_kept() -> None:
 
 @pytest.mark.models
 def test_real_detector_finds_the_rendered_plate(settings: Settings) -> None:
-    detector = detectors.create("plate", "platedet", settings)
+    detector = detectors.create("plate", "platedet", finder_config(settings))
     found = detector.detect(scene_with_plate(), PlateOptions())  # strong hits and evidence
     xs, ys = [x for x, _ in PLATE_QUAD], [y for _, y in PLATE_QUAD]
     truth = (min(xs), min(ys), max(xs), max(ys))
@@ -112,7 +113,8 @@ def test_real_detector_finds_the_rendered_plate(settings: Settings) -> None:
 @pytest.mark.models
 def test_united_engine_reads_the_rendered_plate(settings: Settings) -> None:
     engine = Engine(
-        None, [detectors.create("plate", name, settings) for name in ("ocr", "platedet")]
+        None,
+        [detectors.create("plate", name, finder_config(settings)) for name in ("ocr", "platedet")],
     )
     assert engine.confirms_text
     plates = engine.detect(scene_with_plate("KA 482 MX"), plate_options=PlateOptions()).plates
@@ -122,7 +124,7 @@ def test_united_engine_reads_the_rendered_plate(settings: Settings) -> None:
 @pytest.mark.models
 def test_detector_alone_reads_its_plates(settings: Settings) -> None:
     settings = dataclasses.replace(settings, platedet_threshold=0.3)
-    engine = Engine(None, [detectors.create("plate", "platedet", settings)])
+    engine = Engine(None, [detectors.create("plate", "platedet", finder_config(settings))])
     plates = engine.detect(scene_with_plate("KA 482 MX"), plate_options=PlateOptions()).plates
     (plate,) = plates
     assert plate.source == "platedet"

@@ -10,12 +10,12 @@ import numpy.typing as npt
 import pytest
 
 from bench.measures import edge_energy, energy_left, to_gray
+from blur_sdk import PROJECT_ROOT
 from blur_sdk.core.find.base import FaceOptions, PlateDetection, PlateOptions
 from blur_sdk.core.find.engine import Engine
 from blur_sdk.core.geometry import box_of, iou
 from blur_sdk.core.image.decode import decode_image
 from blur_sdk.core.pipeline import BlurRequest, anonymize
-from blur_sdk.settings import PROJECT_ROOT
 from tests.procutil import run_cli
 from tests.synthetic import (
     FIXTURES,

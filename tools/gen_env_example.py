@@ -17,7 +17,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from blur_sdk.settings import PROJECT_ROOT, describe_settings  # noqa: E402
+from blur_sdk import PROJECT_ROOT  # noqa: E402
+from blur_sdk.settings import describe_settings  # noqa: E402
 
 # Where the image puts the path settings (Dockerfile ENV); the checkout's defaults differ.
 IMAGE_VALUES = {

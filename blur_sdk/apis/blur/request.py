@@ -13,12 +13,12 @@ import numpy.typing as npt
 from werkzeug.datastructures import FileStorage
 
 from blur_sdk.apis.snapshot.config import plate_config
-from blur_sdk.core.find.base import FaceOptions, PlateOptions
-from blur_sdk.core.image.decode import ImageLimits
+from blur_sdk.core.find.base import PlateOptions
 from blur_sdk.core.pipeline import BlurRequest, Exclusions
 from blur_sdk.core.plates.regions import validate_codes
 from blur_sdk.core.redact.blur import load_logo
 from blur_sdk.errors import ConfigError, InputError, PayloadTooLargeError
+from blur_sdk.options import face_options, image_limits
 from blur_sdk.server.form import Form, compile_regexes
 from blur_sdk.settings import Settings
 
@@ -173,7 +173,7 @@ def parse_blur_request(
     split = form.integer("split", 1, 0, MAX_SPLIT)
     overlap = form.number("overlap", 20.0, 0.0, MAX_OVERLAP)
     logo = _logo(form, logo_upload, settings, defaults)
-    face_options = FaceOptions.from_settings(settings, max_resolution)
+    faces_opts = face_options(settings, max_resolution)
     plate_opts = PlateOptions(
         regions=_regions(form, settings),
         camera_id=form.text("camera_id", settings.camera_id),
@@ -194,9 +194,9 @@ def parse_blur_request(
         copy_metadata=form.boolean("copy_metadata", settings.copy_metadata),
         jpeg_quality=settings.jpeg_quality,
         plate_margin=settings.plate_margin,
-        face_options=face_options,
+        face_options=faces_opts,
         plate_options=plate_opts,
-        limits=ImageLimits.from_settings(settings),
+        limits=image_limits(settings),
         timeout=settings.request_timeout,
     )
 

@@ -18,6 +18,7 @@ from blur_sdk.core.image.decode import EXTENSIONS
 from blur_sdk.core.pipeline import BlurResult, anonymize
 from blur_sdk.errors import UpstreamError
 from blur_sdk.licence.manager import LicenceManager
+from blur_sdk.options import finder_config
 from blur_sdk.server.form import naming_image_field, read_upload
 from blur_sdk.server.service import configure_service, note_timings, request_form, state
 from blur_sdk.settings import Settings, load_settings
@@ -28,10 +29,10 @@ BLUR_PATHS = ("/", "/v1/blur")
 def build_engine(settings: Settings) -> Engine:
     """Local faces always; plates embedded, or from the Snapshot service at SDK_URL."""
     if not settings.sdk_url:
-        engine = Engine.from_settings(settings)
+        engine = Engine.build(finder_config(settings))
         engine.warm_up(settings.warm_up)
         return engine
-    face = detectors.create("face", "centerface", settings)
+    face = detectors.create("face", "centerface", finder_config(settings))
     Engine(face, []).warm_up(settings.warm_up)  # plates are read remotely: faces only
     return Engine(face, [SnapshotClient(settings)])
 

@@ -16,9 +16,9 @@ from flask import Flask, Response, jsonify, request
 from blur_sdk import __version__
 from blur_sdk.apis.snapshot.reading import parse_request, snapshot_results
 from blur_sdk.core.find.engine import Engine
-from blur_sdk.core.image.decode import ImageLimits
 from blur_sdk.core.pipeline import read_plates
 from blur_sdk.licence.manager import LicenceManager
+from blur_sdk.options import finder_config, image_limits
 from blur_sdk.server.form import naming_image_field, read_upload
 from blur_sdk.server.service import configure_service, note_timings, request_form, state
 from blur_sdk.settings import Settings, load_settings
@@ -39,7 +39,7 @@ def _read_plates(engine: Engine, settings: Settings) -> tuple[Response, int]:
     read = parse_request(form, settings)
     data, filename = read_upload(request, form, settings)
     options = dataclasses.replace(read.options, filename=filename)
-    limits = ImageLimits.from_settings(settings)
+    limits = image_limits(settings)
     with naming_image_field(form):
         reading = read_plates(engine, data, options, limits, settings.request_timeout)
     results = snapshot_results(reading.plates, read)
@@ -87,7 +87,7 @@ def create_app(
     """
     settings = settings if settings is not None else load_settings()
     if engine is None:
-        engine = Engine.from_settings(settings, faces=False)
+        engine = Engine.build(finder_config(settings), faces=False)
         engine.warm_up(settings.warm_up)
     app = Flask("snapshot_stub")
     own_licence = licence is None

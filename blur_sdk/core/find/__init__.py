@@ -1,4 +1,4 @@
-"""Detectors looked up by name: each module registers a factory that takes the Settings."""
+"""Finders looked up by kind and name: each module registers a factory of a FinderConfig."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ import importlib
 from collections.abc import Callable
 from typing import Any
 
+from blur_sdk.core.find.config import FinderConfig
 from blur_sdk.errors import ConfigError
-from blur_sdk.settings import Settings
 
-Factory = Callable[[Settings], Any]
+Factory = Callable[[FinderConfig], Any]
 _FACTORIES: dict[tuple[str, str], Factory] = {}
 _MODULES = {
     ("face", "centerface"): "faces",
@@ -28,7 +28,7 @@ def register(kind: str, name: str) -> Callable[[Factory], Factory]:
     return wrap
 
 
-def create(kind: str, name: str, settings: Settings) -> Any:
+def create(kind: str, name: str, config: FinderConfig) -> Any:
     """Build the detector registered as kind/name (importing its module on first use)."""
     module = _MODULES.get((kind, name))
     if module:
@@ -40,4 +40,4 @@ def create(kind: str, name: str, settings: Settings) -> Any:
             n for k, n in _MODULES if k == kind
         )
         raise ConfigError(f"unknown {kind} detector {name!r} (known: {', '.join(known)})") from e
-    return factory(settings)
+    return factory(config)

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
-
-if TYPE_CHECKING:
-    from blur_sdk.settings import Settings
 
 RGBImage = npt.NDArray[np.uint8]
 Box = tuple[float, float, float, float]
@@ -62,18 +59,6 @@ class FaceOptions:
             return self.region_scale
         share = min(1.0, (LARGE_FACE - face_height) / (LARGE_FACE - SMALL_FACE))
         return self.region_scale + (self.small_region_scale - self.region_scale) * share
-
-    @classmethod
-    def from_settings(cls, settings: Settings, max_resolution: int | None = None) -> FaceOptions:
-        """The configured face options; a request may lower or raise the resolution cap."""
-        cap = settings.face_max_resolution if max_resolution is None else max_resolution
-        return cls(
-            threshold=settings.face_threshold,
-            max_resolution=cap,
-            min_resolution=min(settings.face_min_resolution, cap),
-            region_scale=settings.face_blur_scale,
-            small_region_scale=max(settings.face_small_blur_scale, settings.face_blur_scale),
-        )
 
 
 @dataclass(frozen=True)

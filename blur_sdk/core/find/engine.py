@@ -22,8 +22,8 @@ from blur_sdk.core.find.base import (
     PlateOptions,
     RGBImage,
 )
+from blur_sdk.core.find.config import FinderConfig
 from blur_sdk.core.geometry import as_quad, order_quad, overlap_of_smaller
-from blur_sdk.settings import Settings
 
 DUPLICATE_OVERLAP = 0.5
 SUPPORT_OVERLAP = 0.3  # share of the smaller box a detector hit must cover to confirm a text plate
@@ -170,10 +170,10 @@ class Engine:
         self.confirms_text = any(getattr(d, "confirms_text", False) for d in plate_detectors)
 
     @classmethod
-    def from_settings(cls, settings: Settings, *, faces: bool = True) -> Engine:
-        """Build the configured detectors (models verified, compiled lazily per shape)."""
-        face = detectors.create("face", "centerface", settings) if faces else None
-        plates = [detectors.create("plate", name, settings) for name in settings.plate_detectors]
+    def build(cls, config: FinderConfig, *, faces: bool = True) -> Engine:
+        """Build the configured finders (models verified, compiled lazily per shape)."""
+        face = detectors.create("face", "centerface", config) if faces else None
+        plates = [detectors.create("plate", name, config) for name in config.plate_sources]
         return cls(face, plates)
 
     def warm_up(self, sizes: Sequence[tuple[int, int]]) -> None:

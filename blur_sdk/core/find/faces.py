@@ -7,9 +7,9 @@ import numpy as np
 
 from blur_sdk.core.find import register
 from blur_sdk.core.find.base import Box, FaceDetection, FaceOptions, RGBImage
+from blur_sdk.core.find.config import FinderConfig
 from blur_sdk.core.geometry import nms, scale_box
 from blur_sdk.core.models.runner import FloatArray, OpenVinoRunner, bucket, model_runners
-from blur_sdk.settings import Settings
 
 STRIDE = 4
 SHAPE_STEP = 128
@@ -89,7 +89,7 @@ class CenterFaceDetector:
 
 
 @register("face", "centerface")
-def create_centerface(settings: Settings) -> CenterFaceDetector:
+def create_centerface(config: FinderConfig) -> CenterFaceDetector:
     """Build the detector from the verified model file."""
-    (runner,) = model_runners(settings, "centerface")
+    (runner,) = model_runners(config.runner, "centerface")
     return CenterFaceDetector(runner)

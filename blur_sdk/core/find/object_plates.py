@@ -9,13 +9,13 @@ import numpy as np
 
 from blur_sdk.core.find import register
 from blur_sdk.core.find.base import Box, PlateDetection, PlateOptions, RGBImage
+from blur_sdk.core.find.config import FinderConfig
 from blur_sdk.core.find.text_plates import ranking_formats
 from blur_sdk.core.geometry import as_quad, expand_quad, nms
 from blur_sdk.core.models.ppocr import crop_quad, load_charset, recognise
 from blur_sdk.core.models.runner import FloatArray, OpenVinoRunner, bucket, model_runners
 from blur_sdk.core.plates import text as plate_text
 from blur_sdk.core.plates.deskew import box_corners, deskew_plate
-from blur_sdk.settings import Settings
 
 STRIDE = 4
 SHAPE_STEP = 32  # the network's stride: no more padding than it needs
@@ -130,13 +130,13 @@ class PlateDetDetector:
 
 
 @register("plate", "platedet")
-def create_platedet(settings: Settings) -> PlateDetDetector:
+def create_platedet(config: FinderConfig) -> PlateDetDetector:
     """Build the detector from our bundled weights and the PP-OCRv4 recogniser."""
-    det, rec = model_runners(settings, "platedet", "ppocr_rec")
+    det, rec = model_runners(config.runner, "platedet", "ppocr_rec")
     return PlateDetDetector(
         det,
         rec,
-        long_side=settings.platedet_resolution,
-        threshold=settings.platedet_threshold,
-        confirm_threshold=settings.platedet_confirm_threshold,
+        long_side=config.platedet_resolution,
+        threshold=config.platedet_threshold,
+        confirm_threshold=config.platedet_confirm_threshold,
     )

@@ -11,6 +11,7 @@ import numpy.typing as npt
 
 from blur_sdk.core.find import register
 from blur_sdk.core.find.base import PlateDetection, PlateOptions, RGBImage
+from blur_sdk.core.find.config import FinderConfig
 from blur_sdk.core.geometry import as_quad, box_of, expand_quad, order_quad
 from blur_sdk.core.models.ppocr import (
     DET_MAX_SIDE,
@@ -25,7 +26,6 @@ from blur_sdk.core.models.runner import OpenVinoRunner, model_runners
 from blur_sdk.core.plates import text as plate_text
 from blur_sdk.core.plates.extent import extend_to_plate
 from blur_sdk.core.plates.regions import region_formats
-from blur_sdk.settings import Settings
 
 # (detection score, OCR score) floors per Snapshot mode; threshold_d / threshold_o override.
 MODE_THRESHOLDS = {"redaction": (0.4, 0.5), "fast": (0.5, 0.6)}
@@ -221,7 +221,7 @@ class OcrPlateDetector:
 
 
 @register("plate", "ocr")
-def create_ocr_plates(settings: Settings) -> OcrPlateDetector:
+def create_ocr_plates(config: FinderConfig) -> OcrPlateDetector:
     """Build the detector from the verified PP-OCRv4 det and rec files."""
-    det, rec = model_runners(settings, "ppocr_det", "ppocr_rec")
-    return OcrPlateDetector(det, rec, max_side=settings.plate_max_resolution)
+    det, rec = model_runners(config.runner, "ppocr_det", "ppocr_rec")
+    return OcrPlateDetector(det, rec, max_side=config.plate_max_resolution)

@@ -13,7 +13,6 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from blur_sdk.core.image.integrity import PREFIX as CORRUPT
 from blur_sdk.core.image.integrity import check_integrity
 from blur_sdk.errors import ImageDecodeError, PayloadTooLargeError
-from blur_sdk.settings import Settings
 
 SUPPORTED_FORMATS = ("JPEG", "PNG", "WEBP", "BMP", "TIFF", "GIF", "AVIF")
 CONTENT_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
@@ -28,11 +27,6 @@ class ImageLimits:
 
     max_pixels: int = 50_000_000
     max_side: int = 12_000
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> ImageLimits:
-        """MAX_IMAGE_PIXELS and MAX_IMAGE_SIDE."""
-        return cls(settings.max_image_pixels, settings.max_image_side)
 
 
 @dataclass

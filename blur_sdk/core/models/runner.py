@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,6 @@ import numpy as np
 import numpy.typing as npt
 import openvino as ov
 
-from blur_sdk.settings import Settings
 from blur_sdk.core.models.store import load_manifest, verify_model
 from blur_sdk.errors import ConfigError, ModelError
 
@@ -43,6 +43,16 @@ def resolve_precision(precision: str, core: ov.Core | None = None) -> str:
 def bucket(value: int, step: int) -> int:
     """Round value up to a multiple of step, so odd sizes share a compiled shape."""
     return max(step, -(-value // step) * step)
+
+
+@dataclass(frozen=True)
+class RunnerConfig:
+    """Where verified models are and how OpenVINO runs them (built from OV_* settings)."""
+
+    models_dir: Path
+    precision: str = "auto"
+    threads: int = 0
+    max_shapes: int = 8
 
 
 _runners_lock = threading.Lock()
@@ -91,17 +101,17 @@ class OpenVinoRunner:
         self._lock = threading.Lock()
 
     @classmethod
-    def from_settings(cls, path: Path, settings: Settings) -> OpenVinoRunner:
+    def shared(cls, path: Path, config: RunnerConfig) -> OpenVinoRunner:
         """The process's one runner for this file and configuration (compiled shapes shared)."""
-        key = (path.resolve(), settings.ov_precision, settings.ov_threads, settings.ov_max_shapes)
+        key = (path.resolve(), config.precision, config.threads, config.max_shapes)
         with _runners_lock:
             runner = _runners.get(key)
             if runner is None:
                 runner = cls(
                     path,
-                    precision=settings.ov_precision,
-                    threads=settings.ov_threads,
-                    max_shapes=settings.ov_max_shapes,
+                    precision=config.precision,
+                    threads=config.threads,
+                    max_shapes=config.max_shapes,
                 )
                 _runners[key] = runner
             return runner
@@ -140,10 +150,10 @@ class OpenVinoRunner:
         return str(self.model.get_rt_info(list(keys)).astype(str))
 
 
-def model_runners(settings: Settings, *names: str) -> list[OpenVinoRunner]:
+def model_runners(config: RunnerConfig, *names: str) -> list[OpenVinoRunner]:
     """The runners of these manifest models, each file verified against its sha256 first."""
     manifest = load_manifest()
     return [
-        OpenVinoRunner.from_settings(verify_model(settings.models_dir, manifest[name]), settings)
+        OpenVinoRunner.shared(verify_model(config.models_dir, manifest[name]), config)
         for name in names
     ]

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import yaml
 
-from blur_sdk.settings import PROJECT_ROOT
+from blur_sdk import PROJECT_ROOT
 from blur_sdk.errors import ModelError
 
 MANIFEST_PATH = PROJECT_ROOT / "config" / "models.yaml"

@@ -1,0 +1,21 @@
+"""What the finders are built from: the model runner and each plate source's fixed settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from blur_sdk.core.models.runner import RunnerConfig
+
+PLATE_SOURCES = ("ocr", "platedet")  # plates through their text; plates as objects
+
+
+@dataclass(frozen=True)
+class FinderConfig:
+    """Built once at the edge (blur_sdk.options) from the Settings; the core never reads them."""
+
+    runner: RunnerConfig
+    plate_sources: tuple[str, ...] = PLATE_SOURCES
+    plate_max_resolution: int = 1280  # longest side plate text is detected at
+    platedet_resolution: int = 512  # longest side the plate detector runs at
+    platedet_threshold: float = 0.5  # a plate on its own
+    platedet_confirm_threshold: float = 0.25  # evidence that confirms a text plate

@@ -1,0 +1,48 @@
+"""The edge between Settings and the core: option objects built once from the configuration."""
+
+from __future__ import annotations
+
+from blur_sdk.core.find.base import FaceOptions
+from blur_sdk.core.find.config import FinderConfig
+from blur_sdk.core.image.decode import ImageLimits
+from blur_sdk.core.models.runner import RunnerConfig
+from blur_sdk.settings import Settings
+
+
+def runner_config(settings: Settings) -> RunnerConfig:
+    """MODELS_DIR, OV_PRECISION, OV_THREADS, OV_MAX_SHAPES."""
+    return RunnerConfig(
+        models_dir=settings.models_dir,
+        precision=settings.ov_precision,
+        threads=settings.ov_threads,
+        max_shapes=settings.ov_max_shapes,
+    )
+
+
+def finder_config(settings: Settings) -> FinderConfig:
+    """The runner plus PLATE_DETECTORS, PLATE_MAX_RESOLUTION and the PLATEDET_* settings."""
+    return FinderConfig(
+        runner=runner_config(settings),
+        plate_sources=settings.plate_detectors,
+        plate_max_resolution=settings.plate_max_resolution,
+        platedet_resolution=settings.platedet_resolution,
+        platedet_threshold=settings.platedet_threshold,
+        platedet_confirm_threshold=settings.platedet_confirm_threshold,
+    )
+
+
+def face_options(settings: Settings, max_resolution: int | None = None) -> FaceOptions:
+    """The configured face options; a request may lower or raise the resolution cap."""
+    cap = settings.face_max_resolution if max_resolution is None else max_resolution
+    return FaceOptions(
+        threshold=settings.face_threshold,
+        max_resolution=cap,
+        min_resolution=min(settings.face_min_resolution, cap),
+        region_scale=settings.face_blur_scale,
+        small_region_scale=max(settings.face_small_blur_scale, settings.face_blur_scale),
+    )
+
+
+def image_limits(settings: Settings) -> ImageLimits:
+    """MAX_IMAGE_PIXELS and MAX_IMAGE_SIDE."""
+    return ImageLimits(settings.max_image_pixels, settings.max_image_side)
