@@ -24,7 +24,8 @@ from blur_sdk.core.find.base import PlateOptions
 from blur_sdk.core.find.engine import Engine
 from blur_sdk.core.geometry import iou
 from blur_sdk.core.image.decode import decode_image
-from blur_sdk.core.pipeline import BlurRequest, anonymize
+from blur_sdk.core.pipeline import Job, anonymize, intensity_job
+from blur_sdk.core.regions import FACE, PLATE
 from blur_sdk.options import face_options, finder_config
 from blur_sdk.settings import Settings, load_settings
 
@@ -32,12 +33,12 @@ SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
 DEFAULT_SETS = ["plates/openlpr_val", "plates/ccpd_sample", "faces/face_mask_dev"]
 
 
-def blur_request(kind: str, args: argparse.Namespace, settings: Settings) -> BlurRequest:
+def blur_request(kind: str, args: argparse.Namespace, settings: Settings) -> Job:
     """What a client asking for `kind` at the given intensity sends, with the server's settings."""
-    return BlurRequest(
-        face_intensity=args.intensity if kind == "faces" else -1,
-        plate_intensity=args.intensity if kind == "plates" else -1,
-        shape=args.shape,
+    return intensity_job(
+        args.intensity if kind == "faces" else -1,
+        args.intensity if kind == "plates" else -1,
+        face_shape=args.shape,
         plate_margin=settings.plate_margin,
         jpeg_quality=settings.jpeg_quality,
         face_options=face_options(settings),
@@ -60,16 +61,17 @@ def evaluate(engine: Engine, set_dir: Path, args: argparse.Namespace, settings: 
         latencies.append((time.perf_counter() - started) * 1000)
         before = decode_image(data).rgb
         after = decode_image(result.image).rgb if result.image else None
-        polygons = [o.plate.polygon for o in result.plates]
-        regions = [f.region for f in result.faces]
+        plates, faces = result.of_kind(PLATE), result.of_kind(FACE)
+        polygons = [r.polygon for r in plates]
+        regions = [r.box for r in faces]  # the blurred region of each face
         mask = blur_mask(before.shape[:2], polygons, regions, settings.plate_margin, args.shape)
         truth = [o["box"] for o in row[kind]]
         found = measure_objects(truth, mask, before, after)
         measures += found
         misses += [row["image"] for m in found if not (m.whole and m.hidden)]
-        boxes = [o.plate.box for o in result.plates] + [f.box for f in result.faces]
+        boxes = [r.box for r in plates] + [r.detection.box for r in faces if r.detection]
         hit_iou += sum(any(iou(tuple(gt), b) >= 0.5 for b in boxes) for gt in truth)
-        blurred = [o.plate.box for o in result.plates] + regions
+        blurred = [r.box for r in plates] + regions
         false_pos += sum(1 for b in blurred if all(iou(tuple(gt), b) == 0 for gt in truth))
     figures = summarise(measures)
     out = {

@@ -201,8 +201,8 @@ def summarise(tally: Tally, seconds: float) -> dict[str, Any]:
 def start_services(workers: int, threads: int) -> dict[str, Server]:
     """Both services under gunicorn on free ports of 127.0.0.1."""
     apps = {
-        "blur": "blur_sdk.apis.blur.routes:create_app()",
-        "snapshot": "blur_sdk.apis.snapshot.routes:create_app()",
+        "blur": "blur_sdk.server.app:create_app()",
+        "snapshot": "snapshot_stub.app:create_app()",
     }
     env = {
         "MAX_UPLOAD_BYTES": str(SERVER_MAX_UPLOAD),

@@ -25,9 +25,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from blur_sdk.core.find.base import FaceOptions, PlateOptions
 from blur_sdk.core.find.engine import Engine
 from blur_sdk.core.find.text_plates import keep_geometry
-from blur_sdk.core.image.decode import decode_image, encode_image
+from blur_sdk.core.image.decode import decode_image
+from blur_sdk.core.image.encode import encode_image
 from blur_sdk.core.models.ppocr import crop_quad, detect_text, recognise
-from blur_sdk.core.pipeline import BlurRequest, anonymize
+from blur_sdk.core.pipeline import anonymize, intensity_job
 from blur_sdk.core.redact import blur as render
 from blur_sdk.options import face_options, finder_config
 from blur_sdk.settings import load_settings
@@ -73,9 +74,9 @@ def profile(engine: Engine, path: Path, runs: int, face_options: FaceOptions) ->
 
     row["render_ms"], blurred = median_ms(draw, runs)
     row["encode_ms"], _ = median_ms(lambda: encode_image(decoded, blurred), runs)
-    request = BlurRequest(face_intensity=10, plate_intensity=10, face_options=face_options)
+    request = intensity_job(faces=10, plates=10, face_options=face_options)
     row["pipeline_ms"], result = median_ms(lambda: anonymize(engine, data, request), runs)
-    row["faces"], row["plates"] = len(result.faces), len(result.plates)
+    row["faces"], row["plates"] = len(result.of_kind("face")), len(result.of_kind("plate"))
     return row
 
 

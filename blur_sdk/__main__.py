@@ -96,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"ok {verify_model(settings.models_dir, spec)}")
             return 0
         if args.command == "serve":
-            return serve("blur_sdk.apis.blur.routes:create_app()", args.host, args.port)
+            return serve("blur_sdk.server.app:create_app()", args.host, args.port)
         return _detect(args.images)
     except BlurSdkError as e:
         print(f"error: {e}", file=sys.stderr)

@@ -19,6 +19,7 @@ from blur_sdk.errors import ConfigError
 FACE_SHAPES = ("ellipse", "circle", "square")
 PRECISIONS = ("auto", "bf16", "f16", "f32")
 PLATE_DETECTOR_NAMES = ("ocr", "platedet")
+API_NAMES = ("blur", "snapshot")  # the packages under blur_sdk/apis
 BLUR_STYLES = ("blur", "pixelate", "fill")
 
 
@@ -124,6 +125,14 @@ def _plate_detectors(value: Any, name: str) -> tuple[str, ...]:
     return names
 
 
+def _api_names(value: Any, name: str) -> tuple[str, ...]:
+    names = _str_list(value, name)
+    unknown = [n for n in names if n not in API_NAMES]
+    if unknown or not names:
+        raise ConfigError(f"{name}: unknown API(s) {unknown} (known: {', '.join(API_NAMES)})")
+    return names
+
+
 def _json_object(value: Any, name: str) -> dict[str, Any]:
     if isinstance(value, dict):
         return value
@@ -174,6 +183,9 @@ class Settings:
         _regex_list, (), "Regex (or JSON list of regexes) of plates left unblurred"
     )
     config: dict[str, Any] = _opt(_json_object, {}, "JSON object forwarded to Snapshot")
+    apis: tuple[str, ...] = _opt(
+        _api_names, ("blur",), "APIs the Blur role serves (comma-separated: blur, snapshot)"
+    )
     sdk_url: str = _opt(_url, "", "Snapshot URL; empty = embedded engine")
     camera_id: str = _opt(_text, "", "Default camera_id forwarded to Snapshot")
     token: str = _opt(_text, "", "Plate Recognizer API token")

@@ -17,10 +17,10 @@ role="${1:-blur}"
 [ "$#" -gt 0 ] && shift
 case "$role" in
     blur)
-        exec gunicorn -c "$CONF" -b "${BIND:-0.0.0.0:8001}" "$@" 'blur_sdk.apis.blur.routes:create_app()'
+        exec gunicorn -c "$CONF" -b "${BIND:-0.0.0.0:8001}" "$@" 'blur_sdk.server.app:create_app()'
         ;;
     snapshot)
-        exec gunicorn -c "$CONF" -b "${BIND:-0.0.0.0:8080}" "$@" 'blur_sdk.apis.snapshot.routes:create_app()'
+        exec gunicorn -c "$CONF" -b "${BIND:-0.0.0.0:8080}" "$@" 'snapshot_stub.app:create_app()'
         ;;
     *)
         exec "$role" "$@"

@@ -30,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=_port, default=os.environ.get("PORT", str(DEFAULT_PORT)))
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    from blur_sdk.apis.snapshot.routes import create_app
+    from snapshot_stub.app import create_app
 
     try:
         app = create_app()

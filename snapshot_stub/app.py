@@ -2,6 +2,19 @@
 
 from __future__ import annotations
 
-from blur_sdk.apis.snapshot.routes import create_app
+from flask import Flask
 
-__all__ = ["create_app"]
+from blur_sdk.core.find.engine import Engine
+from blur_sdk.licence.manager import LicenceManager
+from blur_sdk.settings import Settings
+
+
+def create_app(
+    settings: Settings | None = None,
+    engine: Engine | None = None,
+    licence: LicenceManager | None = None,
+) -> Flask:
+    """A server with the plate reader alone (port 8080 by default)."""
+    from blur_sdk.server.app import create_app as create_server
+
+    return create_server(settings, engine, licence, apis=("snapshot",))

@@ -12,6 +12,7 @@ from blur_sdk.core.find.base import (
     FaceDetection,
     FaceOptions,
     PlateDetection,
+    PlateFinder,
     PlateOptions,
     RGBImage,
 )
@@ -45,7 +46,7 @@ class FakeFaceDetector:
         return out
 
 
-class FakePlateDetector:
+class FakePlateDetector(PlateFinder):
     """Returns fixed plates (quad, text) that lie inside the image it is given."""
 
     name = "fake-plates"

@@ -16,7 +16,8 @@ from flask.testing import FlaskClient
 from PIL import Image, ImageCms, ImageOps
 from werkzeug.test import TestResponse
 
-from blur_sdk.apis.blur.routes import create_app, output_filename
+from blur_sdk.apis.blur import create_app
+from blur_sdk.apis.blur.answer import output_filename
 from blur_sdk.apis.snapshot.client import SnapshotClient
 from blur_sdk.core import find as detectors
 from blur_sdk.core.find.engine import Engine

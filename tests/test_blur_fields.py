@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from blur_sdk.core.find.base import PlateDetection, PlateOptions, RGBImage
+from blur_sdk.core.find.base import PlateDetection, PlateFinder, PlateOptions, RGBImage
 from blur_sdk.core.find.engine import Engine
 from blur_sdk.core.find.text_plates import ranking_formats
 from blur_sdk.core.geometry import as_quad
@@ -92,7 +92,7 @@ def test_upload_url_wins_over_upload(settings: Settings, image_server: str) -> N
     body = ok(post(client, encode(noise(300, 200), "PNG"), upload_url=url, plates="2"))
     assert output_rgb(body).shape[:2] == (70, 90)  # the URL's image, not the upload
     assert body["blur"]["filename"] == "street.png"
-    assert plates.calls[-1].filename == "street.png"
+    assert plates.calls[-1].forward["filename"] == "street.png"
 
 
 # -- faces / plates intensities --------------------------------------------------------------
@@ -171,10 +171,10 @@ def test_config_extends_env(settings: Settings) -> None:
     ok(post(client))
     options = plates.calls[-1]
     assert (options.mode, options.threshold_o, options.threshold_d) == ("fast", 0.7, None)
-    assert options.config == env_config
+    assert options.forward["config"] == env_config
     ok(post(client, config='{"threshold_d": 0.2, "mode": "redaction", "text_formats": ["@@##"]}'))
     options = plates.calls[-1]
-    assert options.config == {
+    assert options.forward["config"] == {
         "region": "strict", "mode": "redaction", "threshold_o": 0.7, "threshold_d": 0.2,
         "text_formats": ["@@##"],
     }  # fmt: skip
@@ -189,9 +189,15 @@ def test_camera_id_and_snapshot_filename(settings: Settings) -> None:
     engine, _, plates = engines()
     client = make_client(settings, engine, camera_id="gate-1")
     ok(post(client, filename="in.png"))
-    assert (plates.calls[-1].camera_id, plates.calls[-1].filename) == ("gate-1", "in.png")
+    assert (plates.calls[-1].forward["camera_id"], plates.calls[-1].forward["filename"]) == (
+        "gate-1",
+        "in.png",
+    )
     ok(post(client, camera_id="gate-2", snapshot_filename="renamed.jpg"))
-    assert (plates.calls[-1].camera_id, plates.calls[-1].filename) == ("gate-2", "renamed.jpg")
+    assert (plates.calls[-1].forward["camera_id"], plates.calls[-1].forward["filename"]) == (
+        "gate-2",
+        "renamed.jpg",
+    )
 
 
 def test_face_max_resolution(settings: Settings) -> None:
@@ -376,7 +382,7 @@ def test_exclusion_boxes(settings: Settings) -> None:
 # -- split / overlap -------------------------------------------------------------------------
 
 
-class MagentaPlates:
+class MagentaPlates(PlateFinder):
     """Finds pure-magenta rectangles in the image it is given (real pixels, any chunk)."""
 
     name = "magenta"

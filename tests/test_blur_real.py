@@ -12,7 +12,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from blur_sdk import PROJECT_ROOT
-from blur_sdk.apis.blur.routes import create_app
+from blur_sdk.apis.blur import create_app
 from blur_sdk.core.find.engine import Engine
 from blur_sdk.settings import Settings
 from tests.synthetic import PLATE_QUAD, encode, scene_with_plate

@@ -27,10 +27,11 @@ from PIL import Image, ImageFile, PngImagePlugin
 from werkzeug.test import TestResponse
 
 import blur_sdk
+import blur_sdk.apis.blur as blur_app
 import snapshot_stub
-from blur_sdk.apis.blur import routes as blur_app
 from blur_sdk.core.find.engine import Engine
-from blur_sdk.core.image.decode import SUPPORTED_FORMATS, decode_image, encode_image
+from blur_sdk.core.image.decode import SUPPORTED_FORMATS, decode_image
+from blur_sdk.core.image.encode import encode_image
 from blur_sdk.core.image.integrity import check_integrity
 from blur_sdk.errors import ImageDecodeError
 from blur_sdk.settings import Settings

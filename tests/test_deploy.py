@@ -32,7 +32,7 @@ from packaging.requirements import Requirement
 from PIL import Image
 
 from blur_sdk import PROJECT_ROOT
-from blur_sdk.apis.blur.routes import create_app
+from blur_sdk.apis.blur import create_app
 from blur_sdk.core.find.engine import Engine
 from blur_sdk.settings import Settings, describe_settings, load_settings
 from tests.conftest import FakeFaceDetector, FakePlateDetector, models_available
@@ -144,13 +144,9 @@ def test_entrypoint_runs_the_documented_commands() -> None:
     script = ENTRYPOINT.read_text()
     gunicorn = 'exec gunicorn -c "$CONF" -b '
     assert (
-        gunicorn + '"${BIND:-0.0.0.0:8001}" "$@" ' + "'blur_sdk.apis.blur.routes:create_app()'"
-        in script
+        gunicorn + '"${BIND:-0.0.0.0:8001}" "$@" ' + "'blur_sdk.server.app:create_app()'" in script
     )
-    assert (
-        gunicorn + '"${BIND:-0.0.0.0:8080}" "$@" ' + "'blur_sdk.apis.snapshot.routes:create_app()'"
-        in script
-    )
+    assert gunicorn + '"${BIND:-0.0.0.0:8080}" "$@" ' + "'snapshot_stub.app:create_app()'" in script
     assert 'CONF="$APP_DIR/config/gunicorn.conf.py"' in script
     other = subprocess.run(
         ["sh", str(ENTRYPOINT), "echo", "hi"], capture_output=True, text=True, check=False

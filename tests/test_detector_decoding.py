@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 
@@ -10,15 +11,17 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
+from blur_sdk.apis.snapshot.client import shift_raw
 from blur_sdk.core import find as detectors
 from blur_sdk.core.find.base import (
     FaceDetection,
     FaceOptions,
     PlateDetection,
+    PlateFinder,
     PlateOptions,
     RGBImage,
 )
-from blur_sdk.core.find.engine import Engine, chunk_spans, merge_faces, merge_plates
+from blur_sdk.core.find.engine import Engine, chunk_spans
 from blur_sdk.core.find.faces import STRIDE, decode_centerface, input_scale
 from blur_sdk.core.find.text_plates import (
     PAD_SIDES,
@@ -31,6 +34,7 @@ from blur_sdk.core.find.text_plates import (
     reading_order,
     registration_lines,
 )
+from blur_sdk.core.find.unite import merge_faces, merge_plates
 from blur_sdk.core.geometry import (
     as_quad,
     box_of,
@@ -437,7 +441,7 @@ class BlobFaces:
         return faces
 
 
-class BlobPlates:
+class BlobPlates(PlateFinder):
     """Position-aware fake: every green blob of the chunk is a plate, reading `text`."""
 
     def __init__(self, name: str, text: str, grow: float = 0.0) -> None:
@@ -544,10 +548,14 @@ def test_registry_unknown_name_is_a_config_error(settings: Settings) -> None:
         detectors.create("plate", "yolo", finder_config(settings))
 
 
-class _RawPlateSource:
-    """A Snapshot-like source: one plate at a fixed place in every chunk, with raw boxes."""
+class _RawPlateSource(PlateFinder):
+    """A Snapshot-like source: one plate at a fixed place in every chunk, with raw boxes that
+    it shifts itself, as the Snapshot client does."""
 
     name = "raw"
+
+    def shift(self, plate: PlateDetection, dx: float) -> PlateDetection:
+        return dataclasses.replace(super().shift(plate, dx), raw=shift_raw(plate.raw, dx))
 
     def detect(self, image: np.ndarray, options: PlateOptions) -> list[PlateDetection]:
         quad = [(10.0, 10.0), (50.0, 10.0), (50.0, 30.0), (10.0, 30.0)]

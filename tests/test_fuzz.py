@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from PIL import Image
 from urllib3 import encode_multipart_formdata
 
-from blur_sdk.apis.blur import routes as blur_app
+import blur_sdk.apis.blur as blur_app
 from blur_sdk.core.find.engine import Engine
 from blur_sdk.core.image.decode import ImageLimits, decode_image
 from blur_sdk.errors import ImageDecodeError, InputError, PayloadTooLargeError

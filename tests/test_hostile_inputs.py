@@ -21,7 +21,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.test import EnvironBuilder, TestResponse
 from werkzeug.wrappers import Request
 
-from blur_sdk.apis.blur import routes as blur_app
+import blur_sdk.apis.blur as blur_app
 from blur_sdk.apis.blur.request import BlurDefaults, parse_blur_request
 from blur_sdk.core.find.base import PlateDetection, PlateOptions, RGBImage
 from blur_sdk.core.find.engine import Engine

@@ -16,8 +16,8 @@ from blur_sdk.core.image.decode import (
     SUPPORTED_FORMATS,
     ImageLimits,
     decode_image,
-    encode_image,
 )
+from blur_sdk.core.image.encode import encode_image
 from blur_sdk.errors import ImageDecodeError, PayloadTooLargeError
 
 MAKE_TAG = 0x010F

@@ -13,8 +13,8 @@ from PIL import Image
 
 from blur_sdk.core.find.base import FaceDetection, FaceOptions, RGBImage
 from blur_sdk.core.find.engine import Engine
-from blur_sdk.core.pipeline import BlurRequest, Exclusions, anonymize
-from blur_sdk.core.redact import blur as render
+from blur_sdk.core.pipeline import Exclusions, anonymize, intensity_job
+from blur_sdk.core.redact.logo import load_logo
 from blur_sdk.errors import ProcessingTimeoutError
 from tests.conftest import FakeFaceDetector, FakePlateDetector
 
@@ -63,40 +63,38 @@ def engine(faces: FakeFaceDetector, plates: FakePlateDetector) -> Engine:
 
 @pytest.mark.parametrize(("face", "plate"), [(0, 0), (0, -1), (-1, 0), (-1, -1)])
 def test_no_image_when_nothing_is_blurred(engine: Engine, face: int, plate: int) -> None:
-    result = anonymize(
-        engine, png(scene()), BlurRequest(face_intensity=face, plate_intensity=plate)
-    )
+    result = anonymize(engine, png(scene()), intensity_job(faces=face, plates=plate))
     assert result.image is None
     assert result.content_type == ""
     assert (result.width, result.height) == (W, H)
-    assert len(result.faces) == (1 if face == 0 else 0)
-    assert len(result.plates) == (2 if plate == 0 else 0)
+    assert len(result.of_kind("face")) == (1 if face == 0 else 0)
+    assert len(result.of_kind("plate")) == (2 if plate == 0 else 0)
     assert "render_ms" not in result.timings
 
 
 def test_faces_off_means_the_face_detector_is_not_called(
     engine: Engine, faces: FakeFaceDetector, plates: FakePlateDetector
 ) -> None:
-    result = anonymize(engine, png(scene()), BlurRequest(face_intensity=-1, plate_intensity=5))
+    result = anonymize(engine, png(scene()), intensity_job(faces=-1, plates=5))
     assert faces.calls == []
     assert len(plates.calls) == 1
-    assert result.faces == []
-    assert len(result.plates) == 2
+    assert result.of_kind("face") == []
+    assert len(result.of_kind("plate")) == 2
 
 
 def test_plates_off_means_the_plate_detector_is_not_called(
     engine: Engine, faces: FakeFaceDetector, plates: FakePlateDetector
 ) -> None:
-    request = BlurRequest(face_intensity=5, plate_intensity=-1, face_options=FaceOptions(0.7))
+    request = intensity_job(faces=5, plates=-1, face_options=FaceOptions(0.7))
     result = anonymize(engine, png(scene()), request)
     assert plates.calls == []
     assert faces.calls == [FaceOptions(0.7)]
-    assert result.plates == []
+    assert result.of_kind("plate") == []
 
 
 def test_blur_changes_detections_only_and_keeps_the_size(engine: Engine) -> None:
     rgb = scene()
-    result = anonymize(engine, png(rgb), BlurRequest(face_intensity=8, plate_intensity=8))
+    result = anonymize(engine, png(rgb), intensity_job(faces=8, plates=8))
     assert result.content_type == "image/png" and result.format == "PNG"
     out = decode(result.image)
     assert out.shape == rgb.shape
@@ -109,13 +107,13 @@ def test_blur_changes_detections_only_and_keeps_the_size(engine: Engine) -> None
 def test_jpeg_in_jpeg_out(engine: Engine) -> None:
     buffer = io.BytesIO()
     Image.fromarray(scene()).save(buffer, format="JPEG")
-    result = anonymize(engine, buffer.getvalue(), BlurRequest(face_intensity=3))
+    result = anonymize(engine, buffer.getvalue(), intensity_job(faces=3))
     assert result.content_type == "image/jpeg"
     assert Image.open(io.BytesIO(result.image or b"")).size == (W, H)
 
 
 def test_timings(engine: Engine) -> None:
-    result = anonymize(engine, png(scene()), BlurRequest(face_intensity=5, plate_intensity=5))
+    result = anonymize(engine, png(scene()), intensity_job(faces=5, plates=5))
     expected = {"decode_ms", "faces_ms", "plates_ms", "render_ms", "encode_ms", "total_ms"}
     assert expected <= set(result.timings)
     assert all(v >= 0 for v in result.timings.values())
@@ -137,10 +135,10 @@ def test_exclusions_drop_detections(
     engine: Engine, exclusions: Exclusions, faces_left: int, plates_left: set[str]
 ) -> None:
     rgb = scene()
-    request = BlurRequest(face_intensity=5, plate_intensity=5, exclusions=exclusions)
+    request = intensity_job(faces=5, plates=5, exclusions=exclusions)
     result = anonymize(engine, png(rgb), request)
-    assert len(result.faces) == faces_left
-    assert {o.plate.text for o in result.plates} == plates_left
+    assert len(result.of_kind("face")) == faces_left
+    assert {o.detection.text for o in result.of_kind("plate")} == plates_left
     out = decode(result.image)
     if faces_left == 0:
         assert np.array_equal(crop(out, *FACE), crop(rgb, *FACE))
@@ -148,9 +146,9 @@ def test_exclusions_drop_detections(
 
 def test_skip_patterns_keep_plate_pixels(engine: Engine) -> None:
     rgb = scene()
-    request = BlurRequest(plate_intensity=10, skip_patterns=(re.compile("^XY"),))
+    request = intensity_job(plates=10, skip_patterns=(re.compile("^XY"),))
     result = anonymize(engine, png(rgb), request)
-    skipped = {o.plate.text: o.skipped for o in result.plates}
+    skipped = {o.detection.text: o.skipped for o in result.of_kind("plate")}
     assert skipped == {"AB123": False, "XY999": True}
     out = decode(result.image)
     assert np.array_equal(crop(out, 195, 15, 305, 55), crop(rgb, 195, 15, 305, 55))
@@ -159,18 +157,18 @@ def test_skip_patterns_keep_plate_pixels(engine: Engine) -> None:
 
 def test_skip_pattern_matching_every_plate_leaves_the_image_unchanged(engine: Engine) -> None:
     rgb = scene()
-    request = BlurRequest(plate_intensity=10, skip_patterns=(re.compile(r"\d"),))
+    request = intensity_job(plates=10, skip_patterns=(re.compile(r"\d"),))
     result = anonymize(engine, png(rgb), request)
-    assert all(o.skipped for o in result.plates)
+    assert all(o.skipped for o in result.of_kind("plate"))
     assert np.array_equal(decode(result.image), rgb)
 
 
 def test_logo_covers_the_plate(engine: Engine) -> None:
     logo_png = png(np.full((20, 60, 3), (255, 0, 0), np.uint8))
-    logo = render.load_logo(logo_png)
+    logo = load_logo(logo_png)
     assert logo.shape == (20, 60, 4)
     rgb = scene()
-    result = anonymize(engine, png(rgb), BlurRequest(plate_intensity=5, logo=logo))
+    result = anonymize(engine, png(rgb), intensity_job(plates=5, logo=logo))
     out = decode(result.image)
     inner = crop(out, 160, 145, 240, 165).astype(int)  # well inside PLATE_A (aspect 10:3)
     assert np.abs(inner - (255, 0, 0)).max() <= 2
@@ -187,7 +185,7 @@ class SlowFaces:
 
 def test_timeout() -> None:
     engine = Engine(SlowFaces(), [])
-    request = BlurRequest(face_intensity=5, plate_intensity=-1, timeout=0.5)
+    request = intensity_job(faces=5, plates=-1, timeout=0.5)
     with pytest.raises(ProcessingTimeoutError, match="detection"):
         anonymize(engine, png(scene()), request)
 
@@ -209,7 +207,7 @@ def test_plate_readers_get_the_upload_only_when_it_is_the_raster(
     engine: Engine, plates: FakePlateDetector, make: str, split: int, sent: bool
 ) -> None:
     data = png(scene()) if make == "png" else rotated_jpeg(scene())
-    anonymize(engine, data, BlurRequest(split=split))
+    anonymize(engine, data, intensity_job(split=split))
     assert plates.calls
     assert all((call.source == data) is sent for call in plates.calls)
     assert all(call.source is None for call in plates.calls if not sent)

@@ -10,8 +10,9 @@ import pytest
 
 from blur_sdk.core import find as detectors
 from blur_sdk.core.find.base import TEXT_SOURCE, PlateDetection, PlateOptions
-from blur_sdk.core.find.engine import Engine, unite_plates
+from blur_sdk.core.find.engine import Engine
 from blur_sdk.core.find.object_plates import STRIDE, decode_platedet
+from blur_sdk.core.find.unite import unite_plates
 from blur_sdk.core.geometry import as_quad
 from blur_sdk.options import finder_config
 from blur_sdk.settings import Settings

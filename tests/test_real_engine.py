@@ -15,7 +15,7 @@ from blur_sdk.core.find.base import FaceOptions, PlateDetection, PlateOptions
 from blur_sdk.core.find.engine import Engine
 from blur_sdk.core.geometry import box_of, iou
 from blur_sdk.core.image.decode import decode_image
-from blur_sdk.core.pipeline import BlurRequest, anonymize
+from blur_sdk.core.pipeline import anonymize, intensity_job
 from tests.procutil import run_cli
 from tests.synthetic import (
     FIXTURES,
@@ -104,9 +104,9 @@ GAP_PLATE_QUAD = np.array([[250, 400], [470, 396], [471, 444], [251, 448]], np.f
 
 def test_a_plate_with_a_gap_between_its_groups_is_hidden_whole(real_engine: Engine) -> None:
     scene = gap_plate_scene()
-    request = BlurRequest(face_intensity=-1, plate_intensity=10, plate_margin=0.3)
+    request = intensity_job(faces=-1, plates=10, plate_margin=0.3)
     result = anonymize(real_engine, encode(scene, "PNG"), request)
-    assert result.plates and result.image is not None
+    assert result.of_kind("plate") and result.image is not None
     out = decode_image(result.image).rgb
     before, after = to_gray(scene), to_gray(out)
     energy_in, energy_out = edge_energy(before), edge_energy(after)

@@ -12,15 +12,8 @@ import numpy.typing as npt
 import pytest
 from PIL import Image
 
-from blur_sdk.core.redact.blur import (
-    MAX_LOGO_SIDE,
-    STYLES,
-    blur_faces,
-    blur_plates,
-    cover_with_logo,
-    grown_plate,
-    load_logo,
-)
+from blur_sdk.core.redact.blur import STYLES, blur_faces, blur_plates, grown_plate
+from blur_sdk.core.redact.logo import MAX_LOGO_SIDE, cover_with_logo, load_logo
 from blur_sdk.errors import InputError
 
 Img = npt.NDArray[np.uint8]

@@ -14,7 +14,7 @@ import pytest
 import requests
 from PIL import Image
 
-from blur_sdk.apis.blur.routes import create_app
+from blur_sdk.apis.blur import create_app
 from blur_sdk.core.find.engine import Engine
 from blur_sdk.settings import load_settings
 from tests.conftest import models_available

@@ -129,8 +129,9 @@ def test_no_results(settings: Settings, rsps: responses.RequestsMock) -> None:
 def test_request_fields(settings: Settings, rsps: responses.RequestsMock) -> None:
     rsps.post(READER, json=RECORDED, status=201)
     options = PlateOptions(
-        mode="fast", threshold_d=0.3, regions=("gb", "fr"), camera_id="gate-1",
-        filename="car.jpg", config={"region": "strict", "mode": "fast"},
+        mode="fast", threshold_d=0.3, regions=("gb", "fr"),
+        forward={"camera_id": "gate-1", "filename": "car.jpg",
+                 "config": {"region": "strict", "mode": "fast"}},
     )  # fmt: skip
     client_for(settings, token="secret-token").detect(SCENE, options)
     (call,) = rsps.calls
@@ -174,7 +175,7 @@ def test_cloud_url(settings: Settings, rsps: responses.RequestsMock) -> None:
 
 def test_snapshot_config_defaults() -> None:
     assert snapshot_config(PlateOptions()) == {"mode": "redaction"}
-    options = PlateOptions(text_formats=("@@##",), threshold_o=0.5, config={"x": 1})
+    options = PlateOptions(text_formats=("@@##",), threshold_o=0.5, forward={"config": {"x": 1}})
     assert snapshot_config(options) == {
         "x": 1, "mode": "redaction", "threshold_o": 0.5, "text_formats": ["@@##"],
     }  # fmt: skip

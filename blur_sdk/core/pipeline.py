@@ -1,26 +1,28 @@
-"""The core pipeline: bytes -> decode -> detect -> exclude/skip -> render -> encode, timed."""
+"""The core pipeline: bytes -> decode -> find regions -> exclude/skip -> redact -> encode, timed."""
 
 from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from blur_sdk.core.find.base import (
     Box,
-    FaceDetection,
     FaceOptions,
     PlateDetection,
     PlateOptions,
 )
 from blur_sdk.core.find.engine import Engine
-from blur_sdk.core.image.decode import ImageLimits, decode_image, encode_image, output_format
+from blur_sdk.core.image.decode import ImageLimits, decode_image
+from blur_sdk.core.image.encode import encode_image, output_format
 from blur_sdk.core.plates import text as plate_text
-from blur_sdk.core.redact import blur as render
+from blur_sdk.core.redact import Redaction, redact
+from blur_sdk.core.regions import FACE, PLATE, Region, face_region, plate_region
 from blur_sdk.errors import ProcessingTimeoutError
 
 
@@ -45,47 +47,68 @@ class Exclusions:
 
 
 @dataclass(frozen=True)
-class BlurRequest:
-    """Everything one request asks for; intensities: -1 skip, 0 detect only, 1..10 blur."""
+class Job:
+    """What one request asks of the core: which kinds to find, how to hide each, the output.
 
-    face_intensity: int = 0
-    plate_intensity: int = 0
-    shape: str = "ellipse"
-    style: str = "blur"  # blur, pixelate or fill (render.STYLES)
-    logo: npt.NDArray[np.uint8] | None = None
+    A kind with no finder options is not searched; a kind absent from `redact` is found and
+    answered but not hidden. With nothing to hide no image is encoded.
+    """
+
+    faces: FaceOptions | None = None
+    plates: PlateOptions | None = None
+    redact: Mapping[str, Redaction] = field(default_factory=dict)
+    face_shape: str = "ellipse"
     skip_patterns: tuple[re.Pattern[str], ...] = ()
     exclusions: Exclusions = field(default_factory=Exclusions)
     split: int = 1
     overlap: float = 20.0
     copy_metadata: bool = False
     jpeg_quality: int = 95
-    plate_margin: float = 0.3
-    face_options: FaceOptions = field(default_factory=FaceOptions)
-    plate_options: PlateOptions = field(default_factory=PlateOptions)
     limits: ImageLimits = field(default_factory=ImageLimits)
     timeout: float | None = None
 
 
+def intensity_job(
+    faces: int = 0,
+    plates: int = 0,
+    *,
+    face_options: FaceOptions | None = None,
+    plate_options: PlateOptions | None = None,
+    style: str = "blur",
+    plate_margin: float = 0.3,
+    logo: npt.NDArray[np.uint8] | None = None,
+    **rest: Any,
+) -> Job:
+    """A Job in intensities per kind: -1 not searched, 0 found only, 1..10 hidden that much
+    (plates covered by `logo` when one is given); `rest` are Job's other fields."""
+    redact: dict[str, Redaction] = {}
+    if faces > 0:
+        redact[FACE] = Redaction(style, faces)
+    if plates > 0:
+        redact[PLATE] = Redaction("logo" if logo is not None else style, plates, plate_margin, logo)
+    return Job(
+        faces=(face_options or FaceOptions()) if faces >= 0 else None,
+        plates=(plate_options or PlateOptions()) if plates >= 0 else None,
+        redact=redact,
+        **rest,
+    )
+
+
 @dataclass
-class PlateOutcome:
-    """A plate and whether skip_regexp kept it unblurred."""
-
-    plate: PlateDetection
-    skipped: bool = False
-
-
-@dataclass
-class BlurResult:
-    """What was found, the encoded output (None when nothing is blurred) and stage timings."""
+class Result:
+    """What was found (regions, in finding order), the encoded output and stage timings."""
 
     width: int
     height: int
-    faces: list[FaceDetection] = field(default_factory=list)
-    plates: list[PlateOutcome] = field(default_factory=list)
-    image: bytes | None = None
+    regions: list[Region] = field(default_factory=list)
+    image: bytes | None = None  # None when the job hides nothing
     content_type: str = ""
     format: str = ""
     timings: dict[str, float] = field(default_factory=dict)
+
+    def of_kind(self, kind: str) -> list[Region]:
+        """The regions of one kind."""
+        return [r for r in self.regions if r.kind == kind]
 
 
 def _matches(plate: PlateDetection, patterns: tuple[re.Pattern[str], ...]) -> bool:
@@ -138,55 +161,49 @@ def read_plates(
     return PlateReading(decoded.width, decoded.height, found.plates, timings)
 
 
-def anonymize(engine: Engine, data: bytes, request: BlurRequest) -> BlurResult:
-    """Run the whole pipeline on one image's bytes."""
+def anonymize(engine: Engine, data: bytes, job: Job) -> Result:
+    """Run the whole pipeline on one image's bytes: decode, find, exclude/skip, redact, encode."""
     started = time.perf_counter()
-    check_deadline = deadline_checker(request.timeout, started)
-    decoded = decode_image(data, request.limits)
+    check_deadline = deadline_checker(job.timeout, started)
+    decoded = decode_image(data, job.limits)
     width, height = decoded.width, decoded.height
-    result = BlurResult(width=width, height=height, format=output_format(decoded.format))
+    result = Result(width=width, height=height, format=output_format(decoded.format))
     result.timings["decode_ms"] = (time.perf_counter() - started) * 1000
     check_deadline("decode")
-    plate_options = request.plate_options
-    if decoded.same_as_file:
+    plate_options = job.plates
+    if plate_options is not None and decoded.same_as_file:
         plate_options = replace(plate_options, source=data)
     found = engine.detect(
         decoded.rgb,
-        face_options=request.face_options if request.face_intensity >= 0 else None,
-        plate_options=plate_options if request.plate_intensity >= 0 else None,
-        split=request.split,
-        overlap=request.overlap,
+        face_options=job.faces,
+        plate_options=plate_options,
+        split=job.split,
+        overlap=job.overlap,
     )
     result.timings.update(found.timings)
     check_deadline("detection")
-    excl = request.exclusions
-    result.faces = [f for f in found.faces if not excl.excludes(f.region, width, height)]
-    result.plates = [
-        PlateOutcome(p, skipped=_matches(p, request.skip_patterns))
+    excl = job.exclusions
+    result.regions = [
+        face_region(f, job.face_shape)
+        for f in found.faces
+        if not excl.excludes(f.region, width, height)
+    ] + [
+        plate_region(p, skipped=_matches(p, job.skip_patterns))
         for p in found.plates
         if not excl.excludes(p.box, width, height)
     ]
-    if max(request.face_intensity, request.plate_intensity) <= 0:
+    if not job.redact:
         return result
     render_started = time.perf_counter()
     rgb = decoded.rgb
-    polygons = [np.array(o.plate.polygon) for o in result.plates if not o.skipped]
-    if request.plate_intensity > 0 and polygons:
-        if request.logo is not None:
-            rgb = render.cover_with_logo(rgb, polygons, request.logo, request.plate_margin)
-        else:
-            rgb = render.blur_plates(
-                rgb, polygons, request.plate_intensity, request.plate_margin, request.style
-            )
-    if request.face_intensity > 0 and result.faces:
-        regions = [f.region for f in result.faces]
-        rgb = render.blur_faces(
-            rgb, regions, request.face_intensity, request.shape, style=request.style
-        )
+    for kind, redaction in job.redact.items():
+        regions = [r for r in result.of_kind(kind) if not r.skipped]
+        if regions:
+            rgb = redact(rgb, regions, redaction)
     result.timings["render_ms"] = (time.perf_counter() - render_started) * 1000
     encode_started = time.perf_counter()
     result.image, result.content_type = encode_image(
-        decoded, rgb, quality=request.jpeg_quality, copy_metadata=request.copy_metadata
+        decoded, rgb, quality=job.jpeg_quality, copy_metadata=job.copy_metadata
     )
     result.timings["encode_ms"] = (time.perf_counter() - encode_started) * 1000
     result.timings["total_ms"] = (time.perf_counter() - started) * 1000

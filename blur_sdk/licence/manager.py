@@ -40,7 +40,8 @@ from typing import Any
 import requests
 
 from blur_sdk.errors import ConfigError, LicenseError
-from blur_sdk.licence.protocol import TIMEOUT, CheckFailedError, iso, request_check
+from blur_sdk.licence.policy import community_status, licensed_status, refusal
+from blur_sdk.licence.protocol import TIMEOUT, CheckFailedError, request_check
 from blur_sdk.licence.state import (
     Change,
     LicenceState,
@@ -53,7 +54,6 @@ from blur_sdk.settings import Settings
 
 log = logging.getLogger(__name__)
 
-STALE_SLACK = 60.0  # seconds a periodic check may run late before the state counts as stale
 FLUSH_INTERVAL = 1.0  # seconds between writes of recorded calls to the state file
 CHECK_LOCK_WAIT = sum(TIMEOUT) + 5.0  # seconds to wait for another process's check to end
 
@@ -179,71 +179,15 @@ class LicenceManager:
 
     def _refusal(self, now: float) -> str | None:
         """Why requests are refused at `now`, or None when they may be processed (lock held)."""
-        state = self._state
-        if state.last_success is None or state.answer is None:
-            if state.unreachable_since is not None:
-                return (
-                    f"licence server unreachable since {iso(state.unreachable_since)} "
-                    f"({state.last_error}) and no successful licence check on record"
-                )
-            return "licence not validated yet: no successful check against the licence server"
-        answer = state.answer
-        if not answer.valid:
-            return f"licence refused by the licence server: {answer.message or 'no reason given'}"
-        if answer.expires_at is not None and now >= answer.expires_at:
-            return f"licence expired at {iso(answer.expires_at)}"
-        used = answer.quota_used + self._pending()
-        if answer.quota_calls is not None and used >= answer.quota_calls:
-            return f"licence quota exceeded: {used} of {answer.quota_calls} calls used"
-        grace = self._settings.license_grace_hours * 3600.0
-        deadline = state.last_success + grace
-        stale = state.last_success + max(grace, self._settings.license_check_interval + STALE_SLACK)
-        if (state.unreachable_since is not None and now > deadline) or now > stale:
-            since = state.last_success
-            if state.unreachable_since is not None:
-                since = state.unreachable_since
-            detail = f" ({state.last_error})" if state.last_error else ""
-            return (
-                f"licence server unreachable since {iso(since)}{detail}: the offline grace of "
-                f"{self._settings.license_grace_hours:g} h after the last successful check "
-                f"({iso(state.last_success)}) ended {iso(deadline)}"
-            )
-        return None
+        return refusal(self._state, self._pending(), self._settings, now)
 
     def status(self) -> dict[str, Any]:
         """The licence state for /info/, JSON-serialisable."""
         with self._lock:
             if self.community:
-                return {
-                    "mode": "community",
-                    "valid": True,
-                    "reason": "community mode: no LICENSE_KEY/TOKEN configured",
-                    "expires_at": None,
-                    "last_success": None,
-                    "grace_until": None,
-                    "quota": None,
-                    "calls_since_report": self._state.pending_calls,
-                    "last_error": None,
-                }
-            state = self._state
+                return community_status(self._state.pending_calls)
             reason = self._refusal(self._now())
-            answer = state.answer
-            grace_until = None
-            if state.last_success is not None:
-                grace_until = state.last_success + self._settings.license_grace_hours * 3600.0
-            return {
-                "mode": "licensed",
-                "valid": reason is None,
-                "reason": reason or "licence valid",
-                "expires_at": None if answer is None else iso(answer.expires_at),
-                "last_success": iso(state.last_success),
-                "grace_until": iso(grace_until),
-                "quota": None
-                if answer is None
-                else {"calls": answer.quota_calls, "used": answer.quota_used},
-                "calls_since_report": self._pending(),
-                "last_error": state.last_error or None,
-            }
+            return licensed_status(self._state, reason, self._pending(), self._settings)
 
     def require_valid(self) -> None:
         """Raise LicenseError with the reason when processing requests is not allowed."""

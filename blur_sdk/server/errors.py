@@ -1,10 +1,14 @@
-"""Map the project's exceptions to HTTP status codes and JSON `{"error": ...}` bodies."""
+"""Map the project's exceptions to HTTP statuses, answered in the envelope of the API asked.
+
+Each mounted API registers its own error body (blur_sdk.server.api.Api.error_body); a request
+that reaches no API (an unknown path) gets Plate Recognizer's `{"error": ...}`.
+"""
 
 from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, jsonify, request
+from flask import Flask, Response, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from blur_sdk.errors import (
@@ -39,8 +43,13 @@ def status_of(error: BlurSdkError) -> int:
 
 
 def error_response(message: str, status: int) -> tuple[Response, int]:
-    """The JSON error body every refusal uses."""
-    return jsonify({"error": message}), status
+    """The error body of the API this request was routed to."""
+    bodies = current_app.extensions.get("blur_sdk.error_bodies", {})
+    body = bodies.get(request.blueprint) if request.blueprint else None
+    if body is None:
+        return jsonify({"error": message}), status
+    response = body(message, status)
+    return response, response.status_code
 
 
 def register_error_handlers(app: Flask) -> None:

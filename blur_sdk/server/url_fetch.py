@@ -3,35 +3,23 @@
 from __future__ import annotations
 
 import contextlib
-import functools
 import http.client
-import ipaddress
 import socket
 import ssl
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import PurePosixPath
-from urllib.parse import quote, unquote, urljoin, urlsplit
+from urllib.parse import unquote, urljoin, urlsplit
 
-from blur_sdk.errors import ConfigError, FetchError, PayloadTooLargeError
+from blur_sdk.errors import FetchError, PayloadTooLargeError
+from blur_sdk.server.url_rules import SockAddr, Target, allow_networks, parse_url, resolve
 from blur_sdk.settings import Settings
-
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
-_SockAddr = tuple[int, tuple[object, ...]]  # (address family, sockaddr)
 
 DEFAULT_FILENAME = "image.jpg"
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 CHUNK_SIZE = 64 * 1024
 USER_AGENT = "blur-sdk"
-
-# Refused whatever the configuration says. 100.100.100.200: Alibaba Cloud metadata;
-# fd00:ec2::254: AWS metadata over IPv6. Link-local, multicast, reserved are refused too.
-_REFUSED_V4 = ("0.0.0.0/8", "169.254.0.0/16", "100.100.100.200/32", "255.255.255.255/32")
-_REFUSED_V6 = ("::/128", "fe80::/10", "fd00:ec2::254/128")
-ALWAYS_REFUSED = tuple(ipaddress.ip_network(cidr) for cidr in (*_REFUSED_V4, *_REFUSED_V6))
-NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
 
 IMAGE_SIGNATURES: tuple[tuple[int, bytes], ...] = (
     (0, b"\xff\xd8\xff"),  # JPEG
@@ -45,14 +33,6 @@ IMAGE_SIGNATURES: tuple[tuple[int, bytes], ...] = (
 )
 
 
-@dataclass(frozen=True)
-class _Target:
-    scheme: str
-    host: str
-    port: int
-    path: str
-
-
 def fetch_image_bytes(
     url: str, settings: Settings, *, field: str = "upload_url", total_timeout: float | None = None
 ) -> tuple[bytes, str]:
@@ -61,14 +41,14 @@ def fetch_image_bytes(
     total_timeout bounds the whole fetch, redirects included; by default it is
     URL_CONNECT_TIMEOUT + 2 * URL_READ_TIMEOUT.
     """
-    allowed = _allow_networks(settings.url_allow_networks)
+    allowed = allow_networks(settings.url_allow_networks)
     seconds = total_timeout or settings.url_connect_timeout + 2 * settings.url_read_timeout
     budget = _Budget(settings, field, seconds, time.monotonic() + seconds)
-    _parse(url, field)
+    parse_url(url, field)
     filename, current = _filename(urlsplit(url).path), url
     for _hop in range(settings.url_max_redirects + 1):
-        target = _parse(current, field)
-        conn = _PinnedConnection(target, _resolve(target, settings, allowed, field), budget)
+        target = parse_url(current, field)
+        conn = _PinnedConnection(target, resolve(target, settings, allowed, field), budget)
         try:
             response = _request(conn, target, budget)
             if response.status in REDIRECT_STATUSES:
@@ -86,85 +66,6 @@ def fetch_image_bytes(
         return body, filename
     raise FetchError(
         f"{field}: too many redirects (more than URL_MAX_REDIRECTS={settings.url_max_redirects})",
-        field,
-    )
-
-
-@functools.lru_cache(maxsize=32)
-def _allow_networks(cidrs: tuple[str, ...]) -> tuple[IPNetwork, ...]:
-    networks = []
-    for cidr in cidrs:
-        try:
-            networks.append(ipaddress.ip_network(cidr, strict=False))
-        except ValueError as e:
-            raise ConfigError(f"URL_ALLOW_NETWORKS: invalid CIDR {cidr!r}: {e}") from e
-    return tuple(networks)
-
-
-def _parse(url: str, field: str) -> _Target:
-    if any(ord(ch) <= 0x20 or ord(ch) == 0x7F for ch in url):
-        raise FetchError(f"{field}: the URL contains whitespace or control characters", field)
-    try:
-        parts = urlsplit(url)
-        host, port = parts.hostname, parts.port
-    except ValueError as e:  # bad port or bracketed host
-        raise FetchError(f"{field}: the URL has an invalid host or port", field) from e
-    scheme = parts.scheme.lower()
-    if scheme not in ("http", "https"):
-        raise FetchError(f"{field}: only http and https URLs are allowed", field)
-    if parts.username is not None or parts.password is not None:
-        raise FetchError(f"{field}: URLs with credentials (user:pass@) are not allowed", field)
-    if not host:
-        raise FetchError(f"{field}: the URL has no host", field)
-    if port == 0:
-        raise FetchError(f"{field}: the URL has an invalid host or port", field)
-    path = quote(parts.path or "/", safe="/%:@!$&'()*+,;=-._~")
-    if parts.query:
-        path += "?" + quote(parts.query, safe="/%:@!$&'()*+,;=-._~?")
-    return _Target(scheme, host, port or (443 if scheme == "https" else 80), path)
-
-
-def _resolve(
-    target: _Target, settings: Settings, allowed: tuple[IPNetwork, ...], field: str
-) -> list[_SockAddr]:
-    """Resolve the host once, check every address, return them to connect to."""
-    try:
-        infos = socket.getaddrinfo(target.host, target.port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError) as e:
-        raise FetchError(f"{field}: could not resolve host {target.host!r}", field) from e
-    infos = [info for info in infos if info[0] in (socket.AF_INET, socket.AF_INET6)]
-    if not infos:
-        raise FetchError(f"{field}: host {target.host!r} has no IPv4/IPv6 address", field)
-    for info in infos:
-        _check_address(str(info[4][0]), target.host, settings, allowed, field)
-    return [(int(info[0]), tuple(info[4])) for info in infos]
-
-
-def _check_address(
-    raw: str, host: str, settings: Settings, allowed: tuple[IPNetwork, ...], field: str
-) -> None:
-    ip: IPAddress = ipaddress.ip_address(raw.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    elif ip in NAT64:  # 64:ff9b::a.b.c.d reaches a.b.c.d through a NAT64 gateway
-        ip = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
-    if (
-        ip.is_link_local
-        or ip.is_multicast
-        or (ip.is_reserved and not ip.is_loopback)  # IPv6 ::1 sits in reserved ::/8
-        or ip.is_unspecified
-        or any(ip in net for net in ALWAYS_REFUSED)
-    ):
-        raise FetchError(
-            f"{field}: host {host!r} resolves to {ip}, a link-local, metadata or "
-            "reserved address, which is never allowed",
-            field,
-        )
-    if ip.is_global or settings.url_allow_private or any(ip in net for net in allowed):
-        return
-    raise FetchError(
-        f"{field}: host {host!r} resolves to {ip}, a loopback or private address; "
-        "allow it with URL_ALLOW_NETWORKS or URL_ALLOW_PRIVATE",
         field,
     )
 
@@ -214,7 +115,7 @@ class _Budget:
 class _PinnedConnection(http.client.HTTPConnection):
     """HTTP(S) connection to already checked addresses; Host and TLS use the URL's host."""
 
-    def __init__(self, target: _Target, addresses: list[_SockAddr], budget: _Budget) -> None:
+    def __init__(self, target: Target, addresses: list[SockAddr], budget: _Budget) -> None:
         super().__init__(target.host, target.port)
         self.default_port = 443 if target.scheme == "https" else 80
         self._tls, self._addresses, self._budget = target.scheme == "https", addresses, budget
@@ -239,7 +140,7 @@ class _PinnedConnection(http.client.HTTPConnection):
             return
 
 
-def _request(conn: _PinnedConnection, target: _Target, budget: _Budget) -> http.client.HTTPResponse:
+def _request(conn: _PinnedConnection, target: Target, budget: _Budget) -> http.client.HTTPResponse:
     settings, field = budget.settings, budget.field
     try:
         conn.connect()
@@ -262,7 +163,7 @@ def _request(conn: _PinnedConnection, target: _Target, budget: _Budget) -> http.
 
 
 def _read_body(
-    conn: _PinnedConnection, response: http.client.HTTPResponse, target: _Target, budget: _Budget
+    conn: _PinnedConnection, response: http.client.HTTPResponse, target: Target, budget: _Budget
 ) -> bytes:
     limit, field = budget.settings.max_upload_bytes, budget.field
     declared = (response.getheader("Content-Length") or "").strip()

@@ -1,4 +1,4 @@
-"""Turn a Blur API form (Plate Recognizer's field names) into a validated BlurRequest."""
+"""Turn a Blur API form (Plate Recognizer's field names) into a validated core Job."""
 
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ from werkzeug.datastructures import FileStorage
 
 from blur_sdk.apis.snapshot.config import plate_config
 from blur_sdk.core.find.base import PlateOptions
-from blur_sdk.core.pipeline import BlurRequest, Exclusions
+from blur_sdk.core.pipeline import Exclusions, Job, intensity_job
 from blur_sdk.core.plates.regions import validate_codes
-from blur_sdk.core.redact.blur import load_logo
+from blur_sdk.core.redact.logo import load_logo
 from blur_sdk.errors import ConfigError, InputError, PayloadTooLargeError
 from blur_sdk.options import face_options, image_limits
 from blur_sdk.server.form import Form, compile_regexes
@@ -161,10 +161,11 @@ def parse_blur_request(
     settings: Settings,
     defaults: BlurDefaults,
     logo_upload: FileStorage | None = None,
-) -> BlurRequest:
-    """Validate every Blur API field (env settings as defaults) into one BlurRequest.
+) -> Job:
+    """Validate every Blur API field (env settings as defaults) into one core Job.
 
-    The upload itself is read later; with_snapshot_filename then adds its name.
+    faces / plates: -1 not searched, 0 found only, 1..10 hidden at that intensity. The upload
+    itself is read later; with_snapshot_filename then adds its name.
     """
     faces = form.integer("faces", settings.faces, -1, 10)
     plates = form.integer("plates", settings.plates, -1, 10)
@@ -176,34 +177,36 @@ def parse_blur_request(
     faces_opts = face_options(settings, max_resolution)
     plate_opts = PlateOptions(
         regions=_regions(form, settings),
-        camera_id=form.text("camera_id", settings.camera_id),
-        filename=form.text("snapshot_filename"),
-        config=config,
+        forward={
+            "camera_id": form.text("camera_id", settings.camera_id),
+            "filename": form.text("snapshot_filename"),
+            "config": config,
+        },
         **plate_config(config, MAX_TEXT_FORMATS),
     )
-    return BlurRequest(
-        face_intensity=faces,
-        plate_intensity=plates,
-        shape=settings.shape,
+    return intensity_job(
+        faces,
+        plates,
+        face_options=faces_opts,
+        plate_options=plate_opts,
         style=settings.blur_style,
+        plate_margin=settings.plate_margin,
         logo=logo,
+        face_shape=settings.shape,
         skip_patterns=_skip_patterns(form, defaults),
         exclusions=_exclusions(form),
         split=max(split, 1),
         overlap=overlap,
         copy_metadata=form.boolean("copy_metadata", settings.copy_metadata),
         jpeg_quality=settings.jpeg_quality,
-        plate_margin=settings.plate_margin,
-        face_options=faces_opts,
-        plate_options=plate_opts,
         limits=image_limits(settings),
         timeout=settings.request_timeout,
     )
 
 
-def with_snapshot_filename(request: BlurRequest, filename: str) -> BlurRequest:
-    """The request with Snapshot's filename defaulting to the upload's (snapshot_filename wins)."""
-    if request.plate_options.filename:
-        return request
-    options = dataclasses.replace(request.plate_options, filename=filename)
-    return dataclasses.replace(request, plate_options=options)
+def with_snapshot_filename(job: Job, filename: str) -> Job:
+    """The job with Snapshot's filename defaulting to the upload's (snapshot_filename wins)."""
+    if job.plates is None or job.plates.forward.get("filename"):
+        return job
+    options = dataclasses.replace(job.plates, forward={**job.plates.forward, "filename": filename})
+    return dataclasses.replace(job, plates=options)

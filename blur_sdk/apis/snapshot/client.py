@@ -16,7 +16,7 @@ import requests
 from PIL import Image
 
 from blur_sdk.apis.snapshot.results import from_snapshot_result
-from blur_sdk.core.find.base import PlateDetection, PlateOptions, RGBImage
+from blur_sdk.core.find.base import PlateDetection, PlateFinder, PlateOptions, RGBImage
 from blur_sdk.core.geometry import as_quad
 from blur_sdk.core.plates.deskew import deskew_plate
 from blur_sdk.errors import ConfigError, UpstreamError, UpstreamTimeoutError
@@ -79,7 +79,7 @@ def encode_jpeg(image: RGBImage, quality: int = UPLOAD_QUALITY) -> bytes:
 
 def snapshot_config(options: PlateOptions) -> dict[str, Any]:
     """The `config` JSON sent upstream: the request's config with the typed options on top."""
-    config = dict(options.config)
+    config = dict(options.forward.get("config") or {})
     config["mode"] = options.mode
     if options.threshold_d is not None:
         config["threshold_d"] = options.threshold_d
@@ -90,7 +90,7 @@ def snapshot_config(options: PlateOptions) -> dict[str, Any]:
     return config
 
 
-class SnapshotClient:
+class SnapshotClient(PlateFinder):
     """PlateDetector over HTTP: POST {SDK_URL}/v1/plate-reader/, results parsed and deskewed.
 
     One requests.Session per thread (sessions are not thread-safe); nothing else is shared
@@ -140,9 +140,9 @@ class SnapshotClient:
         data: dict[str, Any] = {"config": json.dumps(snapshot_config(options))}
         if options.regions:
             data["regions"] = list(options.regions)
-        if options.camera_id:
-            data["camera_id"] = options.camera_id
-        filename = options.filename or "image.jpg"
+        if options.forward.get("camera_id"):
+            data["camera_id"] = options.forward["camera_id"]
+        filename = options.forward.get("filename") or "image.jpg"
         upload = options.source or encode_jpeg(image)  # the upload itself when it is this raster
         content_type = "image/png" if upload.startswith(b"\x89PNG") else "image/jpeg"
         started = time.monotonic()
@@ -184,3 +184,25 @@ class SnapshotClient:
         """The Snapshot service's GET /info/ answer."""
         url = self.base_url + INFO_PATH
         return json_object(self._send("GET", url, min(INFO_TIMEOUT, self.timeout)), url)
+
+    def shift(self, plate: PlateDetection, dx: float) -> PlateDetection:
+        """The plate moved right by dx, and the upstream's own result (raw) with it."""
+        moved = super().shift(plate, dx)
+        return dataclasses.replace(moved, raw=shift_raw(plate.raw, dx)) if dx else moved
+
+
+def _shift_box(box: dict[str, Any], dx: float) -> dict[str, Any]:
+    return {**box, "xmin": box["xmin"] + dx, "xmax": box["xmax"] + dx}
+
+
+def shift_raw(raw: dict[str, Any] | None, dx: float) -> dict[str, Any] | None:
+    """A Snapshot result's plate box (and vehicle box, when there is one) moved right by dx."""
+    if raw is None or not isinstance(raw.get("box"), dict):
+        return raw
+    raw = {**raw, "box": _shift_box(raw["box"], round(dx))}
+    vehicle = raw.get("vehicle")
+    vbox = vehicle.get("box") if isinstance(vehicle, dict) else None
+    if isinstance(vehicle, dict) and isinstance(vbox, dict) and any(vbox.values()):
+        # (an all-zero box means "no vehicle": it stays zero)
+        raw["vehicle"] = {**vehicle, "box": _shift_box(vbox, round(dx))}
+    return raw

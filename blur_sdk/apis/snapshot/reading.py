@@ -73,8 +73,6 @@ def parse_request(form: Form, settings: Settings) -> ReadRequest:
         threshold_o=typed["threshold_o"],
         text_formats=typed["text_formats"],
         regions=codes,
-        camera_id=form.text("camera_id"),
-        config=config,
     )
     return ReadRequest(
         options=options,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -63,16 +64,16 @@ class FaceOptions:
 
 @dataclass(frozen=True)
 class PlateOptions:
-    """Per-request plate options, Snapshot's config fields among them."""
+    """Per-request plate options: reading floors and formats, and what a remote reader is sent."""
 
     mode: str = "redaction"
     threshold_d: float | None = None
     threshold_o: float | None = None
     text_formats: tuple[str, ...] = ()
     regions: tuple[str, ...] = ()
-    camera_id: str = ""
-    filename: str = ""
-    config: dict[str, Any] = field(default_factory=dict, compare=False)
+    forward: dict[str, Any] = field(default_factory=dict, compare=False)
+    """Fields a remote plate reader is sent as the client gave them (the Snapshot API's
+    camera_id, filename and config); local finders ignore them."""
     source: bytes | None = field(default=None, compare=False, repr=False)
     """The upload's own bytes when they encode exactly the raster given to detect() (a remote
     reader sends them as they are instead of encoding the raster again)."""
@@ -87,8 +88,49 @@ class FaceDetector(Protocol):
 
 
 class PlateDetector(Protocol):
-    """Finds licence plates in an RGB image."""
+    """Finds licence plates in an RGB image; PlateFinder gives the optional parts defaults."""
 
     name: str
+    confirms_text: bool  # with it, plates found through text alone need its support
 
     def detect(self, image: RGBImage, options: PlateOptions) -> list[PlateDetection]: ...
+
+    def warm_up(self) -> None:
+        """Compile what a blank image does not reach (called once at start-up)."""
+
+    def complete(
+        self, image: RGBImage, plates: list[PlateDetection], options: PlateOptions
+    ) -> list[PlateDetection]:
+        """After uniting every source's plates: finish this source's (e.g. read them)."""
+
+    def shift(self, plate: PlateDetection, dx: float) -> PlateDetection:
+        """A plate found in a vertical strip, moved right by dx into the whole image."""
+
+
+class PlateFinder:
+    """Base of plate finders: no warm-up, nothing to complete, plates shifted geometrically."""
+
+    name = ""
+    confirms_text = False
+
+    def detect(self, image: RGBImage, options: PlateOptions) -> list[PlateDetection]:
+        """The plates in the image."""
+        raise NotImplementedError
+
+    def warm_up(self) -> None:
+        """Nothing to compile beyond what detect() on a blank image reaches."""
+
+    def complete(
+        self, image: RGBImage, plates: list[PlateDetection], options: PlateOptions
+    ) -> list[PlateDetection]:
+        """The plates as they are."""
+        return plates
+
+    def shift(self, plate: PlateDetection, dx: float) -> PlateDetection:
+        """The plate's polygon and box moved right by dx."""
+        if not dx:
+            return plate
+        x1, y1, x2, y2 = plate.box
+        p = [(round(x + dx, 1), round(y, 1)) for x, y in plate.polygon]
+        polygon: Quad = (p[0], p[1], p[2], p[3])
+        return dataclasses.replace(plate, polygon=polygon, box=(x1 + dx, y1, x2 + dx, y2))

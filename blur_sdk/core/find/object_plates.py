@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 
 from blur_sdk.core.find import register
-from blur_sdk.core.find.base import Box, PlateDetection, PlateOptions, RGBImage
+from blur_sdk.core.find.base import Box, PlateDetection, PlateFinder, PlateOptions, RGBImage
 from blur_sdk.core.find.config import FinderConfig
 from blur_sdk.core.find.text_plates import ranking_formats
 from blur_sdk.core.geometry import as_quad, expand_quad, nms
@@ -50,7 +50,7 @@ def decode_platedet(
     return [found[i] for i in keep]
 
 
-class PlateDetDetector:
+class PlateDetDetector(PlateFinder):
     """Plates as objects (not through their text): boxes, deskewed quads, then read by PP-OCR."""
 
     name = "platedet"
@@ -88,7 +88,7 @@ class PlateDetDetector:
         """Plates (score >= threshold: deskewed quad, not read yet) and weaker evidence (box).
 
         The engine keeps the first and uses the second only to confirm text-found plates; it
-        then calls read_unread() for the plates that no text-found plate already reads.
+        then calls complete() for the plates that no text-found plate already reads.
         """
         threshold = self.threshold if options.threshold_d is None else options.threshold_d
         found = self.boxes(image)
@@ -109,7 +109,7 @@ class PlateDetDetector:
         ]  # fmt: skip
         return plates
 
-    def read_unread(
+    def complete(
         self, image: RGBImage, plates: list[PlateDetection], options: PlateOptions
     ) -> list[PlateDetection]:
         """The plates with this detector's unread plates read by PP-OCR (one batch)."""

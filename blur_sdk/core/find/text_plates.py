@@ -10,7 +10,7 @@ import numpy as np
 import numpy.typing as npt
 
 from blur_sdk.core.find import register
-from blur_sdk.core.find.base import PlateDetection, PlateOptions, RGBImage
+from blur_sdk.core.find.base import PlateDetection, PlateFinder, PlateOptions, RGBImage
 from blur_sdk.core.find.config import FinderConfig
 from blur_sdk.core.geometry import as_quad, box_of, expand_quad, order_quad
 from blur_sdk.core.models.ppocr import (
@@ -160,7 +160,7 @@ def ranking_formats(options: PlateOptions) -> tuple[str, ...]:
     return tuple(dict.fromkeys(options.text_formats + region_formats(options.regions)))
 
 
-class OcrPlateDetector:
+class OcrPlateDetector(PlateFinder):
     """Plates located through their text with PP-OCRv4 det + rec (Apache-2.0) on OpenVINO."""
 
     name = "ocr"

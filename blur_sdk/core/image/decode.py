@@ -1,4 +1,4 @@
-"""Decode uploads to upright RGB (limits checked before the raster), and encode results."""
+"""Decode uploads to upright RGB, with integrity checks and limits checked before the raster."""
 
 from __future__ import annotations
 
@@ -10,13 +10,11 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from blur_sdk.core.image.integrity import PREFIX as CORRUPT
+from blur_sdk.core.image.corrupt import PREFIX as CORRUPT
 from blur_sdk.core.image.integrity import check_integrity
 from blur_sdk.errors import ImageDecodeError, PayloadTooLargeError
 
 SUPPORTED_FORMATS = ("JPEG", "PNG", "WEBP", "BMP", "TIFF", "GIF", "AVIF")
-CONTENT_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
-EXTENSIONS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
 ORIENTATION_TAG = 0x0112
 Image.MAX_IMAGE_PIXELS = None  # our own limit is checked from the header, before decoding
 
@@ -131,39 +129,3 @@ def decode_image(data: bytes, limits: ImageLimits | None = None) -> DecodedImage
         xmp=xmp.encode() if isinstance(xmp, str) else xmp,
         rotated=rotated,
     )
-
-
-def output_format(input_format: str) -> str:
-    """JPEG stays JPEG, PNG stays PNG, WEBP stays WEBP; other formats are written as PNG."""
-    return input_format if input_format in CONTENT_TYPES else "PNG"
-
-
-def encode_image(
-    decoded: DecodedImage,
-    rgb: npt.NDArray[np.uint8],
-    *,
-    quality: int = 95,
-    copy_metadata: bool = False,
-) -> tuple[bytes, str]:
-    """Encode a processed raster in the input's format; returns (bytes, content type)."""
-    fmt = output_format(decoded.format)
-    image = Image.fromarray(rgb, "RGB")
-    if decoded.alpha is not None and fmt != "JPEG":
-        image.putalpha(Image.fromarray(decoded.alpha, "L"))
-    options: dict[str, object] = {}
-    if fmt == "JPEG":
-        options.update(quality=quality, subsampling=0 if quality >= 90 else 2, optimize=False)
-    elif fmt == "WEBP":
-        options.update(quality=quality)
-    elif fmt == "PNG":
-        options.update(compress_level=3)
-    if copy_metadata:
-        if decoded.exif:
-            options["exif"] = decoded.exif
-        if decoded.icc_profile:
-            options["icc_profile"] = decoded.icc_profile
-        if decoded.xmp and fmt in ("JPEG", "PNG", "WEBP"):
-            options["xmp"] = decoded.xmp
-    buffer = io.BytesIO()
-    image.save(buffer, format=fmt, **options)
-    return buffer.getvalue(), CONTENT_TYPES[fmt]

@@ -6,6 +6,7 @@ upload answered as a clean photo is a privacy failure, so each supported format'
 walked here first: a byte scan (CRCs, chunk, box and segment lengths, JPEG scans), no decoding.
 Harmless oddities still pass: trailing bytes after the end of the image (MPO frames after the
 first JPEG's EOI included), metadata Pillow ignores, extraneous bytes between JPEG segments.
+The JPEG and TIFF walks live in integrity_jpeg and integrity_tiff; the error in corrupt.
 """
 
 from __future__ import annotations
@@ -15,19 +16,12 @@ import struct
 import zlib
 from collections.abc import Callable
 
-import numpy as np
-import numpy.typing as npt
+from blur_sdk.core.image.corrupt import corrupt
+from blur_sdk.core.image.integrity_jpeg import check_jpeg
+from blur_sdk.core.image.integrity_tiff import check_tiff
 
-from blur_sdk.errors import ImageDecodeError
-
-PREFIX = "image is corrupt: "
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 AVIF_BRANDS = (b"avif", b"avis")
-
-
-def corrupt(what: str) -> ImageDecodeError:
-    """The error for a damaged image: 'image is corrupt: ' and what is wrong."""
-    return ImageDecodeError(PREFIX + what)
 
 
 def check_integrity(data: bytes) -> None:
@@ -73,138 +67,6 @@ def check_png(data: bytes) -> None:
             break
     if not idat:
         raise corrupt("PNG has no IDAT chunk")
-
-
-# --- JPEG ----------------------------------------------------------------------------------
-
-SOF_MARKERS = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}  # not DHT, JPG, DAC
-PROGRESSIVE_SOF = frozenset((0xC2, 0xC6, 0xCA, 0xCE))
-MARKER_AFTER_SCAN = re.compile(rb"\xff[^\x00\xff\xd0-\xd7]")  # not stuffing, fill or RSTn
-RESTART = re.compile(rb"\xff[\xd0-\xd7]")
-JPEG_LS_MARKERS = (0xF7, 0xF8)  # SOF55, LSE
-SEGMENT_NAMES = {0xC4: "DHT", 0xDA: "SOS", 0xDB: "DQT", 0xDD: "DRI", 0xFE: "COM"}
-
-
-def _segment_name(marker: int) -> str:
-    if marker in SOF_MARKERS:
-        return f"SOF{marker - 0xC0}"
-    if 0xE0 <= marker <= 0xEF:
-        return f"APP{marker - 0xE0}"
-    return SEGMENT_NAMES.get(marker, f"0xFF{marker:02X}")
-
-
-class _Frame:
-    """A JPEG frame header (SOFn): size, components (id -> sampling) and what the scans cover."""
-
-    def __init__(self, marker: int, body: bytes) -> None:
-        if len(body) < 6 or len(body) < 6 + 3 * body[5] or body[5] == 0:
-            raise corrupt(f"JPEG frame header {_segment_name(marker)} is invalid")
-        self.progressive = marker in PROGRESSIVE_SOF
-        self.height, self.width = (int(value) for value in struct.unpack_from(">HH", body, 1))
-        self.sampling = {
-            body[i]: (body[i + 1] >> 4, body[i + 1] & 15) for i in range(6, 6 + 3 * body[5], 3)
-        }
-        self.max_h = max(h for h, _ in self.sampling.values()) or 1
-        self.max_v = max(v for _, v in self.sampling.values()) or 1
-        self.done = {cid: np.zeros(64, bool) for cid in self.sampling}  # coefficients complete
-
-    def mcus(self, components: list[int]) -> int:
-        """Number of MCUs in a scan of these components (interleaved or not)."""
-        if len(components) > 1:
-            return -(-self.width // (8 * self.max_h)) * -(-self.height // (8 * self.max_v))
-        h, v = self.sampling[components[0]]
-        width = -(-self.width * h // self.max_h)
-        height = -(-self.height * v // self.max_v)
-        return -(-width // 8) * -(-height // 8)
-
-    def scan(self, body: bytes) -> list[int]:
-        """Record an SOS header's components and coefficients; returns the components."""
-        count = body[0] if body else 0
-        if count == 0 or len(body) < 1 + 2 * count + 3:
-            raise corrupt("JPEG scan header SOS is invalid")
-        components = [body[1 + 2 * i] for i in range(count)]
-        for cid in components:
-            if cid not in self.sampling:
-                raise corrupt(f"JPEG scan names component {cid}, which the frame lacks")
-        start, stop, approx = body[1 + 2 * count : 4 + 2 * count]
-        if not self.progressive:
-            start, stop, approx = 0, 63, 0
-        if approx & 15 == 0 and start <= stop <= 63:  # Al = 0: these coefficients are final
-            for cid in components:
-                self.done[cid][start : stop + 1] = True
-        return components
-
-    def missing(self) -> str | None:
-        """What the scans did not deliver, if anything."""
-        for cid, done in self.done.items():
-            if not done.all():
-                first = int(np.argmin(done))
-                last = first + (int(np.argmax(done[first:])) or 64 - first) - 1
-                return f"component {cid} lacks coefficients {first}-{last}"
-        return None
-
-
-def check_jpeg(data: bytes) -> None:
-    """Marker segments complete, scans ending at a marker, EOI present, every coefficient sent.
-
-    With restart markers (DRI), each scan must have all its restart intervals: a scan cut and
-    closed with an EOI would otherwise decode to grey without a word from libjpeg.
-    """
-    pos, end = 2, len(data)
-    frame: _Frame | None = None
-    restart_interval = scans = 0
-    while True:
-        pos = data.find(b"\xff", pos)  # libjpeg, too, skips extraneous bytes between segments
-        while 0 <= pos < end and data[pos] == 0xFF:
-            pos += 1
-        if pos < 0 or pos >= end:
-            where = "the last scan" if scans else "its first scan"
-            raise corrupt(f"truncated JPEG: the data ends before {where}")
-        marker = data[pos]
-        pos += 1
-        if marker == 0xD9:  # EOI: what follows (an MPO's other frames, padding) is not ours
-            break
-        if marker in (0x00, 0x01) or 0xD0 <= marker <= 0xD7:  # FF 00, TEM, stray RSTn: skipped
-            continue
-        if marker in JPEG_LS_MARKERS:
-            return  # JPEG-LS, which Pillow does not read: it says so
-        if marker == 0xD8:
-            raise corrupt("JPEG has a second SOI marker before its EOI")
-        name = _segment_name(marker)
-        if pos + 2 > end or pos + int.from_bytes(data[pos : pos + 2]) > end:
-            raise corrupt(f"truncated JPEG: the data ends inside its {name} segment")
-        length = int.from_bytes(data[pos : pos + 2])
-        if length < 2:
-            raise corrupt(f"JPEG {name} segment has an invalid length")
-        body, pos = data[pos + 2 : pos + length], pos + length
-        if marker in SOF_MARKERS:
-            if frame is not None:
-                raise corrupt("JPEG has a second frame header before its EOI")
-            frame = _Frame(marker, body)
-        elif marker == 0xDD and len(body) >= 2:
-            restart_interval = int.from_bytes(body[:2])
-        elif marker == 0xDA:
-            if frame is None:
-                raise corrupt("JPEG scan comes before its frame header")
-            components = frame.scan(body)
-            scans += 1
-            found = MARKER_AFTER_SCAN.search(data, pos)
-            if found is None:
-                raise corrupt("truncated JPEG: the data ends inside a scan (no EOI marker)")
-            if restart_interval and frame.height:
-                expected = -(-frame.mcus(components) // restart_interval) - 1
-                got = len(RESTART.findall(data, pos, found.start()))
-                if got < expected:
-                    raise corrupt(
-                        f"JPEG scan ends early: {got + 1} of {expected + 1} restart intervals"
-                    )
-            pos = found.start()
-    if frame is None:
-        raise corrupt("JPEG has no frame header")
-    missing = frame.missing()
-    if missing:
-        kind = "progressive JPEG" if frame.progressive else "JPEG"
-        raise corrupt(f"{kind} data ends before the last scan ({missing})")
 
 
 # --- GIF -----------------------------------------------------------------------------------
@@ -298,76 +160,9 @@ def _is_avif(data: bytes) -> bool:
     return any(brands[i : i + 4] in AVIF_BRANDS for i in range(0, len(brands) - 3, 4))
 
 
-# --- TIFF and BMP --------------------------------------------------------------------------
+# --- BMP -----------------------------------------------------------------------------------
 
-TIFF_TYPE_SIZES = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8}
-TIFF_TYPE_SIZES.update({13: 4, 16: 8, 17: 8, 18: 8})
-TIFF_INTEGERS = {3: "u2", 4: "u4", 13: "u4", 16: "u8", 18: "u8"}
-STRIP_OFFSETS, STRIP_COUNTS, TILE_OFFSETS, TILE_COUNTS = 273, 279, 324, 325
 BMP_HEADERS = (12, 40, 52, 56, 64, 108, 124)
-MAX_TIFF_PAGES = 1000
-PRIVATE_TIFF_TAGS = 32768  # and above: vendors' tags, not checked
-
-
-def check_tiff(data: bytes) -> None:
-    """Each directory (page) inside the data, and each of its strips or tiles."""
-    order = "<" if data[:2] == b"II" else ">"
-    big = struct.unpack_from(order + "H", data, 2)[0] == 43
-    if len(data) < (16 if big else 8):
-        raise corrupt("truncated TIFF: the data ends inside its header")
-    offset_format = order + ("Q" if big else "I")
-    ifd = struct.unpack_from(offset_format, data, 8 if big else 4)[0]
-    seen: set[int] = set()
-    while ifd and ifd not in seen and len(seen) < MAX_TIFF_PAGES:
-        seen.add(ifd)
-        ifd = _check_tiff_directory(data, ifd, order, big, len(seen))
-
-
-def _check_tiff_directory(data: bytes, ifd: int, order: str, big: bool, page: int) -> int:
-    """Check one directory (its public tags' values, strips and tiles inside the data).
-
-    Returns the offset of the next directory (0 for none).
-    """
-    count_format, entry_size, value_size = ("Q", 20, 8) if big else ("H", 12, 4)
-    offset_format, end = order + ("Q" if big else "I"), len(data)
-    if ifd + 8 > end:
-        raise corrupt(
-            f"truncated TIFF: the directory of page {page} lies beyond the end of the data"
-        )
-    (count,) = struct.unpack_from(order + count_format, data, ifd)
-    first = ifd + struct.calcsize(count_format)
-    if first + count * entry_size + value_size > end:  # entries, next directory's offset
-        raise corrupt(f"truncated TIFF: the data ends inside the directory of page {page}")
-    arrays: dict[int, npt.NDArray[np.uint64]] = {}
-    for at in range(first, first + count * entry_size, entry_size):
-        tag, kind, number = struct.unpack_from(order + ("HHQ" if big else "HHI"), data, at)
-        if tag >= PRIVATE_TIFF_TAGS or kind not in TIFF_TYPE_SIZES:
-            continue  # a vendor's tag (Pillow skips those it cannot read) or an unknown type
-        size = number * TIFF_TYPE_SIZES[kind]
-        where = at + entry_size - value_size
-        if size > value_size:
-            where = struct.unpack_from(offset_format, data, where)[0]
-        if where + size > end:
-            raise corrupt(f"truncated TIFF: tag {tag} lies beyond the end of the data")
-        if tag not in (STRIP_OFFSETS, STRIP_COUNTS, TILE_OFFSETS, TILE_COUNTS):
-            continue
-        if kind not in TIFF_INTEGERS:
-            continue  # not an offset or a count: Pillow judges it
-        dtype = np.dtype(order + TIFF_INTEGERS[kind])
-        arrays[tag] = np.frombuffer(data, dtype, number, where).astype(np.uint64)
-    for offsets, counts, what in (
-        (STRIP_OFFSETS, STRIP_COUNTS, "strip"),
-        (TILE_OFFSETS, TILE_COUNTS, "tile"),
-    ):
-        if offsets in arrays and counts in arrays and len(arrays[offsets]) == len(arrays[counts]):
-            starts = np.minimum(arrays[offsets], np.uint64(end))
-            outside = (arrays[offsets] > end) | (arrays[counts] > np.uint64(end) - starts)
-            if outside.any():
-                index = int(np.argmax(outside))
-                raise corrupt(
-                    f"truncated TIFF: {what} {index} of page {page} lies beyond the end of the data"
-                )
-    return int(struct.unpack_from(offset_format, data, first + count * entry_size)[0])
 
 
 def check_bmp(data: bytes) -> None:

@@ -1,28 +1,23 @@
-"""Hide image regions: size-scaled blur (or pixelation, or a solid fill) for plates and faces,
-and logo covers."""
+"""Hide image regions: size-scaled blur, pixelation or a solid fill, for plates and faces."""
 
 from __future__ import annotations
 
-import io
 import math
-import struct
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import cv2
 import numpy as np
 import numpy.typing as npt
-from PIL import Image
 
 from blur_sdk.core.geometry import expand_quad
-from blur_sdk.errors import InputError
+from blur_sdk.core.redact import Redaction, polygons_of, register
+from blur_sdk.core.regions import Region
 
 Image8 = npt.NDArray[np.uint8]
 Polygon = npt.NDArray[Any]
 Box = tuple[float, float, float, float]
 
-MAX_LOGO_SIDE = 4096
-LOGO_FORMATS = ("PNG", "JPEG", "WEBP", "GIF", "BMP", "TIFF")
 FACE_SHAPES = ("ellipse", "circle", "square")
 STYLES = ("blur", "pixelate", "fill")  # how a region is hidden
 # Gaussian sigma as a fraction of the region size at intensity 1 and 10 (geometric in between).
@@ -35,7 +30,6 @@ PLATE_HEIGHT_MARGIN = 0.2  # added on every side of a plate, as a fraction of it
 FEATHER = 0.08  # width of the soft edge outside the region, as a fraction of its size
 _MAX_COORD = 1e6  # larger coordinates are garbage, not a region
 _DIRECT_SIGMA = 6.0  # above this a blur runs on a downscaled crop
-_DECODE_ERRORS = (OSError, ValueError, SyntaxError, EOFError, struct.error)
 
 
 def sigma_fraction(intensity: int, lo: float, hi: float) -> float:
@@ -56,12 +50,13 @@ def _check_style(style: str) -> None:
         raise ValueError(f"style must be one of {STYLES}, got {style!r}")
 
 
-def _check_image(image: Image8) -> None:
+def check_image(image: Image8) -> None:
+    """Refuse anything but a uint8 HxW or HxWxC array."""
     if not isinstance(image, np.ndarray) or image.dtype != np.uint8 or image.ndim not in (2, 3):
         raise ValueError("image must be a uint8 array of shape HxW or HxWxC")
 
 
-def _as_points(points: npt.ArrayLike) -> npt.NDArray[np.float64] | None:
+def as_points(points: npt.ArrayLike) -> npt.NDArray[np.float64] | None:
     """The polygon as float (N, 2), or None when it is malformed, non-finite or absurd."""
     pts = np.asarray(points, dtype=np.float64)
     if pts.ndim != 2 or pts.shape[0] < 3 or pts.shape[1] != 2:
@@ -207,14 +202,14 @@ def blur_plates(
     Sigma (or the pixel cell) is a fraction of the plate height (PLATE_SIGMA, PLATE_CELL), so
     the same intensity hides a plate of any size; style "fill" paints its mean colour.
     """
-    _check_image(image)
+    check_image(image)
     _check_intensity(intensity)
     _check_style(style)
     if not math.isfinite(margin) or margin < 0:
         raise ValueError(f"margin must be a finite number >= 0, got {margin!r}")
     out = image.copy()
     for polygon in polygons:
-        pts = _as_points(polygon)
+        pts = as_points(polygon)
         if pts is None or abs(cv2.contourArea(pts.astype(np.float32))) < 1.0:
             continue
         grown = grown_plate(pts, margin)
@@ -244,7 +239,7 @@ def blur_faces(
     "square" (the box itself). Sigma (pixel cell) is a fraction of the face size (FACE_SIGMA,
     FACE_CELL); style "fill" paints the region's mean colour.
     """
-    _check_image(image)
+    check_image(image)
     _check_intensity(intensity)
     _check_style(style)
     if shape not in FACE_SHAPES:
@@ -274,95 +269,18 @@ def blur_faces(
     return out
 
 
-def _letterbox(logo: npt.NDArray[np.float32], cw: int, ch: int) -> npt.NDArray[np.float32]:
-    """Fit a premultiplied RGBA logo in a cw x ch canvas, aspect kept, transparent padding."""
-    h, w = logo.shape[:2]
-    k = min(cw / w, ch / h)
-    nw, nh = min(cw, max(1, round(w * k))), min(ch, max(1, round(h * k)))
-    interp = cv2.INTER_AREA if k < 1 else cv2.INTER_LINEAR
-    fitted = cv2.resize(logo, (nw, nh), interpolation=interp)
-    top, left = (ch - nh) // 2, (cw - nw) // 2
-    padded = cv2.copyMakeBorder(
-        fitted, top, ch - nh - top, left, cw - nw - left, cv2.BORDER_CONSTANT, value=(0, 0, 0, 0)
-    )
-    return np.asarray(padded, dtype=np.float32)
+def _hide_regions(image: Image8, regions: Sequence[Region], redaction: Redaction) -> Image8:
+    """Polygons hidden as plates are (margin, sigma by height), boxes as faces (their shape)."""
+    out = image
+    polygons = polygons_of(regions)
+    if polygons:
+        out = blur_plates(out, polygons, redaction.intensity, redaction.margin, redaction.method)
+    for shape in FACE_SHAPES:
+        boxes = [r.box for r in regions if r.shape == shape]
+        if boxes:
+            out = blur_faces(out, boxes, redaction.intensity, shape, style=redaction.method)
+    return out if out is not image else image.copy()
 
 
-def cover_with_logo(
-    image: Image8, polygons: Sequence[Polygon], logo_rgba: Image8, margin: float = 0.1
-) -> Image8:
-    """A copy of `image` with each plate polygon blurred at intensity 10, then covered by the
-    logo (aspect kept by transparent letterboxing) warped in perspective onto the polygon."""
-    _check_image(image)
-    if image.ndim != 3 or image.shape[2] != 3:
-        raise ValueError("cover_with_logo needs an HxWx3 image")
-    if (
-        not isinstance(logo_rgba, np.ndarray)
-        or logo_rgba.dtype != np.uint8
-        or logo_rgba.ndim != 3
-        or logo_rgba.shape[2] not in (3, 4)
-        or logo_rgba.shape[0] == 0
-        or logo_rgba.shape[1] == 0
-    ):
-        raise ValueError("logo must be a non-empty uint8 HxWx4 (RGBA) or HxWx3 array")
-    out = blur_plates(image, polygons, 10, margin)
-    logo = logo_rgba.astype(np.float32)
-    if logo.shape[2] == 3:
-        logo = np.dstack([logo, np.full(logo.shape[:2], 255.0, np.float32)])
-    logo[..., :3] *= logo[..., 3:] / 255.0  # premultiply: no colour fringes when resampled
-    h_img, w_img = image.shape[:2]
-    for polygon in polygons:
-        pts = _as_points(polygon)
-        if pts is None or len(pts) != 4 or abs(cv2.contourArea(pts.astype(np.float32))) < 1.0:
-            continue
-        width, height = quad_size(pts)
-        if width < 1 or height < 1:
-            continue
-        x0, y0 = max(0, math.floor(pts[:, 0].min())), max(0, math.floor(pts[:, 1].min()))
-        x1 = min(w_img, math.ceil(pts[:, 0].max()) + 1)
-        y1 = min(h_img, math.ceil(pts[:, 1].max()) + 1)
-        if x1 <= x0 or y1 <= y0:
-            continue
-        # A canvas with the polygon's aspect, at about its on-screen resolution (capped).
-        edges = np.linalg.norm(np.roll(pts, -1, axis=0) - pts, axis=1)
-        k = max(max(edges[0], edges[2]) / width, max(edges[1], edges[3]) / height)
-        cap = 2 * max(h_img, w_img)
-        tw, th = min(cap, math.ceil(width * k)), min(cap, math.ceil(height * k))
-        boxed = _letterbox(logo, tw, th)
-        src = np.array([[-0.5, -0.5], [tw - 0.5, -0.5], [tw - 0.5, th - 0.5], [-0.5, th - 0.5]])
-        dst = pts - (x0, y0)
-        try:
-            matrix = cv2.getPerspectiveTransform(src.astype(np.float32), dst.astype(np.float32))
-        except cv2.error:
-            continue  # degenerate quad: it stays blurred
-        warped = cv2.warpPerspective(
-            boxed, matrix, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR,
-            borderMode=cv2.BORDER_CONSTANT, borderValue=0,
-        )  # fmt: skip
-        alpha = np.clip(warped[..., 3:] / 255.0, 0.0, 1.0)
-        bg = out[y0:y1, x0:x1].astype(np.float32)
-        mixed = warped[..., :3] + bg * (1.0 - alpha)
-        out[y0:y1, x0:x1] = np.clip(np.rint(mixed), 0, 255).astype(np.uint8)
-    return out
-
-
-def load_logo(data: bytes) -> Image8:
-    """Decode logo bytes (PNG, JPEG, WebP, GIF, BMP, TIFF) to an HxWx4 RGBA uint8 array."""
-    if not data:
-        raise InputError("logo: the file is empty", field="logo")
-    try:
-        with Image.open(io.BytesIO(data), formats=LOGO_FORMATS) as img:
-            w, h = img.size
-            if w < 1 or h < 1:
-                raise InputError("logo: the image has no pixels", field="logo")
-            if max(w, h) > MAX_LOGO_SIDE:
-                raise InputError(
-                    f"logo: the image is {w}x{h}, more than {MAX_LOGO_SIDE} px on a side",
-                    field="logo",
-                )
-            rgba = img.convert("RGBA")
-    except (*_DECODE_ERRORS, Image.DecompressionBombError) as e:
-        raise InputError(
-            f"logo: not a readable image (supported: {', '.join(LOGO_FORMATS)})", field="logo"
-        ) from e
-    return np.array(rgba, dtype=np.uint8)
+for _style in STYLES:
+    register(_style)(_hide_regions)

@@ -1,0 +1,92 @@
+"""One polygon per plate from every source and strip: merging, support, clear readings."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import cv2
+import numpy as np
+
+from blur_sdk.core.find.base import TEXT_SOURCE, FaceDetection, PlateDetection
+from blur_sdk.core.geometry import as_quad, order_quad, overlap_of_smaller
+
+DUPLICATE_OVERLAP = 0.5
+SUPPORT_OVERLAP = 0.3  # share of the smaller box a detector hit must cover to confirm a text plate
+CLEAR_READING = 0.9  # OCR score above which a letters-and-digits text plate needs no support
+
+
+def merge_faces(faces: Sequence[FaceDetection]) -> list[FaceDetection]:
+    """Drop duplicates (mostly from chunk overlaps), keeping the best-scoring face."""
+    kept: list[FaceDetection] = []
+    for face in sorted(faces, key=lambda f: -f.score):
+        if all(overlap_of_smaller(face.box, k.box) <= DUPLICATE_OVERLAP for k in kept):
+            kept.append(face)
+    return kept
+
+
+def _union(a: PlateDetection, b: PlateDetection) -> PlateDetection:
+    points = np.array(a.polygon + b.polygon, dtype=np.float32)
+    quad = order_quad(cv2.boxPoints(cv2.minAreaRect(points)))
+    # The fuller reading wins (a plate cut by a chunk edge reads short), then the better score.
+    best = max((a, b), key=lambda p: (len(p.text), p.dscore * max(p.oscore, 0.01)))
+    box = (
+        min(a.box[0], b.box[0]),
+        min(a.box[1], b.box[1]),
+        max(a.box[2], b.box[2]),
+        max(a.box[3], b.box[3]),
+    )
+    return PlateDetection(
+        polygon=as_quad(quad),
+        box=box,
+        text=best.text,
+        dscore=max(a.dscore, b.dscore),
+        oscore=best.oscore,
+        candidates=best.candidates,
+        source="+".join(sorted({*a.source.split("+"), *b.source.split("+")})),
+        raw=best.raw,
+    )
+
+
+def merge_plates(plates: Sequence[PlateDetection]) -> list[PlateDetection]:
+    """Unite plates found twice (by several sources or chunks): the union covers both."""
+    merged: list[PlateDetection] = []
+    for plate in sorted(plates, key=lambda p: -p.dscore):
+        for i, kept in enumerate(merged):
+            if overlap_of_smaller(plate.box, kept.box) > DUPLICATE_OVERLAP:
+                merged[i] = _union(kept, plate)
+                break
+        else:
+            merged.append(plate)
+    return merged
+
+
+def _supported(plate: PlateDetection, support: Sequence[PlateDetection]) -> bool:
+    return any(overlap_of_smaller(plate.box, s.box) > SUPPORT_OVERLAP for s in support)
+
+
+def _reads_clearly(plate: PlateDetection) -> bool:
+    """A confident reading mixing letters and digits: a plate even where the detector is silent."""
+    text = plate.text
+    return (
+        plate.oscore >= CLEAR_READING
+        and any(c.isdigit() for c in text)
+        and any(c.isalpha() for c in text)
+    )
+
+
+def unite_plates(plates: Sequence[PlateDetection], confirm_text: bool) -> list[PlateDetection]:
+    """One polygon per plate from every source; with a plate detector, text finds need its support.
+
+    Weak detector hits (evidence_only) are never plates: they only confirm plates found through
+    their text, which cuts the text pipeline's false positives (badges, signs, timestamps). A
+    text plate that reads clearly as letters and digits stands on its own (recall first).
+    """
+    support = [p for p in plates if p.source != TEXT_SOURCE]
+    kept = [p for p in plates if not p.evidence_only]
+    if confirm_text:
+        kept = [
+            p
+            for p in kept
+            if p.source != TEXT_SOURCE or _supported(p, support) or _reads_clearly(p)
+        ]
+    return merge_plates(kept)

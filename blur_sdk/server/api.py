@@ -1,0 +1,43 @@
+"""What an API package gives the app factory: its routes, its error envelope, its /info/ part."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Blueprint, Response
+
+from blur_sdk.core.find.engine import Engine
+from blur_sdk.server.service import ServiceState
+from blur_sdk.settings import Settings
+
+ErrorBody = Callable[[str, int], Response]  # (message, status) -> that API's error answer
+
+
+@dataclass(frozen=True)
+class ServerContext:
+    """What every API of one server shares: settings, the engine (models loaded once), state."""
+
+    settings: Settings
+    engine: Engine
+    service: ServiceState
+
+
+@dataclass(frozen=True)
+class Api:
+    """One vendor API mounted on the server."""
+
+    name: str
+    blueprint: Blueprint
+    error_body: ErrorBody
+    info: Callable[[], dict[str, Any]] = field(default=dict)  # its keys in GET /info/
+
+
+def json_error(message: str, status: int) -> Response:
+    """Plate Recognizer's error envelope: {"error": "<field>: <what is wrong>"}."""
+    from flask import jsonify
+
+    response = jsonify({"error": message})
+    response.status_code = status
+    return response
