@@ -13,58 +13,37 @@ from typing import Any
 
 import yaml
 
-from blur_sdk import PROJECT_ROOT
+from blur_sdk import PROJECT_ROOT, validators
+from blur_sdk.core.find.config import PLATE_SOURCES
+from blur_sdk.core.redact.blur import FACE_SHAPES, STYLES
 from blur_sdk.errors import ConfigError
 
-FACE_SHAPES = ("ellipse", "circle", "square")
 PRECISIONS = ("auto", "bf16", "f16", "f32")
-PLATE_DETECTOR_NAMES = ("ocr", "platedet")
 API_NAMES = ("blur", "snapshot")  # the packages under blur_sdk/apis
-BLUR_STYLES = ("blur", "pixelate", "fill")
 
 
 def parse_bool(value: str, name: str) -> bool:
     """Parse a boolean the way env vars and form fields spell it."""
-    text = str(value).strip().lower()
-    if text in ("1", "true", "yes", "on"):
-        return True
-    if text in ("0", "false", "no", "off", ""):
-        return False
-    raise ConfigError(f"{name}: expected a boolean (true/false/1/0), got {value!r}")
+    return validators.parse_bool(str(value), name, ConfigError)
 
 
 def _int_in(lo: int | None, hi: int | None) -> Callable[[Any, str], int]:
     def parse(value: Any, name: str) -> int:
-        try:
-            number = int(str(value).strip())
-        except ValueError as e:
-            raise ConfigError(f"{name}: expected an integer, got {value!r}") from e
-        if (lo is not None and number < lo) or (hi is not None and number > hi):
-            raise ConfigError(f"{name}: {number} is outside {lo}..{hi}")
-        return number
+        return validators.parse_int(str(value), name, lo, hi, ConfigError)
 
     return parse
 
 
 def _float_in(lo: float, hi: float) -> Callable[[Any, str], float]:
     def parse(value: Any, name: str) -> float:
-        try:
-            number = float(str(value).strip())
-        except ValueError as e:
-            raise ConfigError(f"{name}: expected a number, got {value!r}") from e
-        if not lo <= number <= hi:
-            raise ConfigError(f"{name}: {number} is outside {lo}..{hi}")
-        return number
+        return validators.parse_float(str(value), name, lo, hi, ConfigError)
 
     return parse
 
 
 def _choice(options: tuple[str, ...]) -> Callable[[Any, str], str]:
     def parse(value: Any, name: str) -> str:
-        text = str(value).strip().lower()
-        if text not in options:
-            raise ConfigError(f"{name}: {value!r} is not one of {', '.join(options)}")
-        return text
+        return validators.parse_choice(str(value), name, options, ConfigError)
 
     return parse
 
@@ -120,7 +99,7 @@ def _sizes(value: Any, name: str) -> tuple[tuple[int, int], ...]:
 def _plate_detectors(value: Any, name: str) -> tuple[str, ...]:
     names = _str_list(value, name)
     for detector in names:
-        if detector not in PLATE_DETECTOR_NAMES:
+        if detector not in PLATE_SOURCES:
             raise ConfigError(f"{name}: unknown plate detector {detector!r}")
     return names
 
@@ -175,7 +154,7 @@ class Settings:
     plates: int = _opt(_int_in(-1, 10), 0, "Plate blur intensity: -1 off, 0 detect only, 1..10")
     shape: str = _opt(_choice(FACE_SHAPES), "ellipse", "Face blur shape")
     blur_style: str = _opt(
-        _choice(BLUR_STYLES), "blur", "How faces and plates are hidden: blur, pixelate or fill"
+        _choice(STYLES), "blur", "How faces and plates are hidden: blur, pixelate or fill"
     )
     logo: str = _opt(_text, "", "Logo file under LOGOS_DIR covering plates instead of blur")
     regions: tuple[str, ...] = _opt(_str_list, (), "Comma-separated region hints for Snapshot")

@@ -20,8 +20,8 @@ from urllib3 import encode_multipart_formdata
 import blur_sdk.apis.blur as blur_app
 from blur_sdk.core.find.engine import Engine
 from blur_sdk.core.image.decode import ImageLimits, decode_image
+from blur_sdk.core.regex_guard import compile_regexes
 from blur_sdk.errors import ImageDecodeError, InputError, PayloadTooLargeError
-from blur_sdk.server.form import compile_regexes
 from blur_sdk.settings import Settings, load_settings
 from snapshot_stub import app as snapshot_app
 from tests.conftest import FakeFaceDetector, FakePlateDetector

@@ -15,7 +15,8 @@ from flask import Flask, Response, g, request
 from blur_sdk.licence.manager import LicenceManager
 from blur_sdk.server.auth import check_authorization
 from blur_sdk.server.errors import register_error_handlers
-from blur_sdk.server.form import Form, body_limit, check_content_length
+from blur_sdk.server.form import Form
+from blur_sdk.server.upload import body_limit, check_content_length
 from blur_sdk.settings import Settings
 
 access_log = logging.getLogger("blur_sdk.access")

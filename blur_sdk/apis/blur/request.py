@@ -17,9 +17,10 @@ from blur_sdk.core.find.base import PlateOptions
 from blur_sdk.core.pipeline import Exclusions, Job, intensity_job
 from blur_sdk.core.plates.regions import validate_codes
 from blur_sdk.core.redact.logo import load_logo
+from blur_sdk.core.regex_guard import compile_regexes
 from blur_sdk.errors import ConfigError, InputError, PayloadTooLargeError
 from blur_sdk.options import face_options, image_limits
-from blur_sdk.server.form import Form, compile_regexes
+from blur_sdk.server.form import Form
 from blur_sdk.settings import Settings
 
 Logo = npt.NDArray[np.uint8]

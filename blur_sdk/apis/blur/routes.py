@@ -12,8 +12,8 @@ from blur_sdk.apis.snapshot.client import SnapshotClient
 from blur_sdk.core.pipeline import anonymize
 from blur_sdk.errors import UpstreamError
 from blur_sdk.server.api import Api, ServerContext, json_error
-from blur_sdk.server.form import naming_image_field, read_upload
 from blur_sdk.server.service import note_timings, request_form
+from blur_sdk.server.upload import naming_image_field, read_upload
 
 BLUR_PATHS = ("/", "/v1/blur")
 NEEDS_FACES = True  # the engine of a server mounting this API finds faces too

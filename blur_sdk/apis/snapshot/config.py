@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
+from blur_sdk import validators
+from blur_sdk.core.regex_guard import compile_regexes
 from blur_sdk.errors import InputError
-from blur_sdk.server.form import compile_regexes
 
 MODES = ("redaction", "fast")
 DEFAULT_MODE = "redaction"  # what Blur asks Snapshot for: more plates, lower floors
@@ -19,9 +19,7 @@ def unit_number(config: dict[str, Any], key: str, field: str = "config") -> floa
     value = config[key]
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise InputError(f"{field}.{key}: expected a number, got {type(value).__name__}", field)
-    if not math.isfinite(value) or not 0.0 <= value <= 1.0:
-        raise InputError(f"{field}.{key}: {value} is outside the range 0..1", field)
-    return float(value)
+    return validators.check_range(float(value), f"{field}.{key}", 0.0, 1.0, _invalid(field))
 
 
 def choice(
@@ -33,11 +31,11 @@ def choice(
     value = config[key]
     if not isinstance(value, str):
         raise InputError(f"{field}.{key}: expected a string, got {type(value).__name__}", field)
-    text = value.strip().lower()
-    if text not in options:
-        shown = ", ".join(repr(o) for o in options if o)
-        raise InputError(f"{field}.{key}: {value[:40]!r} is not one of {shown}", field)
-    return text
+    return validators.parse_choice(value, f"{field}.{key}", options, _invalid(field))
+
+
+def _invalid(field: str) -> validators.Invalid:
+    return lambda message: InputError(message, field)
 
 
 def text_formats(config: dict[str, Any], limit: int, field: str = "config") -> tuple[str, ...]:

@@ -15,8 +15,8 @@ from blur_sdk.apis.snapshot.reading import parse_request, snapshot_results
 from blur_sdk.core.pipeline import read_plates
 from blur_sdk.options import image_limits
 from blur_sdk.server.api import Api, ServerContext, json_error
-from blur_sdk.server.form import naming_image_field, read_upload
 from blur_sdk.server.service import note_timings, request_form
+from blur_sdk.server.upload import naming_image_field, read_upload
 
 READER_PATHS = ("/v1/plate-reader/", "/v1/plate-reader")
 NEEDS_FACES = False

@@ -10,7 +10,7 @@ MAX_CANDIDATES = 5
 MIN_CHARS = 3  # 2-character readings were mostly badges and signs on openlpr_val
 MAX_CHARS = 12
 # User regexes (skip_regexp, text_formats) only ever run on texts this short, which bounds
-# their cost together with the backtracking-path limit of web.inputs.compile_regexes.
+# their cost together with the backtracking-path limit of blur_sdk.core.regex_guard.
 MAX_MATCH_CHARS = 16
 _CONFUSIONS = {"O": "0", "I": "1", "Q": "0", "0": "O", "1": "I", "8": "B", "B": "8", "5": "S"}
 

@@ -1,0 +1,74 @@
+"""The request's image: upload_url, a file or base64 `upload`, within the body limits."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from flask import Request
+
+from blur_sdk.errors import InputError, PayloadTooLargeError
+from blur_sdk.server.form import Form
+from blur_sdk.server.url_fetch import fetch_image_bytes
+from blur_sdk.settings import Settings
+
+
+@contextmanager
+def naming_image_field(form: Form) -> Iterator[None]:
+    """Image errors (they name no field) are re-raised naming upload or upload_url."""
+    try:
+        yield
+    except InputError as e:
+        if e.field is not None:
+            raise
+        field = "upload_url" if form.text("upload_url") else "upload"
+        raise type(e)(f"{field}: {e}", field) from e
+
+
+def _decode_base64(text: str) -> bytes:
+    if text.startswith("data:"):
+        text = text.split(",", 1)[-1]
+    try:
+        return base64.b64decode(re.sub(r"\s+", "", text), validate=True)
+    except (binascii.Error, ValueError) as e:
+        raise InputError("upload: not a file, and not valid base64 either", "upload") from e
+
+
+def read_upload(request: Request, form: Form, settings: Settings) -> tuple[bytes, str]:
+    """The image bytes and filename: upload_url wins, else a file or base64 `upload`."""
+    url = form.text("upload_url")
+    if url:
+        return fetch_image_bytes(url, settings, field="upload_url")
+    file = request.files.get("upload")
+    if file is not None:
+        data = file.stream.read(settings.max_upload_bytes + 1)
+        if len(data) > settings.max_upload_bytes:
+            raise PayloadTooLargeError(f"upload: larger than {settings.max_upload_bytes} bytes")
+        return data, file.filename or "image.jpg"
+    if form.text("upload"):
+        data = _decode_base64(form.text("upload"))
+        if len(data) > settings.max_upload_bytes:
+            raise PayloadTooLargeError(f"upload: larger than {settings.max_upload_bytes} bytes")
+        return data, "image.jpg"
+    raise InputError("upload: required (a file, a base64 string, or upload_url)", "upload")
+
+
+FORM_OVERHEAD = 256 * 1024  # multipart boundaries, headers and the other fields
+
+
+def body_limit(settings: Settings) -> int:
+    """The largest request body: an image of MAX_UPLOAD_BYTES, base64-encoded, plus the form."""
+    return settings.max_upload_bytes * 4 // 3 + FORM_OVERHEAD
+
+
+def check_content_length(request: Request, settings: Settings) -> None:
+    """Refuse a declared oversize body before reading it."""
+    length = request.content_length
+    if length is not None and length > body_limit(settings):
+        raise PayloadTooLargeError(
+            f"request body of {length} bytes is larger than the limit of "
+            f"{settings.max_upload_bytes} bytes (MAX_UPLOAD_BYTES)"
+        )
