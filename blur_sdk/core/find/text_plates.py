@@ -124,7 +124,9 @@ def registration_lines(group: list[TextLine]) -> list[TextLine]:
     main_height = max(ln.height for ln in group)
     lines = [ln for ln in group if ln.height >= TEXT_LINE_RATIO * main_height]
     while len(_text(lines)) > plate_text.MAX_CHARS and len(lines) > 1:
-        weakest = min(range(len(lines)), key=lambda i: (_has_digit(lines[i]), lines[i].height))
+        weakest = min(  # (on a tie the later line goes: the first of the tallest stays)
+            range(len(lines)), key=lambda i: (_has_digit(lines[i]), lines[i].height, -i)
+        )
         del lines[weakest]
     return lines
 
