@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,130 +11,12 @@ from typing import Any
 
 import yaml
 
-from blur_sdk import PROJECT_ROOT, validators
-from blur_sdk.core.find.config import PLATE_SOURCES
+from blur_sdk import PROJECT_ROOT
+from blur_sdk import setting_parsers as parse
 from blur_sdk.core.redact.blur import FACE_SHAPES, STYLES
 from blur_sdk.errors import ConfigError
 
 PRECISIONS = ("auto", "bf16", "f16", "f32")
-API_NAMES = ("blur", "snapshot")  # the packages under blur_sdk/apis
-
-
-def parse_bool(value: str, name: str) -> bool:
-    """Parse a boolean the way env vars and form fields spell it."""
-    return validators.parse_bool(str(value), name, ConfigError)
-
-
-def _int_in(lo: int | None, hi: int | None) -> Callable[[Any, str], int]:
-    def parse(value: Any, name: str) -> int:
-        return validators.parse_int(str(value), name, lo, hi, ConfigError)
-
-    return parse
-
-
-def _float_in(lo: float, hi: float) -> Callable[[Any, str], float]:
-    def parse(value: Any, name: str) -> float:
-        return validators.parse_float(str(value), name, lo, hi, ConfigError)
-
-    return parse
-
-
-def _choice(options: tuple[str, ...]) -> Callable[[Any, str], str]:
-    def parse(value: Any, name: str) -> str:
-        return validators.parse_choice(str(value), name, options, ConfigError)
-
-    return parse
-
-
-def _text(value: Any, name: str) -> str:
-    return str(value).strip()
-
-
-def _boolean(value: Any, name: str) -> bool:
-    if isinstance(value, bool):
-        return value
-    return parse_bool(str(value), name)
-
-
-def _str_list(value: Any, name: str) -> tuple[str, ...]:
-    if isinstance(value, list | tuple):
-        return tuple(str(v).strip() for v in value if str(v).strip())
-    return tuple(v.strip() for v in str(value).split(",") if v.strip())
-
-
-def _regex_list(value: Any, name: str) -> tuple[str, ...]:
-    """One regex, or a JSON list of regexes (regexes contain commas: no comma splitting)."""
-    if isinstance(value, list | tuple):
-        patterns = tuple(str(v) for v in value if str(v))
-    elif str(value).strip().startswith("["):
-        try:
-            loaded = json.loads(str(value))
-        except json.JSONDecodeError as e:
-            raise ConfigError(f"{name}: invalid JSON list of regexes: {e}") from e
-        if not isinstance(loaded, list):
-            raise ConfigError(f"{name}: expected a JSON list of regexes")
-        patterns = tuple(str(v) for v in loaded if str(v))
-    else:
-        patterns = (str(value).strip(),) if str(value).strip() else ()
-    for pattern in patterns:
-        try:
-            re.compile(pattern)
-        except re.error as e:
-            raise ConfigError(f"{name}: invalid regex {pattern!r}: {e}") from e
-    return patterns
-
-
-def _sizes(value: Any, name: str) -> tuple[tuple[int, int], ...]:
-    sizes = []
-    for item in _str_list(value, name):
-        match = re.fullmatch(r"(\d{1,5})x(\d{1,5})", item.lower())
-        if not match or min(int(match[1]), int(match[2])) < 1:
-            raise ConfigError(f"{name}: expected sizes like 1920x1080, got {item!r}")
-        sizes.append((int(match[1]), int(match[2])))
-    return tuple(sizes)
-
-
-def _plate_detectors(value: Any, name: str) -> tuple[str, ...]:
-    names = _str_list(value, name)
-    for detector in names:
-        if detector not in PLATE_SOURCES:
-            raise ConfigError(f"{name}: unknown plate detector {detector!r}")
-    return names
-
-
-def _api_names(value: Any, name: str) -> tuple[str, ...]:
-    names = _str_list(value, name)
-    unknown = [n for n in names if n not in API_NAMES]
-    if unknown or not names:
-        raise ConfigError(f"{name}: unknown API(s) {unknown} (known: {', '.join(API_NAMES)})")
-    return names
-
-
-def _json_object(value: Any, name: str) -> dict[str, Any]:
-    if isinstance(value, dict):
-        return value
-    text = str(value).strip()
-    if not text:
-        return {}
-    try:
-        parsed = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise ConfigError(f"{name}: invalid JSON: {e}") from e
-    if not isinstance(parsed, dict):
-        raise ConfigError(f"{name}: expected a JSON object, got {type(parsed).__name__}")
-    return parsed
-
-
-def _url(value: Any, name: str) -> str:
-    text = str(value).strip().rstrip("/")
-    if text and not re.match(r"^https?://[^\s/]+", text):
-        raise ConfigError(f"{name}: expected an http(s):// URL, got {value!r}")
-    return text
-
-
-def _path(value: Any, name: str) -> Path:
-    path = Path(str(value).strip())
-    return path if path.is_absolute() else PROJECT_ROOT / path
 
 
 def _opt(parser: Callable[[Any, str], Any], default: Any, doc: str) -> Any:
@@ -150,84 +30,114 @@ def _opt(parser: Callable[[Any, str], Any], default: Any, doc: str) -> Any:
 class Settings:
     """Every setting of the servers and the engine; env var name = field name upper-cased."""
 
-    faces: int = _opt(_int_in(-1, 10), 0, "Face blur intensity: -1 off, 0 detect only, 1..10")
-    plates: int = _opt(_int_in(-1, 10), 0, "Plate blur intensity: -1 off, 0 detect only, 1..10")
-    shape: str = _opt(_choice(FACE_SHAPES), "ellipse", "Face blur shape")
+    faces: int = _opt(parse.int_in(-1, 10), 0, "Face blur intensity: -1 off, 0 detect only, 1..10")
+    plates: int = _opt(
+        parse.int_in(-1, 10), 0, "Plate blur intensity: -1 off, 0 detect only, 1..10"
+    )
+    shape: str = _opt(parse.choice(FACE_SHAPES), "ellipse", "Face blur shape")
     blur_style: str = _opt(
-        _choice(STYLES), "blur", "How faces and plates are hidden: blur, pixelate or fill"
+        parse.choice(STYLES), "blur", "How faces and plates are hidden: blur, pixelate or fill"
     )
-    logo: str = _opt(_text, "", "Logo file under LOGOS_DIR covering plates instead of blur")
-    regions: tuple[str, ...] = _opt(_str_list, (), "Comma-separated region hints for Snapshot")
+    logo: str = _opt(parse.text, "", "Logo file under LOGOS_DIR covering plates instead of blur")
+    regions: tuple[str, ...] = _opt(parse.str_list, (), "Comma-separated region hints for Snapshot")
     skip_regexp: tuple[str, ...] = _opt(
-        _regex_list, (), "Regex (or JSON list of regexes) of plates left unblurred"
+        parse.regex_list, (), "Regex (or JSON list of regexes) of plates left unblurred"
     )
-    config: dict[str, Any] = _opt(_json_object, {}, "JSON object forwarded to Snapshot")
+    config: dict[str, Any] = _opt(parse.json_object, {}, "JSON object forwarded to Snapshot")
     apis: tuple[str, ...] = _opt(
-        _api_names, ("blur",), "APIs the Blur role serves (comma-separated: blur, snapshot)"
+        parse.api_names, ("blur",), "APIs the Blur role serves (comma-separated: blur, snapshot)"
     )
-    sdk_url: str = _opt(_url, "", "Snapshot URL; empty = embedded engine")
-    camera_id: str = _opt(_text, "", "Default camera_id forwarded to Snapshot")
-    token: str = _opt(_text, "", "Plate Recognizer API token")
-    license_key: str = _opt(_text, "", "Plate Recognizer licence key")
-    copy_metadata: bool = _opt(_boolean, False, "Copy EXIF/XMP/ICC into the output")
-    face_max_resolution: int = _opt(_int_in(64, 8192), 1920, "Longest side faces are detected at")
+    sdk_url: str = _opt(parse.url, "", "Snapshot URL; empty = embedded engine")
+    camera_id: str = _opt(parse.text, "", "Default camera_id forwarded to Snapshot")
+    token: str = _opt(parse.text, "", "Plate Recognizer API token")
+    license_key: str = _opt(parse.text, "", "Plate Recognizer licence key")
+    copy_metadata: bool = _opt(parse.boolean, False, "Copy EXIF/XMP/ICC into the output")
+    face_max_resolution: int = _opt(
+        parse.int_in(64, 8192), 1920, "Longest side faces are detected at"
+    )
     face_min_resolution: int = _opt(
-        _int_in(64, 8192), 800, "Smaller images are upscaled to this long side (max 3x)"
+        parse.int_in(64, 8192), 800, "Smaller images are upscaled to this long side (max 3x)"
     )
     plate_max_resolution: int = _opt(
-        _int_in(320, 4096), 1280, "Longest side plate text is detected at"
+        parse.int_in(320, 4096), 1280, "Longest side plate text is detected at"
     )
     platedet_resolution: int = _opt(
-        _int_in(320, 2048), 512, "Longest side the plate detector (platedet) runs at"
+        parse.int_in(320, 2048), 512, "Longest side the plate detector (platedet) runs at"
     )
     platedet_threshold: float = _opt(
-        _float_in(0.05, 1.0), 0.5, "Plate detector score for a plate on its own"
+        parse.float_in(0.05, 1.0), 0.5, "Plate detector score for a plate on its own"
     )
     platedet_confirm_threshold: float = _opt(
-        _float_in(0.05, 1.0), 0.25, "Plate detector score that confirms a text-found plate"
+        parse.float_in(0.05, 1.0), 0.25, "Plate detector score that confirms a text-found plate"
     )
-    face_threshold: float = _opt(_float_in(0.01, 1.0), 0.18, "CenterFace score threshold")
-    face_blur_scale: float = _opt(_float_in(1.0, 3.0), 1.8, "Blur region scale about face centre")
+    face_threshold: float = _opt(parse.float_in(0.01, 1.0), 0.18, "CenterFace score threshold")
+    face_blur_scale: float = _opt(
+        parse.float_in(1.0, 3.0), 1.8, "Blur region scale about face centre"
+    )
     face_small_blur_scale: float = _opt(
-        _float_in(1.0, 4.0), 2.4, "Blur region scale for faces <= 12 px high (ramps to 40 px)"
+        parse.float_in(1.0, 4.0), 2.4, "Blur region scale for faces <= 12 px high (ramps to 40 px)"
     )
     plate_detectors: tuple[str, ...] = _opt(
-        _plate_detectors, ("ocr", "platedet"), "Plate sources: ocr (text), platedet, or both"
+        parse.plate_detectors, ("ocr", "platedet"), "Plate sources: ocr (text), platedet, or both"
     )
-    plate_margin: float = _opt(_float_in(0.0, 1.0), 0.3, "Plate blur margin (fraction of size)")
-    models_dir: Path = _opt(_path, PROJECT_ROOT / "models", "Where `make models` puts the models")
-    logos_dir: Path = _opt(_path, PROJECT_ROOT / "logos", "Folder that logo paths resolve in")
-    ov_precision: str = _opt(_choice(PRECISIONS), "auto", "OpenVINO inference precision hint")
-    ov_threads: int = _opt(_int_in(0, 256), 0, "OpenVINO CPU threads per model (0 = all)")
+    plate_margin: float = _opt(
+        parse.float_in(0.0, 1.0), 0.3, "Plate blur margin (fraction of size)"
+    )
+    models_dir: Path = _opt(
+        parse.path, PROJECT_ROOT / "models", "Where `make models` puts the models"
+    )
+    logos_dir: Path = _opt(parse.path, PROJECT_ROOT / "logos", "Folder that logo paths resolve in")
+    ov_precision: str = _opt(parse.choice(PRECISIONS), "auto", "OpenVINO inference precision hint")
+    ov_threads: int = _opt(parse.int_in(0, 256), 0, "OpenVINO CPU threads per model (0 = all)")
     ov_max_shapes: int = _opt(
-        _int_in(1, 64), 8, "Compiled input shapes kept per model (each holds 50-400 MB)"
+        parse.int_in(1, 64), 8, "Compiled input shapes kept per model (each holds 50-400 MB)"
     )
     warm_up: tuple[tuple[int, int], ...] = _opt(
-        _sizes, ((800, 600), (1920, 1080)), "Image sizes compiled at start-up (empty = none)"
+        parse.sizes, ((800, 600), (1920, 1080)), "Image sizes compiled at start-up (empty = none)"
     )
-    max_upload_bytes: int = _opt(_int_in(1, None), 25 * 1024 * 1024, "Largest request body")
-    max_image_pixels: int = _opt(_int_in(1, None), 50_000_000, "Largest image (width x height)")
-    max_image_side: int = _opt(_int_in(1, None), 12_000, "Largest image width or height")
+    max_upload_bytes: int = _opt(parse.int_in(1, None), 25 * 1024 * 1024, "Largest request body")
+    max_image_pixels: int = _opt(
+        parse.int_in(1, None), 50_000_000, "Largest image (width x height)"
+    )
+    max_image_side: int = _opt(parse.int_in(1, None), 12_000, "Largest image width or height")
     request_timeout: float = _opt(
-        _float_in(1.0, 3600.0), 60.0, "Per-request processing timeout (s)"
+        parse.float_in(1.0, 3600.0), 60.0, "Per-request processing timeout (s)"
     )
-    upstream_timeout: float = _opt(_float_in(0.5, 600.0), 30.0, "Timeout for Snapshot calls (s)")
-    jpeg_quality: int = _opt(_int_in(50, 100), 95, "JPEG quality of blurred output")
-    max_repeated_fields: int = _opt(_int_in(1, 10_000), 64, "Most values of one repeated field")
-    max_field_length: int = _opt(_int_in(16, 10_000_000), 65_536, "Longest non-file form field")
-    url_allow_private: bool = _opt(_boolean, False, "upload_url may reach loopback/private hosts")
-    url_allow_networks: tuple[str, ...] = _opt(_str_list, (), "CIDRs upload_url may reach anyway")
-    url_max_redirects: int = _opt(_int_in(0, 20), 3, "Redirects followed for upload_url")
-    url_connect_timeout: float = _opt(_float_in(0.1, 120.0), 5.0, "upload_url connect timeout (s)")
-    url_read_timeout: float = _opt(_float_in(0.1, 600.0), 15.0, "upload_url read timeout (s)")
-    api_keys: tuple[str, ...] = _opt(_str_list, (), "Comma-separated keys; non-empty = auth on")
-    info_requires_auth: bool = _opt(_boolean, False, "GET /info/ also needs a key when auth is on")
+    upstream_timeout: float = _opt(
+        parse.float_in(0.5, 600.0), 30.0, "Timeout for Snapshot calls (s)"
+    )
+    jpeg_quality: int = _opt(parse.int_in(50, 100), 95, "JPEG quality of blurred output")
+    max_repeated_fields: int = _opt(
+        parse.int_in(1, 10_000), 64, "Most values of one repeated field"
+    )
+    max_field_length: int = _opt(
+        parse.int_in(16, 10_000_000), 65_536, "Longest non-file form field"
+    )
+    url_allow_private: bool = _opt(
+        parse.boolean, False, "upload_url may reach loopback/private hosts"
+    )
+    url_allow_networks: tuple[str, ...] = _opt(
+        parse.str_list, (), "CIDRs upload_url may reach anyway"
+    )
+    url_max_redirects: int = _opt(parse.int_in(0, 20), 3, "Redirects followed for upload_url")
+    url_connect_timeout: float = _opt(
+        parse.float_in(0.1, 120.0), 5.0, "upload_url connect timeout (s)"
+    )
+    url_read_timeout: float = _opt(parse.float_in(0.1, 600.0), 15.0, "upload_url read timeout (s)")
+    api_keys: tuple[str, ...] = _opt(
+        parse.str_list, (), "Comma-separated keys; non-empty = auth on"
+    )
+    info_requires_auth: bool = _opt(
+        parse.boolean, False, "GET /info/ also needs a key when auth is on"
+    )
     license_server_url: str = _opt(
-        _url, "", "Licence validation endpoint (required with LICENSE_KEY and TOKEN)"
+        parse.url, "", "Licence validation endpoint (required with LICENSE_KEY and TOKEN)"
     )
-    license_dir: Path = _opt(_path, PROJECT_ROOT / "license-state", "Licence state folder")
-    license_grace_hours: float = _opt(_float_in(0.0, 8760.0), 72.0, "Offline grace period (h)")
-    license_check_interval: float = _opt(_float_in(10.0, 86400.0), 3600.0, "Re-check period (s)")
+    license_dir: Path = _opt(parse.path, PROJECT_ROOT / "license-state", "Licence state folder")
+    license_grace_hours: float = _opt(parse.float_in(0.0, 8760.0), 72.0, "Offline grace period (h)")
+    license_check_interval: float = _opt(
+        parse.float_in(10.0, 86400.0), 3600.0, "Re-check period (s)"
+    )
 
 
 def _yaml_values(config_dir: Path) -> dict[str, Any]:

@@ -24,7 +24,8 @@ from blur_sdk.licence.manager import LicenceManager
 from blur_sdk.options import finder_config
 from blur_sdk.server.api import Api, ServerContext
 from blur_sdk.server.service import INFO_PATHS, configure_service
-from blur_sdk.settings import API_NAMES, Settings, load_settings
+from blur_sdk.setting_parsers import API_NAMES
+from blur_sdk.settings import Settings, load_settings
 
 API_MODULES = {name: f"blur_sdk.apis.{name}.routes" for name in API_NAMES}
 
