@@ -35,10 +35,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.deface_floor import DEFAULT_VENV, deface_figures  # noqa: E402
+from bench.procutil import Server, free_port, memory_mb, start_server  # noqa: E402
 from blur_sdk.core.image.decode import decode_image  # noqa: E402
 from blur_sdk.core.image.encode import encode_image  # noqa: E402
 from blur_sdk.settings import load_settings  # noqa: E402
-from tests.procutil import Server, free_port, memory_mb, start_server  # noqa: E402
 
 BENCH = ROOT.parent / "shared" / "bench"
 STAGES = ("decode", "faces", "plates", "render", "encode", "total")

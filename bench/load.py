@@ -35,8 +35,8 @@ from urllib3 import encode_multipart_formdata
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.procutil import Server, free_port, memory_mb, start_server  # noqa: E402
-from tests.synthetic import encode, scene_with_plate  # noqa: E402
+from bench.procutil import Server, free_port, memory_mb, start_server  # noqa: E402
+from bench.synthetic import encode, scene_with_plate  # noqa: E402
 
 SERVER_MAX_UPLOAD = 4 * 1024 * 1024
 VALID_SHARE = 0.75

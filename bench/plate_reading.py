@@ -29,13 +29,13 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.synthetic import astronaut, plate_image, warp_onto
 from blur_sdk.core.find.base import PlateDetection, PlateOptions
 from blur_sdk.core.find.engine import Engine
 from blur_sdk.core.geometry import iou
 from blur_sdk.core.image.decode import decode_image
 from blur_sdk.options import finder_config
 from blur_sdk.settings import load_settings
-from tests.synthetic import astronaut, plate_image, warp_onto
 
 CCPD = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "plates" / "ccpd_sample"
 Box = tuple[float, float, float, float]

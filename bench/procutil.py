@@ -1,4 +1,4 @@
-"""Start real server processes on 127.0.0.1 for tests, wait until they answer, stop them."""
+"""Start real server processes on 127.0.0.1 (tests, benchmarks), wait until they answer, stop."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Test images made in code: a rendered licence plate warped onto a public-domain photo."""
+"""Images made in code, for tests/ and bench/: a rendered licence plate warped onto a public-domain
+photo, seeded noise, and the quads they are drawn in."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ import cv2
 import numpy as np
 from PIL import Image
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures"
+FACE_BOX = (178.0, 60.0, 272.0, 178.0)  # the astronaut's face, as the real face finder boxes it
 
 
 def astronaut() -> np.ndarray:
@@ -50,12 +52,39 @@ PLATE_QUAD = np.array([[300, 400], [480, 392], [482, 432], [302, 440]], np.float
 
 
 def scene_with_plate(text: str = "KA 482 MX") -> np.ndarray:
-    """The astronaut photo with one plate at PLATE_QUAD (face at about 178..272 x 60..178)."""
+    """The astronaut photo with one plate at PLATE_QUAD (face at about FACE_BOX)."""
     return paste_plate(astronaut(), PLATE_QUAD, text)
+
+
+def noise(width: int = 512, height: int = 512, channels: int = 3, seed: int = 7) -> np.ndarray:
+    """Seeded random pixels (any blur changes every pixel it touches); channels=1: 2-D."""
+    shape = (height, width, channels) if channels > 1 else (height, width)
+    return np.random.default_rng(seed).integers(0, 256, shape, dtype=np.uint8)
+
+
+def save(image: Image.Image, fmt: str, **options: object) -> bytes:
+    """A Pillow image as the bytes of a file in fmt."""
+    buffer = io.BytesIO()
+    image.save(buffer, format=fmt, **options)
+    return buffer.getvalue()
 
 
 def encode(rgb: np.ndarray, fmt: str = "JPEG", **options: object) -> bytes:
     """RGB array -> image bytes."""
-    buffer = io.BytesIO()
-    Image.fromarray(rgb).save(buffer, format=fmt, **options)
-    return buffer.getvalue()
+    return save(Image.fromarray(rgb), fmt, **options)
+
+
+def box_quad(x1: float, y1: float, x2: float, y2: float) -> np.ndarray:
+    """The corners (TL, TR, BR, BL) of a box."""
+    return np.array([[x1, y1], [x2, y1], [x2, y2], [x1, y2]], np.float64)
+
+
+def rotated_quad(
+    centre: tuple[float, float], width: float, height: float, angle: float
+) -> np.ndarray:
+    """TL, TR, BR, BL of a width x height box turned by angle degrees (clockwise on screen)."""
+    t = np.deg2rad(angle)
+    rot = np.array([[np.cos(t), -np.sin(t)], [np.sin(t), np.cos(t)]])
+    half_w, half_h = width / 2, height / 2
+    base = np.array([[-half_w, -half_h], [half_w, -half_h], [half_w, half_h], [-half_w, half_h]])
+    return np.asarray(base @ rot.T + np.array(centre))

@@ -18,7 +18,6 @@ import random
 import struct
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
@@ -27,16 +26,16 @@ from PIL import Image, ImageFile, PngImagePlugin
 from werkzeug.test import TestResponse
 
 import blur_sdk
-import blur_sdk.apis.blur as blur_app
 import snapshot_stub
-from blur_sdk.core.find.engine import Engine
+from bench import synthetic
+from bench.synthetic import save
 from blur_sdk.core.image.decode import SUPPORTED_FORMATS, decode_image
 from blur_sdk.core.image.encode import encode_image
 from blur_sdk.core.image.integrity import check_integrity
 from blur_sdk.errors import ImageDecodeError
 from blur_sdk.settings import Settings
-from snapshot_stub import app as snapshot_app
-from tests.conftest import FakeFaceDetector, FakePlateDetector
+from tests.clients import OK, PATHS, client_of, error_of, ok, output_image, post
+from tests.fakes import FakeEngine
 
 PREFIX = "image is corrupt: "
 EOI = b"\xff\xd9"
@@ -46,15 +45,7 @@ PLATE = [(10.0, 10.0), (40.0, 10.0), (40.0, 20.0), (10.0, 20.0)]
 
 def noise(width: int = 64, height: int = 48, channels: int = 3, seed: int = 3) -> Image.Image:
     """Random pixels (seeded): a cut anywhere leaves pixels undecoded."""
-    shape = (height, width, channels) if channels > 1 else (height, width)
-    pixels = np.random.default_rng(seed).integers(0, 256, shape, dtype=np.uint8)
-    return Image.fromarray(pixels)
-
-
-def save(image: Image.Image, fmt: str, **options: Any) -> bytes:
-    buffer = io.BytesIO()
-    image.save(buffer, format=fmt, **options)
-    return buffer.getvalue()
+    return Image.fromarray(synthetic.noise(width, height, channels, seed))
 
 
 def refused(data: bytes, *words: str) -> str:
@@ -416,66 +407,49 @@ CORRUPT_UPLOADS: dict[str, tuple[Callable[[], bytes], str]] = {
     "tiff-cut": (lambda: CONTAINERS["tiff-lzw"][:-9], "truncated TIFF"),
     "bmp-cut": (lambda: CONTAINERS["bmp"][:-9], "truncated BMP"),
 }
-SERVICES = {"blur": ("/", 200), "snapshot": ("/v1/plate-reader/", 201)}
 
 
 @dataclasses.dataclass
 class App:
-    """A test client over fake detectors, and the detectors (to see whether they were called)."""
+    """A test client of one API over a fake engine (to see whether its detectors were called)."""
 
+    service: str
     client: FlaskClient
-    faces: FakeFaceDetector
-    plates: FakePlateDetector
+    engine: FakeEngine
+
+    def upload(self, data: bytes, filename: str = "car.img") -> TestResponse:
+        """POST data as the upload (Blur: with faces=5, plates=5)."""
+        fields = {"faces": "5", "plates": "5"} if self.service == "blur" else {}
+        return post(self.client, data, filename, PATHS[self.service], **fields)
 
 
-@pytest.fixture(params=list(SERVICES))
+@pytest.fixture(params=list(PATHS))
 def app(request: pytest.FixtureRequest, tmp_path: Path, settings: Settings) -> App:
-    settings = dataclasses.replace(settings, logos_dir=tmp_path / "logos")
-    faces, plates = FakeFaceDetector([(5.0, 5.0, 30.0, 30.0)]), FakePlateDetector([(PLATE, "AB1")])
-    if request.param == "blur":
-        flask_app = blur_app.create_app(settings, Engine(faces, [plates]))
-    else:
-        flask_app = snapshot_app.create_app(settings, Engine(None, [plates]))
-    flask_app.config["service"] = request.param
-    return App(flask_app.test_client(), faces, plates)
-
-
-def post(app: App, data: bytes, filename: str = "car.img") -> TestResponse:
-    path, _ = SERVICES[app.client.application.config["service"]]
-    fields = {"upload": (io.BytesIO(data), filename), "faces": "5", "plates": "5"}
-    if app.client.application.config["service"] == "snapshot":
-        del fields["faces"], fields["plates"]
-    return app.client.post(path, data=fields, content_type="multipart/form-data")
+    engine = FakeEngine([(5.0, 5.0, 30.0, 30.0)], [(PLATE, "AB1")])
+    client = client_of(request.param, settings, engine, logos_dir=tmp_path / "logos")
+    return App(request.param, client, engine)
 
 
 @pytest.mark.parametrize("name", list(CORRUPT_UPLOADS))
 def test_corrupt_upload_is_400_naming_the_damage(app: App, name: str) -> None:
     make, words = CORRUPT_UPLOADS[name]
-    response = post(app, make())
-    assert response.status_code == 400, response.get_data(as_text=True)[:300]
-    body = response.get_json()
-    assert isinstance(body, dict) and set(body) == {"error"}, body
-    assert body["error"].startswith(f"upload: {PREFIX}"), body
-    assert words in body["error"], body
-    assert app.plates.calls == [] and app.faces.calls == []  # refused before any detection
+    message = error_of(app.upload(make()))
+    assert message.startswith(f"upload: {PREFIX}"), message
+    assert words in message, message
+    assert app.engine.plates.calls == [] and app.engine.faces.calls == []  # before detection
 
 
 def test_base64_corrupt_upload_is_refused_too(app: App) -> None:
-    path, _ = SERVICES[app.client.application.config["service"]]
     encoded = base64.b64encode(_crc_damaged(b"IDAT")).decode()
-    response = app.client.post(path, data={"upload": encoded})
-    assert response.status_code == 400
-    assert response.get_json() == {"error": f"upload: {PREFIX}PNG chunk IDAT fails its CRC"}
+    response = app.client.post(PATHS[app.service], data={"upload": encoded})
+    assert error_of(response) == f"upload: {PREFIX}PNG chunk IDAT fails its CRC"
 
 
 def test_valid_avif_upload_is_processed(app: App) -> None:
-    response = post(app, CONTAINERS["avif"], "car.avif")
-    service = app.client.application.config["service"]
-    assert response.status_code == SERVICES[service][1], response.get_data(as_text=True)[:300]
-    body = response.get_json()
-    if service == "blur":
+    body = ok(app.upload(CONTAINERS["avif"], "car.avif"), OK[app.service])
+    if app.service == "blur":
         assert body["blur"]["content_type"] == "image/png"
-        out = Image.open(io.BytesIO(base64.b64decode(body["blur"]["base64"])))
+        out = output_image(body)
         assert out.format == "PNG" and out.size == (64, 48)
     else:
         assert (body["image_width"], body["image_height"]) == (64, 48)
@@ -483,7 +457,5 @@ def test_valid_avif_upload_is_processed(app: App) -> None:
 
 
 def test_the_same_image_undamaged_is_processed(app: App) -> None:
-    service = app.client.application.config["service"]
     for data in (RICH_PNG, JPEG, PROGRESSIVE, CONTAINERS["webp-lossy"]):
-        response = post(app, data)
-        assert response.status_code == SERVICES[service][1], response.get_data(as_text=True)
+        ok(app.upload(data), OK[app.service])

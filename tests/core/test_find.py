@@ -1,4 +1,5 @@
-"""Fast tests (no models): detector decoding, plate text, grouping, geometry, engine merging."""
+"""Finders without models: CenterFace and PP-OCR decoding, text lines grouped into plates, the
+engine's strips and merging."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
+from bench.synthetic import box_quad
 from blur_sdk.apis.snapshot.client import shift_raw
 from blur_sdk.core import find as detectors
 from blur_sdk.core.find.base import (
@@ -19,7 +21,6 @@ from blur_sdk.core.find.base import (
     PlateDetection,
     PlateFinder,
     PlateOptions,
-    RGBImage,
 )
 from blur_sdk.core.find.engine import Engine, chunk_spans
 from blur_sdk.core.find.faces import STRIDE, decode_centerface, input_scale
@@ -35,28 +36,14 @@ from blur_sdk.core.find.text_plates import (
     registration_lines,
 )
 from blur_sdk.core.find.unite import merge_faces, merge_plates
-from blur_sdk.core.geometry import (
-    as_quad,
-    box_of,
-    expand_quad,
-    iou,
-    nms,
-    order_quad,
-    overlap_of_smaller,
-    scale_box,
-)
+from blur_sdk.core.geometry import as_quad, box_of, order_quad
 from blur_sdk.core.models.ppocr import TextBox, TextReading, decode_ctc, decode_db, det_scale
-from blur_sdk.core.plates import text as plate_text
 from blur_sdk.errors import ConfigError
 from blur_sdk.options import finder_config
 from blur_sdk.settings import Settings
-from tests.conftest import FakeFaceDetector, FakePlateDetector
+from tests.fakes import BlobFaces, ColourPlates, FakeFaceDetector, FakePlateDetector
 
 Quad = npt.NDArray[np.float64]
-
-
-def rect(x1: float, y1: float, x2: float, y2: float) -> Quad:
-    return np.array([[x1, y1], [x2, y1], [x2, y2], [x1, y2]], np.float64)
 
 
 def contains(outer: tuple[float, ...], inner: tuple[float, ...], slack: float = 0.0) -> bool:
@@ -204,58 +191,12 @@ def test_decode_ctc_blank_alternative_and_empty() -> None:
     assert (empty.text, empty.score, empty.chars) == ("", 0.0, ())
 
 
-# --- plate text ----------------------------------------------------------------------------
-
-
-def test_clean() -> None:
-    assert plate_text.clean("ka-482 mx") == "KA482MX"
-    assert plate_text.clean("B·MW 12.34") == "BMW1234"
-    assert plate_text.clean("京A 12345") == "京A12345"
-    assert plate_text.clean(" -·. ") == ""
-
-
-def test_candidates_alternatives_and_separators() -> None:
-    chars = [
-        ("K", 0.95, "X", 0.02),
-        ("-", 0.99, "", 0.0),  # a separator: dropped
-        ("4", 0.90, "A", 0.05),
-        ("0", 0.40, "O", 0.35),  # the weakest: swapped first
-        (" ", 0.99, "", 0.0),
-        ("1", 0.60, "", 0.3),  # no second class: the usual confusion (1 -> I) at half prob
-    ]
-    ranked = plate_text.candidates(chars)
-    texts = [t for t, _ in ranked]
-    assert texts[0] == "K401"
-    assert ranked[0][1] == pytest.approx(round((0.95 + 0.9 + 0.4 + 0.6) / 4, 3))
-    assert "K4O1" in texts
-    assert "K40I" in texts
-    assert dict(ranked)["K4O1"] == pytest.approx(round((0.95 + 0.9 + 0.35 + 0.6) / 4, 3))
-    assert dict(ranked)["K40I"] == pytest.approx(round((0.95 + 0.9 + 0.4 + 0.3) / 4, 3))
-    assert len(ranked) <= plate_text.MAX_CANDIDATES
-    assert [s for _, s in ranked] == sorted((s for _, s in ranked), reverse=True)
-
-
-def test_candidates_text_formats_rank_a_match_first() -> None:
-    chars = [("A", 0.9, "", 0.0), ("B", 0.9, "", 0.0), ("0", 0.5, "O", 0.45)]
-    assert plate_text.candidates(chars)[0][0] == "AB0"
-    ranked = plate_text.candidates(chars, formats=["[a-z]{3}"])  # case-insensitive
-    assert ranked[0][0] == "ABO"
-    assert plate_text.candidates([("-", 0.9, "", 0.0)]) == []
-
-
-def test_plausible() -> None:
-    assert not plate_text.plausible("A" * (plate_text.MIN_CHARS - 1))
-    assert plate_text.plausible("A" * plate_text.MIN_CHARS)
-    assert plate_text.plausible("A" * plate_text.MAX_CHARS)
-    assert not plate_text.plausible("A" * (plate_text.MAX_CHARS + 1))
-
-
 # --- OCR plate grouping --------------------------------------------------------------------
 
 
 def line(x1: float, y1: float, x2: float, y2: float, text: str) -> TextLine:
     score = 0.9
-    quad = rect(x1, y1, x2, y2)
+    quad = box_quad(x1, y1, x2, y2)
     chars = tuple((ch, score, "", 0.0) for ch in text)
     width, height, _ = line_geometry(quad)
     return TextLine(quad, 0.9, TextReading(text, score, chars), width, height, quad.mean(axis=0))
@@ -321,11 +262,11 @@ def test_registration_lines_a_watermark_under_a_two_row_plate_leaves_both_rows()
 @pytest.mark.parametrize(
     ("quad", "image_height", "kept"),
     [
-        (rect(10, 10, 110, 40), 400, True),
-        (rect(10, 10, 40, 14), 400, False),  # 4 px text: too small
-        (rect(10, 10, 300, 160), 400, False),  # more than 35% of the image height
-        (rect(10, 10, 20, 40), 400, False),  # narrower than tall
-        (rect(10, 10, 310, 20), 400, False),  # aspect 30
+        (box_quad(10, 10, 110, 40), 400, True),
+        (box_quad(10, 10, 40, 14), 400, False),  # 4 px text: too small
+        (box_quad(10, 10, 300, 160), 400, False),  # more than 35% of the image height
+        (box_quad(10, 10, 20, 40), 400, False),  # narrower than tall
+        (box_quad(10, 10, 310, 20), 400, False),  # aspect 30
     ],
 )
 def test_keep_geometry(quad: Quad, image_height: int, kept: bool) -> None:
@@ -344,66 +285,13 @@ def test_plate_quad_grows_the_text_quad() -> None:
     text = line(100, 100, 200, 130, "AB123")
     quad = plate_quad([text])
     pad_x, pad_y = PAD_SIDES * 30, PAD_TOP_BOTTOM * 30
-    np.testing.assert_allclose(quad, rect(100 - pad_x, 100 - pad_y, 200 + pad_x, 130 + pad_y))
+    np.testing.assert_allclose(quad, box_quad(100 - pad_x, 100 - pad_y, 200 + pad_x, 130 + pad_y))
 
 
 def test_plate_quad_of_two_rows_covers_both() -> None:
     top, bottom = line(110, 100, 190, 124, "AB12"), line(100, 130, 200, 155, "CD345")
     got = box_of(plate_quad([top, bottom]))
     assert contains(got, (100, 100, 200, 155))
-
-
-# --- geometry ------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("angle", [0.0, 15.0, -30.0, 40.0])
-def test_order_quad(angle: float) -> None:
-    points = cv2.boxPoints(((100.0, 50.0), (80.0, 20.0), angle)).astype(np.float64)
-    rng = np.random.default_rng(int(angle) + 100)
-    tl, tr, br, bl = order_quad(points[rng.permutation(4)])
-    assert tl[0] < tr[0] and bl[0] < br[0]  # left before right
-    assert tl[1] < bl[1] and tr[1] < br[1]  # top above bottom
-    assert np.linalg.norm(tr - tl) == pytest.approx(80.0, abs=1e-3)  # the long side is on top
-
-
-def test_order_quad_rejects_bad_input() -> None:
-    with pytest.raises(ValueError, match="4 finite"):
-        order_quad([[0, 0], [1, 0], [1, 1]])
-    with pytest.raises(ValueError, match="4 finite"):
-        order_quad([[0, 0], [1, 0], [1, np.nan], [0, 1]])
-
-
-def test_expand_quad() -> None:
-    grown = expand_quad(rect(10, 20, 110, 40), 0.1, 0.5)
-    np.testing.assert_allclose(grown, rect(0, 10, 120, 50))
-    np.testing.assert_allclose(expand_quad(rect(0, 0, 10, 10), 0, 0), rect(0, 0, 10, 10))
-
-
-def test_iou_and_overlap() -> None:
-    assert iou((0, 0, 10, 10), (0, 0, 10, 10)) == 1.0
-    assert iou((0, 0, 10, 10), (5, 0, 15, 10)) == pytest.approx(1 / 3)
-    assert iou((0, 0, 1, 1), (2, 2, 3, 3)) == 0.0
-    assert overlap_of_smaller((0, 0, 10, 10), (2, 2, 4, 4)) == 1.0
-
-
-def test_nms() -> None:
-    boxes = [(0, 0, 10, 10), (1, 0, 11, 10), (50, 50, 60, 60), (0, 0, 10, 10)]
-    assert nms(boxes, [0.5, 0.9, 0.7, 0.4], 0.3) == [1, 2]
-    assert nms([], [], 0.3) == []
-
-
-def test_scale_box() -> None:
-    assert scale_box((10, 10, 30, 50), 1.5, 100, 100) == pytest.approx((5, 0, 35, 60))
-    assert scale_box((0, 0, 20, 20), 2.0, 25, 25) == pytest.approx((0, 0, 25, 25))  # clipped
-
-
-def test_as_quad_rounds() -> None:
-    assert as_quad(np.array([[0.04, 1.06], [2, 3], [4, 5], [6, 7]])) == (
-        (0.0, 1.1),
-        (2.0, 3.0),
-        (4.0, 5.0),
-        (6.0, 7.0),
-    )
 
 
 # --- engine: chunks and merging ------------------------------------------------------------
@@ -422,53 +310,13 @@ def test_chunk_spans() -> None:
     assert chunk_spans(1000, 2, 0) == [(0, 500), (500, 1000)]
 
 
-class BlobFaces:
-    """Position-aware fake: every white blob of the chunk it is given is a face."""
-
-    name = "blob-faces"
-
-    def __init__(self) -> None:
-        self.widths: list[int] = []
-
-    def detect(self, image: RGBImage, options: FaceOptions) -> list[FaceDetection]:
-        self.widths.append(image.shape[1])
-        mask = (image[:, :, 0] == 255).astype(np.uint8)
-        count, _, stats, _ = cv2.connectedComponentsWithStats(mask)
-        faces = []
-        for x, y, w, h, area in stats[1:count]:
-            box = (float(x), float(y), float(x + w), float(y + h))
-            faces.append(FaceDetection(box, box, score=min(1.0, area / 1000)))
-        return faces
-
-
-class BlobPlates(PlateFinder):
-    """Position-aware fake: every green blob of the chunk is a plate, reading `text`."""
-
-    def __init__(self, name: str, text: str, grow: float = 0.0) -> None:
-        self.name, self.text, self.grow = name, text, grow
-
-    def detect(self, image: RGBImage, options: PlateOptions) -> list[PlateDetection]:
-        mask = (image[:, :, 1] == 255).astype(np.uint8) * (image[:, :, 0] == 0)
-        count, _, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8))
-        plates = []
-        for x, y, w, h, _ in stats[1:count]:
-            quad = expand_quad(rect(x, y, x + w, y + h), self.grow, self.grow)
-            plates.append(
-                PlateDetection(
-                    as_quad(quad), box_of(quad), self.text, 0.9, 0.8,
-                    ((self.text, 0.8),), self.name,
-                )
-            )  # fmt: skip
-        return plates
-
-
 def test_detect_split_merges_duplicates_from_chunk_overlaps() -> None:
     image = np.zeros((120, 1000, 3), np.uint8)
     image[40:80, 330:360] = 255  # a face in the overlap of chunks 0 and 1 (308..385)
     image[20:50, 700:730] = 255  # a face inside chunk 2 only (615..1000 and 308..692: no)
     image[90:110, 620:680, 1] = 255  # a plate in the overlap of chunks 1 and 2 (615..692)
     faces = BlobFaces()
-    engine = Engine(faces, [BlobPlates("blobs", "AB123")])
+    engine = Engine(faces, [ColourPlates("blobs", "AB123")])
     found = engine.detect(
         image, face_options=FaceOptions(), plate_options=PlateOptions(), split=3, overlap=20
     )
@@ -487,7 +335,7 @@ def test_detect_split_keeps_the_whole_face_cut_by_a_chunk_edge() -> None:
     assert [f.box for f in found.faces] == [(370, 30, 400, 70)]
 
 
-def test_detect_with_conftest_fakes() -> None:
+def test_detect_with_the_fakes() -> None:
     face = FakeFaceDetector([(10, 10, 50, 50)])
     quad = [(60.0, 60.0), (120.0, 60.0), (120.0, 80.0), (60.0, 80.0)]
     plates = FakePlateDetector([(quad, "XY12")])
@@ -513,7 +361,7 @@ def test_merge_faces_keeps_the_best() -> None:
 def test_merge_plates_unites_two_sources() -> None:
     image = np.zeros((100, 200, 3), np.uint8)
     image[40:60, 50:150, 1] = 255
-    engine = Engine(None, [BlobPlates("tight", "AB123"), BlobPlates("wide", "AB123", 0.2)])
+    engine = Engine(None, [ColourPlates("tight", "AB123"), ColourPlates("wide", "AB123", grow=0.2)])
     found = engine.detect(image, plate_options=PlateOptions())
     assert len(found.plates) == 1
     plate = found.plates[0]
@@ -526,7 +374,7 @@ def test_merge_plates_keeps_separate_plates_and_best_reading() -> None:
     def plate(
         box: tuple[float, float, float, float], text: str, d: float, o: float
     ) -> PlateDetection:
-        quad = rect(*box)
+        quad = box_quad(*box)
         return PlateDetection(as_quad(quad), box, text, d, o, ((text, o),), text.lower())
 
     a = plate((0, 0, 100, 20), "AAA", 0.9, 0.3)

@@ -11,6 +11,7 @@ import numpy.typing as npt
 import pytest
 from PIL import Image, ImageCms
 
+from bench.synthetic import save
 from blur_sdk.core.image.decode import (
     ORIENTATION_TAG,
     SUPPORTED_FORMATS,
@@ -21,12 +22,6 @@ from blur_sdk.core.image.encode import encode_image
 from blur_sdk.errors import ImageDecodeError, PayloadTooLargeError
 
 MAKE_TAG = 0x010F
-
-
-def save(image: Image.Image, fmt: str, **options: object) -> bytes:
-    buffer = io.BytesIO()
-    image.save(buffer, format=fmt, **options)
-    return buffer.getvalue()
 
 
 def quadrants(width: int = 48, height: int = 32) -> npt.NDArray[np.uint8]:
@@ -89,21 +84,23 @@ def test_grayscale_l() -> None:
     assert decoded.alpha is None
 
 
-def test_palette_without_transparency() -> None:
+def palette_image() -> Image.Image:
+    """A 4x2 palette image: colour 0 everywhere but colour 1 at (3, 1)."""
     image = Image.new("P", (4, 2))
     image.putpalette([10, 20, 30, 200, 100, 50] + [0] * 762)
     image.putpixel((3, 1), 1)
-    decoded = decode_image(save(image, "PNG"))
+    return image
+
+
+def test_palette_without_transparency() -> None:
+    decoded = decode_image(save(palette_image(), "PNG"))
     assert decoded.alpha is None
     assert tuple(decoded.rgb[0, 0]) == (10, 20, 30)
     assert tuple(decoded.rgb[1, 3]) == (200, 100, 50)
 
 
 def test_palette_with_transparency_keeps_alpha() -> None:
-    image = Image.new("P", (4, 2))
-    image.putpalette([10, 20, 30, 200, 100, 50] + [0] * 762)
-    image.putpixel((3, 1), 1)
-    data = save(image, "PNG", transparency=0)
+    data = save(palette_image(), "PNG", transparency=0)
     decoded = decode_image(data)
     assert decoded.alpha is not None
     assert decoded.alpha[0, 0] == 0 and decoded.alpha[1, 3] == 255

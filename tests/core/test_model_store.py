@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from bench.procutil import run_cli
 from blur_sdk.core.models import store as model_store
 from blur_sdk.core.models.store import (
     FIX_COMMAND,
@@ -20,7 +21,6 @@ from blur_sdk.core.models.store import (
 )
 from blur_sdk.errors import ModelError
 from blur_sdk.settings import load_settings
-from tests.procutil import run_cli
 
 HEX64 = re.compile(r"[0-9a-f]{64}")
 CONTENT = {"pkg/models/a.onnx": b"model a bytes", "pkg/models/b.onnx": b"model b, other bytes"}
@@ -237,12 +237,17 @@ def bundled_spec(content: bytes) -> ModelSpec:
     )  # fmt: skip
 
 
+def bundle(root: Path, monkeypatch: pytest.MonkeyPatch, content: bytes) -> None:
+    """A project at root whose weights/ours.onnx holds content."""
+    monkeypatch.setattr(model_store, "PROJECT_ROOT", root)
+    (root / "weights").mkdir()
+    (root / "weights" / "ours.onnx").write_bytes(content)
+
+
 def test_bundled_model_is_copied_and_verified(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(model_store, "PROJECT_ROOT", tmp_path)
-    (tmp_path / "weights").mkdir()
-    (tmp_path / "weights" / "ours.onnx").write_bytes(b"our weights")
+    bundle(tmp_path, monkeypatch, b"our weights")
     models_dir = tmp_path / "models"
     manifest = {"ours": bundled_spec(b"our weights")}
     assert fetch_models(models_dir, manifest) == [models_dir / "ours.onnx"]
@@ -252,9 +257,7 @@ def test_bundled_model_is_copied_and_verified(
 def test_bundled_model_with_another_hash_is_refused(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(model_store, "PROJECT_ROOT", tmp_path)
-    (tmp_path / "weights").mkdir()
-    (tmp_path / "weights" / "ours.onnx").write_bytes(b"changed weights")
+    bundle(tmp_path, monkeypatch, b"changed weights")
     with pytest.raises(ModelError, match=r"weights/ours.onnx does not match its sha256"):
         fetch_models(tmp_path / "models", {"ours": bundled_spec(b"our weights")})
     with pytest.raises(ModelError, match="cannot be read"):

@@ -8,6 +8,7 @@ import math
 import numpy as np
 import pytest
 
+from bench.synthetic import PLATE_QUAD, scene_with_plate
 from blur_sdk.core import find as detectors
 from blur_sdk.core.find.base import TEXT_SOURCE, PlateDetection, PlateOptions
 from blur_sdk.core.find.engine import Engine
@@ -16,7 +17,6 @@ from blur_sdk.core.find.unite import unite_plates
 from blur_sdk.core.geometry import as_quad
 from blur_sdk.options import finder_config
 from blur_sdk.settings import Settings
-from tests.synthetic import PLATE_QUAD, scene_with_plate
 
 
 def outputs(peaks: list[tuple[int, int, float]], h: float, w: float) -> list[np.ndarray]:

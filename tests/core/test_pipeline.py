@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import io
 import re
-import time
 
 import numpy as np
 import numpy.typing as npt
 import pytest
 from PIL import Image
 
-from blur_sdk.core.find.base import FaceDetection, FaceOptions, RGBImage
+from bench.synthetic import encode, save
+from blur_sdk.core.find.base import FaceOptions
 from blur_sdk.core.find.engine import Engine
 from blur_sdk.core.pipeline import Exclusions, anonymize, intensity_job
 from blur_sdk.core.redact.logo import load_logo
 from blur_sdk.errors import ProcessingTimeoutError
-from tests.conftest import FakeFaceDetector, FakePlateDetector
+from tests.fakes import FakeEngine, FakeFaceDetector, FakePlateDetector
 
 W, H = 320, 200
 FACE = (40.0, 40.0, 100.0, 110.0)
@@ -31,12 +31,6 @@ def scene() -> npt.NDArray[np.uint8]:
     return np.clip(base + rng.integers(0, 56, (H, W, 3)), 0, 255).astype(np.uint8)
 
 
-def png(rgb: npt.NDArray[np.uint8]) -> bytes:
-    buffer = io.BytesIO()
-    Image.fromarray(rgb).save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
 def decode(data: bytes | None) -> npt.NDArray[np.uint8]:
     assert data is not None
     return np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
@@ -47,23 +41,23 @@ def crop(rgb: npt.NDArray[np.uint8], x1: float, y1: float, x2: float, y2: float)
 
 
 @pytest.fixture
-def faces() -> FakeFaceDetector:
-    return FakeFaceDetector([FACE])
+def engine() -> FakeEngine:
+    return FakeEngine([FACE], [(PLATE_A, "AB123"), (PLATE_B, "XY999")])
 
 
 @pytest.fixture
-def plates() -> FakePlateDetector:
-    return FakePlateDetector([(PLATE_A, "AB123"), (PLATE_B, "XY999")])
+def faces(engine: FakeEngine) -> FakeFaceDetector:
+    return engine.faces
 
 
 @pytest.fixture
-def engine(faces: FakeFaceDetector, plates: FakePlateDetector) -> Engine:
-    return Engine(faces, [plates])
+def plates(engine: FakeEngine) -> FakePlateDetector:
+    return engine.plates
 
 
 @pytest.mark.parametrize(("face", "plate"), [(0, 0), (0, -1), (-1, 0), (-1, -1)])
 def test_no_image_when_nothing_is_blurred(engine: Engine, face: int, plate: int) -> None:
-    result = anonymize(engine, png(scene()), intensity_job(faces=face, plates=plate))
+    result = anonymize(engine, encode(scene(), "PNG"), intensity_job(faces=face, plates=plate))
     assert result.image is None
     assert result.content_type == ""
     assert (result.width, result.height) == (W, H)
@@ -75,7 +69,7 @@ def test_no_image_when_nothing_is_blurred(engine: Engine, face: int, plate: int)
 def test_faces_off_means_the_face_detector_is_not_called(
     engine: Engine, faces: FakeFaceDetector, plates: FakePlateDetector
 ) -> None:
-    result = anonymize(engine, png(scene()), intensity_job(faces=-1, plates=5))
+    result = anonymize(engine, encode(scene(), "PNG"), intensity_job(faces=-1, plates=5))
     assert faces.calls == []
     assert len(plates.calls) == 1
     assert result.of_kind("face") == []
@@ -86,7 +80,7 @@ def test_plates_off_means_the_plate_detector_is_not_called(
     engine: Engine, faces: FakeFaceDetector, plates: FakePlateDetector
 ) -> None:
     request = intensity_job(faces=5, plates=-1, face_options=FaceOptions(0.7))
-    result = anonymize(engine, png(scene()), request)
+    result = anonymize(engine, encode(scene(), "PNG"), request)
     assert plates.calls == []
     assert faces.calls == [FaceOptions(0.7)]
     assert result.of_kind("plate") == []
@@ -94,7 +88,7 @@ def test_plates_off_means_the_plate_detector_is_not_called(
 
 def test_blur_changes_detections_only_and_keeps_the_size(engine: Engine) -> None:
     rgb = scene()
-    result = anonymize(engine, png(rgb), intensity_job(faces=8, plates=8))
+    result = anonymize(engine, encode(rgb, "PNG"), intensity_job(faces=8, plates=8))
     assert result.content_type == "image/png" and result.format == "PNG"
     out = decode(result.image)
     assert out.shape == rgb.shape
@@ -105,15 +99,13 @@ def test_blur_changes_detections_only_and_keeps_the_size(engine: Engine) -> None
 
 
 def test_jpeg_in_jpeg_out(engine: Engine) -> None:
-    buffer = io.BytesIO()
-    Image.fromarray(scene()).save(buffer, format="JPEG")
-    result = anonymize(engine, buffer.getvalue(), intensity_job(faces=3))
+    result = anonymize(engine, encode(scene(), "JPEG"), intensity_job(faces=3))
     assert result.content_type == "image/jpeg"
     assert Image.open(io.BytesIO(result.image or b"")).size == (W, H)
 
 
 def test_timings(engine: Engine) -> None:
-    result = anonymize(engine, png(scene()), intensity_job(faces=5, plates=5))
+    result = anonymize(engine, encode(scene(), "PNG"), intensity_job(faces=5, plates=5))
     expected = {"decode_ms", "faces_ms", "plates_ms", "render_ms", "encode_ms", "total_ms"}
     assert expected <= set(result.timings)
     assert all(v >= 0 for v in result.timings.values())
@@ -136,7 +128,7 @@ def test_exclusions_drop_detections(
 ) -> None:
     rgb = scene()
     request = intensity_job(faces=5, plates=5, exclusions=exclusions)
-    result = anonymize(engine, png(rgb), request)
+    result = anonymize(engine, encode(rgb, "PNG"), request)
     assert len(result.of_kind("face")) == faces_left
     assert {o.detection.text for o in result.of_kind("plate")} == plates_left
     out = decode(result.image)
@@ -147,7 +139,7 @@ def test_exclusions_drop_detections(
 def test_skip_patterns_keep_plate_pixels(engine: Engine) -> None:
     rgb = scene()
     request = intensity_job(plates=10, skip_patterns=(re.compile("^XY"),))
-    result = anonymize(engine, png(rgb), request)
+    result = anonymize(engine, encode(rgb, "PNG"), request)
     skipped = {o.detection.text: o.skipped for o in result.of_kind("plate")}
     assert skipped == {"AB123": False, "XY999": True}
     out = decode(result.image)
@@ -158,45 +150,35 @@ def test_skip_patterns_keep_plate_pixels(engine: Engine) -> None:
 def test_skip_pattern_matching_every_plate_leaves_the_image_unchanged(engine: Engine) -> None:
     rgb = scene()
     request = intensity_job(plates=10, skip_patterns=(re.compile(r"\d"),))
-    result = anonymize(engine, png(rgb), request)
+    result = anonymize(engine, encode(rgb, "PNG"), request)
     assert all(o.skipped for o in result.of_kind("plate"))
     assert np.array_equal(decode(result.image), rgb)
 
 
 def test_logo_covers_the_plate(engine: Engine) -> None:
-    logo_png = png(np.full((20, 60, 3), (255, 0, 0), np.uint8))
+    logo_png = encode(np.full((20, 60, 3), (255, 0, 0), np.uint8), "PNG")
     logo = load_logo(logo_png)
     assert logo.shape == (20, 60, 4)
     rgb = scene()
-    result = anonymize(engine, png(rgb), intensity_job(plates=5, logo=logo))
+    result = anonymize(engine, encode(rgb, "PNG"), intensity_job(plates=5, logo=logo))
     out = decode(result.image)
     inner = crop(out, 160, 145, 240, 165).astype(int)  # well inside PLATE_A (aspect 10:3)
     assert np.abs(inner - (255, 0, 0)).max() <= 2
     assert np.array_equal(out[180:, :30], rgb[180:, :30])
 
 
-class SlowFaces:
-    name = "slow-faces"
-
-    def detect(self, image: RGBImage, options: FaceOptions) -> list[FaceDetection]:
-        time.sleep(1.0)
-        return []
-
-
 def test_timeout() -> None:
-    engine = Engine(SlowFaces(), [])
+    engine = Engine(FakeFaceDetector([], delay=1.0), [])
     request = intensity_job(faces=5, plates=-1, timeout=0.5)
     with pytest.raises(ProcessingTimeoutError, match="detection"):
-        anonymize(engine, png(scene()), request)
+        anonymize(engine, encode(scene(), "PNG"), request)
 
 
 def rotated_jpeg(rgb: npt.NDArray[np.uint8]) -> bytes:
     image = Image.fromarray(rgb)
     exif = image.getexif()
     exif[0x0112] = 6  # stored sideways: the upright raster is not the file's
-    buffer = io.BytesIO()
-    image.save(buffer, format="JPEG", exif=exif.tobytes())
-    return buffer.getvalue()
+    return save(image, "JPEG", exif=exif.tobytes())
 
 
 @pytest.mark.parametrize(
@@ -206,7 +188,7 @@ def rotated_jpeg(rgb: npt.NDArray[np.uint8]) -> bytes:
 def test_plate_readers_get_the_upload_only_when_it_is_the_raster(
     engine: Engine, plates: FakePlateDetector, make: str, split: int, sent: bool
 ) -> None:
-    data = png(scene()) if make == "png" else rotated_jpeg(scene())
+    data = encode(scene(), "PNG") if make == "png" else rotated_jpeg(scene())
     anonymize(engine, data, intensity_job(split=split))
     assert plates.calls
     assert all((call.source == data) is sent for call in plates.calls)

@@ -10,14 +10,9 @@ import numpy.typing as npt
 import pytest
 
 from bench.measures import edge_energy, energy_left, to_gray
-from blur_sdk import PROJECT_ROOT
-from blur_sdk.core.find.base import FaceOptions, PlateDetection, PlateOptions
-from blur_sdk.core.find.engine import Engine
-from blur_sdk.core.geometry import box_of, iou
-from blur_sdk.core.image.decode import decode_image
-from blur_sdk.core.pipeline import anonymize, intensity_job
-from tests.procutil import run_cli
-from tests.synthetic import (
+from bench.procutil import run_cli
+from bench.synthetic import (
+    FACE_BOX,
     FIXTURES,
     PLATE_QUAD,
     astronaut,
@@ -26,10 +21,15 @@ from tests.synthetic import (
     scene_with_plate,
     warp_onto,
 )
+from blur_sdk import PROJECT_ROOT
+from blur_sdk.core.find.base import FaceOptions, PlateDetection, PlateOptions
+from blur_sdk.core.find.engine import Engine
+from blur_sdk.core.geometry import box_of, iou
+from blur_sdk.core.image.decode import decode_image
+from blur_sdk.core.pipeline import anonymize, intensity_job
 
 pytestmark = pytest.mark.models
 
-FACE_BOX = (178.0, 60.0, 272.0, 178.0)
 TWO_ROW_QUAD = np.array([[280, 330], [460, 330], [460, 440], [280, 440]], np.float64)
 
 
@@ -37,15 +37,7 @@ def two_row_scene() -> npt.NDArray[np.uint8]:
     """The photo with a two-row plate ("AB 12" over "CD 345") at TWO_ROW_QUAD."""
     top, bottom = plate_image("AB 12", 300, 90), plate_image("CD 345", 300, 90)
     plate = np.vstack([top[:86], bottom[4:]])  # one border around both rows
-    h, w = plate.shape[:2]
-    src = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32)
-    matrix = cv2.getPerspectiveTransform(src, TWO_ROW_QUAD.astype(np.float32))
-    scene = astronaut()
-    size = (scene.shape[1], scene.shape[0])
-    warped = cv2.warpPerspective(plate, matrix, size, flags=cv2.INTER_AREA)
-    mask = cv2.warpPerspective(np.full((h, w), 255, np.uint8), matrix, size) > 127
-    scene[mask] = warped[mask]
-    return scene
+    return warp_onto(astronaut(), plate, TWO_ROW_QUAD)
 
 
 @pytest.fixture(scope="module")

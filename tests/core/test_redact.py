@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import io
 import itertools
 
 import cv2
@@ -12,6 +11,7 @@ import numpy.typing as npt
 import pytest
 from PIL import Image
 
+from bench.synthetic import rotated_quad, save
 from blur_sdk.core.redact.blur import STYLES, blur_faces, blur_plates, grown_plate
 from blur_sdk.core.redact.logo import MAX_LOGO_SIDE, cover_with_logo, load_logo
 from blur_sdk.errors import InputError
@@ -137,13 +137,6 @@ def test_faces_shapes() -> None:
     np.testing.assert_array_equal(blur_faces(img, [(10, 10, 10, 50)], 5), img)
 
 
-def rotated_quad(c: tuple[float, float], w: float, h: float, angle: float) -> Quad:
-    t = np.deg2rad(angle)
-    rot = np.array([[np.cos(t), -np.sin(t)], [np.sin(t), np.cos(t)]])
-    base = np.array([[-w / 2, -h / 2], [w / 2, -h / 2], [w / 2, h / 2], [-w / 2, h / 2]])
-    return base @ rot.T + np.array(c)
-
-
 def test_logo_on_rotated_polygon() -> None:
     img, _ = plate_scene(40)
     quad = rotated_quad((200.0, 100.0), 160, 40, 12)
@@ -176,9 +169,9 @@ def test_logo_keeps_aspect_and_padding_is_blurred() -> None:
 
 
 def png_bytes(w: int, h: int, mode: str = "RGBA") -> bytes:
-    buf = io.BytesIO()
-    Image.new(mode, (w, h), (10, 20, 30, 40) if mode == "RGBA" else (10, 20, 30)).save(buf, "PNG")
-    return buf.getvalue()
+    return save(
+        Image.new(mode, (w, h), (10, 20, 30, 40) if mode == "RGBA" else (10, 20, 30)), "PNG"
+    )
 
 
 def test_load_logo() -> None:

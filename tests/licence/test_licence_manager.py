@@ -84,24 +84,37 @@ def answer(**changes: Any) -> dict[str, Any]:
     return {**VALID, **changes}
 
 
+def checked(
+    tmp_path: Path, clock: FakeClock, rsps: responses.RequestsMock, **reply: Any
+) -> LicenceManager:
+    """A manager after one check, answered as reply (responses' json=, status=, body=)."""
+    rsps.post(URL + "/", **reply)
+    manager = make_manager(tmp_path, clock)
+    manager.check_now()
+    return manager
+
+
 def reason_of(manager: LicenceManager) -> str:
     with pytest.raises(LicenseError) as caught:
         manager.require_valid()
     return str(caught.value)
 
 
-def online_then_offline(rsps: responses.RequestsMock, manager: LicenceManager) -> None:
+def online_then_offline(
+    tmp_path: Path, clock: FakeClock, rsps: responses.RequestsMock, **env: str
+) -> LicenceManager:
+    """A manager whose first check succeeded and whose second found the server unreachable."""
+    manager = make_manager(tmp_path, clock, **env)
     rsps.post(URL + "/", json=VALID)
     manager.check_now()
     manager.require_valid()
     rsps.replace(responses.POST, URL + "/", body=requests.exceptions.ConnectTimeout("timed out"))
     manager.check_now()
+    return manager
 
 
 def test_valid_answer(tmp_path: Path, clock: FakeClock, rsps: responses.RequestsMock) -> None:
-    rsps.post(URL + "/", json=VALID)
-    manager = make_manager(tmp_path, clock)
-    manager.check_now()
+    manager = checked(tmp_path, clock, rsps, json=VALID)
     manager.require_valid()
     sent = rsps.calls[0].request
     assert sent.headers["Authorization"] == "Token tok-456"
@@ -139,9 +152,7 @@ def test_refusing_answers(
     changes: dict[str, Any],
     expected: str,
 ) -> None:
-    rsps.post(URL + "/", json=answer(**changes))
-    manager = make_manager(tmp_path, clock)
-    manager.check_now()
+    manager = checked(tmp_path, clock, rsps, json=answer(**changes))
     assert expected in reason_of(manager)
     status = manager.status()
     assert status["valid"] is False
@@ -151,9 +162,7 @@ def test_refusing_answers(
 def test_expiry_is_reached_while_running(
     tmp_path: Path, clock: FakeClock, rsps: responses.RequestsMock
 ) -> None:
-    rsps.post(URL + "/", json=answer(expires_at="2023-11-15T00:00:00+00:00"))
-    manager = make_manager(tmp_path, clock)
-    manager.check_now()
+    manager = checked(tmp_path, clock, rsps, json=answer(expires_at="2023-11-15T00:00:00+00:00"))
     manager.require_valid()
     clock.advance(2 * HOUR)
     assert "expired" in reason_of(manager)
@@ -162,9 +171,7 @@ def test_expiry_is_reached_while_running(
 def test_quota_counts_unreported_calls(
     tmp_path: Path, clock: FakeClock, rsps: responses.RequestsMock
 ) -> None:
-    rsps.post(URL + "/", json=answer(quota={"calls": 100, "used": 98}))
-    manager = make_manager(tmp_path, clock)
-    manager.check_now()
+    manager = checked(tmp_path, clock, rsps, json=answer(quota={"calls": 100, "used": 98}))
     manager.record_call()
     manager.require_valid()
     manager.record_call()
@@ -172,9 +179,8 @@ def test_quota_counts_unreported_calls(
 
 
 def test_unlimited_quota(tmp_path: Path, clock: FakeClock, rsps: responses.RequestsMock) -> None:
-    rsps.post(URL + "/", json=answer(quota={"calls": None, "used": 5}, expires_at=None))
-    manager = make_manager(tmp_path, clock)
-    manager.check_now()
+    unlimited = answer(quota={"calls": None, "used": 5}, expires_at=None)
+    manager = checked(tmp_path, clock, rsps, json=unlimited)
     for _ in range(5):
         manager.record_call()
     manager.require_valid()
@@ -228,15 +234,12 @@ def test_unreachable_keeps_serving_in_grace(
 def test_unreachable_without_previous_success_is_refused(
     tmp_path: Path, clock: FakeClock, rsps: responses.RequestsMock, failure: dict[str, Any]
 ) -> None:
-    rsps.post(URL + "/", **failure)
-    manager = make_manager(tmp_path, clock)
-    manager.check_now()
+    manager = checked(tmp_path, clock, rsps, **failure)
     assert "unreachable since 2023-11-14T22:13:20+00:00" in reason_of(manager)
 
 
 def test_grace_then_refused(tmp_path: Path, clock: FakeClock, rsps: responses.RequestsMock) -> None:
-    manager = make_manager(tmp_path, clock)
-    online_then_offline(rsps, manager)
+    manager = online_then_offline(tmp_path, clock, rsps)
     clock.advance(71 * HOUR)
     manager.check_now()
     manager.require_valid()
@@ -252,8 +255,7 @@ def test_grace_then_refused(tmp_path: Path, clock: FakeClock, rsps: responses.Re
 
 
 def test_configurable_grace(tmp_path: Path, clock: FakeClock, rsps: responses.RequestsMock) -> None:
-    manager = make_manager(tmp_path, clock, LICENSE_GRACE_HOURS="2")
-    online_then_offline(rsps, manager)
+    manager = online_then_offline(tmp_path, clock, rsps, LICENSE_GRACE_HOURS="2")
     clock.advance(1.5 * HOUR)
     manager.require_valid()
     clock.advance(HOUR)
@@ -286,8 +288,7 @@ def test_stale_state_without_checks_is_refused(
 def test_restart_offline_keeps_state(
     tmp_path: Path, clock: FakeClock, rsps: responses.RequestsMock
 ) -> None:
-    first = make_manager(tmp_path, clock)
-    online_then_offline(rsps, first)
+    first = online_then_offline(tmp_path, clock, rsps)
     first.record_call()
     first.record_call()
     first.stop()  # the process ends: calls still in memory are written
@@ -311,8 +312,7 @@ def test_tampered_state_gives_no_grace(
     caplog: pytest.LogCaptureFixture,
     tamper: str,
 ) -> None:
-    first = make_manager(tmp_path, clock)
-    online_then_offline(rsps, first)
+    online_then_offline(tmp_path, clock, rsps)  # writes the state file
     path = tmp_path / "licence" / STATE_FILE
     document = json.loads(path.read_text())
     state = json.loads(document["state"])
@@ -336,8 +336,7 @@ def test_tampered_state_gives_no_grace(
 def test_clock_set_back_does_not_extend_grace(
     tmp_path: Path, clock: FakeClock, rsps: responses.RequestsMock
 ) -> None:
-    manager = make_manager(tmp_path, clock)
-    online_then_offline(rsps, manager)
+    manager = online_then_offline(tmp_path, clock, rsps)
     clock.advance(71 * HOUR)
     manager.require_valid()
     clock.wall -= 70 * HOUR  # clock set back; real time goes on
@@ -348,8 +347,7 @@ def test_clock_set_back_does_not_extend_grace(
 def test_clock_forward_then_back_does_not_extend_grace(
     tmp_path: Path, clock: FakeClock, rsps: responses.RequestsMock
 ) -> None:
-    manager = make_manager(tmp_path, clock)
-    online_then_offline(rsps, manager)
+    manager = online_then_offline(tmp_path, clock, rsps)
     clock.wall += 100 * HOUR  # jump forward: seen once
     assert "unreachable" in reason_of(manager)
     clock.wall -= 100 * HOUR  # and back: still refused
@@ -359,8 +357,7 @@ def test_clock_forward_then_back_does_not_extend_grace(
 def test_clock_set_back_across_restart(
     tmp_path: Path, clock: FakeClock, rsps: responses.RequestsMock
 ) -> None:
-    first = make_manager(tmp_path, clock)
-    online_then_offline(rsps, first)
+    first = online_then_offline(tmp_path, clock, rsps)
     clock.advance(71 * HOUR)
     first.check_now()  # persists the highest wall time seen
     clock.wall = START + HOUR  # restart with the clock set back 70 h
@@ -374,8 +371,7 @@ def test_clock_set_back_across_restart(
 def test_usage_reported_and_cleared_only_after_success(
     tmp_path: Path, clock: FakeClock, rsps: responses.RequestsMock
 ) -> None:
-    manager = make_manager(tmp_path, clock)
-    online_then_offline(rsps, manager)
+    manager = online_then_offline(tmp_path, clock, rsps)
     for _ in range(3):
         manager.record_call()
     manager.check_now()  # offline: kept

@@ -10,29 +10,22 @@ import numpy as np
 import pytest
 import requests
 
-from blur_sdk.settings import load_settings
-from tests.conftest import models_available
-from tests.procutil import Server, free_port, running_server
-from tests.synthetic import PLATE_QUAD, encode, scene_with_plate
+from bench.procutil import Server, free_port, running_server
+from bench.synthetic import PLATE_QUAD, encode, scene_with_plate
+from blur_sdk.settings import Settings
+from tests.clients import post_over_http, process_env
 
 pytestmark = [pytest.mark.process, pytest.mark.models]
 
 
 @pytest.fixture(scope="module")
-def snapshot_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def snapshot_server(
+    tmp_path_factory: pytest.TempPathFactory, models_installed: Settings
+) -> Iterator[Server]:
     """The dev server started once for this module, with an empty config and licence folder."""
-    if not models_available(load_settings(env={})):
-        pytest.skip("models missing: run `make models`")
     base: Path = tmp_path_factory.mktemp("snapshot-process")
     port = free_port()
-    env = {
-        "CONFIG_DIR": str(base / "no-config"),
-        "LICENSE_DIR": str(base / "license"),
-        "LICENSE_KEY": "",
-        "TOKEN": "",
-        "API_KEYS": "",
-        "PORT": "1",  # the --port argument must win over the environment
-    }
+    env = process_env(base, PORT="1")  # the --port argument must win over the environment
     cmd = [sys.executable, "-m", "snapshot_stub", "--port", str(port)]
     with running_server(cmd, port, env, timeout=180.0) as server:
         yield server
@@ -40,12 +33,8 @@ def snapshot_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server
 
 def test_reads_the_plate_over_http(snapshot_server: Server) -> None:
     image = encode(scene_with_plate(), "JPEG", quality=92)
-    response = requests.post(
-        snapshot_server.url + "/v1/plate-reader/",
-        files={"upload": ("car.jpg", image, "image/jpeg")},
-        data={"regions": "fr", "camera_id": "gate-1"},
-        timeout=60,
-    )
+    url = snapshot_server.url + "/v1/plate-reader/"
+    response = post_over_http(url, image, regions="fr", camera_id="gate-1")
     assert response.status_code == 201, response.text
     body = response.json()
     assert body["filename"] == "car.jpg"
@@ -66,21 +55,15 @@ def test_info_and_errors_over_http(snapshot_server: Server) -> None:
     )
     assert bad.status_code == 400
     assert "upload" in bad.json()["error"]
-    image = encode(scene_with_plate(), "PNG")
-    ok = requests.post(
-        snapshot_server.url + "/v1/plate-reader",
-        files={"upload": ("car.png", image, "image/png")},
-        timeout=60,
-    )
+    url = snapshot_server.url + "/v1/plate-reader"
+    ok = post_over_http(url, encode(scene_with_plate(), "PNG"), "car.png")
     assert ok.status_code == 201, ok.text
     after = requests.get(snapshot_server.url + "/info", timeout=10).json()
     assert after["total_calls"] == before["total_calls"] + 1
     assert after["licence"]["mode"] == "community"
 
 
-def test_stops_on_terminate(tmp_path: Path) -> None:
-    if not models_available(load_settings(env={})):
-        pytest.skip("models missing: run `make models`")
+def test_stops_on_terminate(tmp_path: Path, models_installed: Settings) -> None:
     port = free_port()
     env = {"CONFIG_DIR": str(tmp_path / "c"), "LICENSE_DIR": str(tmp_path / "l"), "PORT": str(port)}
     with running_server([sys.executable, "-m", "snapshot_stub"], port, env) as server:

@@ -17,15 +17,13 @@ from hypothesis import strategies as st
 from PIL import Image
 from urllib3 import encode_multipart_formdata
 
-import blur_sdk.apis.blur as blur_app
-from blur_sdk.core.find.engine import Engine
+from bench.synthetic import encode
 from blur_sdk.core.image.decode import ImageLimits, decode_image
 from blur_sdk.core.regex_guard import compile_regexes
 from blur_sdk.errors import ImageDecodeError, InputError, PayloadTooLargeError
 from blur_sdk.settings import Settings, load_settings
-from snapshot_stub import app as snapshot_app
-from tests.conftest import FakeFaceDetector, FakePlateDetector
-from tests.synthetic import encode
+from tests.clients import client_of
+from tests.fakes import FakeEngine
 
 pytestmark = [
     pytest.mark.filterwarnings("ignore::UserWarning"),  # Pillow on corrupt EXIF/TIFF data
@@ -73,10 +71,11 @@ def clients(tmp_path_factory: pytest.TempPathFactory) -> dict[str, FlaskClient]:
         max_field_length=20_000,
         max_repeated_fields=6,
     )
-    plates = [FakePlateDetector([(PLATE, "AB123")])]
-    blur = blur_app.create_app(limits, Engine(FakeFaceDetector([(1.0, 1.0, 9.0, 9.0)]), plates))
-    snapshot = snapshot_app.create_app(limits, Engine(None, plates))
-    return {"blur": blur.test_client(), "snapshot": snapshot.test_client()}
+    plates = [(PLATE, "AB123")]
+    return {
+        "blur": client_of("blur", limits, FakeEngine([(1.0, 1.0, 9.0, 9.0)], plates)),
+        "snapshot": client_of("snapshot", limits, FakeEngine(None, plates)),
+    }
 
 
 names = st.one_of(st.sampled_from(FIELDS), st.text(min_size=1, max_size=12))

@@ -6,7 +6,6 @@ import dataclasses
 import functools
 import io
 import struct
-import time
 import zlib
 from collections.abc import Callable
 from typing import Any
@@ -21,19 +20,16 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.test import EnvironBuilder, TestResponse
 from werkzeug.wrappers import Request
 
-import blur_sdk.apis.blur as blur_app
+from bench import synthetic
+from bench.synthetic import encode, save
 from blur_sdk.apis.blur.request import BlurDefaults, parse_blur_request
-from blur_sdk.core.find.base import PlateDetection, PlateOptions, RGBImage
 from blur_sdk.core.find.engine import Engine
 from blur_sdk.server.form import Form
 from blur_sdk.settings import Settings, load_settings
-from snapshot_stub import app as snapshot_app
-from tests.conftest import FakeFaceDetector, FakePlateDetector
-from tests.synthetic import encode
+from tests.clients import OK, PATHS, SERVICES, app_of, error_of, post
+from tests.fakes import FakeEngine
 
 PLATE = [(60.0, 60.0), (100.0, 60.0), (100.0, 80.0), (60.0, 80.0)]
-PATHS = {"blur": "/", "snapshot": "/v1/plate-reader/"}
-OK = {"blur": 200, "snapshot": 201}
 MAX_UPLOAD = 300_000
 MAX_FIELD = 100_000
 MAX_REPEATS = 8
@@ -44,16 +40,8 @@ EXIF_ORIENTATION = 0x0112
 
 
 def noise(width: int = 96, height: int = 96, channels: int = 3) -> np.ndarray:
-    """Random pixels (seeded)."""
-    shape = (height, width, channels) if channels > 1 else (height, width)
-    return np.random.default_rng(5).integers(0, 256, shape, dtype=np.uint8)
-
-
-def save(image: Image.Image, fmt: str, **options: Any) -> bytes:
-    """A PIL image as bytes in fmt."""
-    buffer = io.BytesIO()
-    image.save(buffer, format=fmt, **options)
-    return buffer.getvalue()
+    """Random pixels (seeded), small by default."""
+    return synthetic.noise(width, height, channels, seed=5)
 
 
 def png_chunk(kind: bytes, data: bytes) -> bytes:
@@ -173,52 +161,27 @@ def base_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     )
 
 
-def fake_engine(faces: bool = True) -> Engine:
-    """Fake detectors: a face and a plate near the top-left corner."""
-    face = FakeFaceDetector([(10.0, 10.0, 50.0, 50.0)]) if faces else None
-    return Engine(face, [FakePlateDetector([(PLATE, "AB123")])])
-
-
 def build(service: str, settings: Settings, engine: Engine | None = None) -> Flask:
-    """The Blur or the Snapshot app over fake detectors."""
-    if service == "blur":
-        return blur_app.create_app(settings, engine or fake_engine())
-    return snapshot_app.create_app(settings, engine or fake_engine(faces=False))
+    """The app over fakes that find a plate (and for Blur a face) near the top-left corner."""
+    faces = [(10.0, 10.0, 50.0, 50.0)] if service == "blur" else None
+    return app_of(service, settings, engine or FakeEngine(faces, [(PLATE, "AB123")]))
 
 
 @pytest.fixture(scope="module")
 def clients(base_settings: Settings) -> dict[str, FlaskClient]:
     """One client per app, shared by the whole matrix (the apps must survive all of it)."""
-    return {name: build(name, base_settings).test_client() for name in PATHS}
+    return {name: build(name, base_settings).test_client() for name in SERVICES}
 
 
-def post(client: FlaskClient, service: str, fields: dict[str, Any]) -> TestResponse:
-    """A multipart POST; (bytes, name) tuples become files."""
-    data = {
-        key: (io.BytesIO(value[0]), value[1]) if isinstance(value, tuple) else value
-        for key, value in fields.items()
-    }
-    return client.post(PATHS[service], data=data, content_type="multipart/form-data")
-
-
-def refusal(response: TestResponse, status: int | None = None) -> str:
-    """The error message of a 4xx JSON refusal without a stack trace."""
-    text = response.get_data(as_text=True)
-    assert 400 <= response.status_code < 500, (response.status_code, text[:300])
-    if status is not None:
-        assert response.status_code == status, text[:300]
-    assert "Traceback" not in text and 'File "' not in text, text[:300]
-    body = response.get_json()
-    assert isinstance(body, dict) and set(body) == {"error"}, text[:300]
-    assert isinstance(body["error"], str) and body["error"]
-    return str(body["error"])
+def send(client: FlaskClient, service: str, fields: dict[str, Any]) -> TestResponse:
+    """A multipart POST of fields to the service; (bytes, name) tuples are files."""
+    return post(client, b"", path=PATHS[service], **fields)
 
 
 # -- the matrix ------------------------------------------------------------------------------
 
 IMAGE = encode(noise(), "PNG")
 SMALL_JPEG = encode(noise(), "JPEG")
-BOTH = ("blur", "snapshot")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -229,7 +192,7 @@ class Bad:
     fields: dict[str, Any]
     words: tuple[str, ...]
     status: int = 400
-    services: tuple[str, ...] = BOTH
+    services: tuple[str, ...] = SERVICES
     with_image: bool = True
 
 
@@ -425,16 +388,16 @@ def test_hostile_input_is_a_4xx_json_naming_it(
     fields = dict(bad.fields)
     if bad.with_image and "upload" not in fields and "upload_url" not in fields:
         fields["upload"] = (IMAGE, "car.png")
-    message = refusal(post(clients[service], service, fields), bad.status)
+    message = error_of(send(clients[service], service, fields), bad.status)
     for word in bad.words:
         assert word in message, message
 
 
-@pytest.mark.parametrize("service", BOTH)
+@pytest.mark.parametrize("service", SERVICES)
 def test_request_level_refusals(clients: dict[str, FlaskClient], service: str) -> None:
     client, path = clients[service], PATHS[service]
-    assert "Method Not Allowed" in refusal(client.get(path), 405)
-    assert "Not Found" in refusal(client.post("/nowhere/"), 404)
+    assert "Method Not Allowed" in error_of(client.get(path), 405)
+    assert "Not Found" in error_of(client.post("/nowhere/"), 404)
     upload_required = [
         client.post(path, data=b'{"upload": "x"}', content_type="application/json"),
         client.post(path, data=b"xx", content_type="multipart/form-data"),  # no boundary
@@ -444,16 +407,16 @@ def test_request_level_refusals(clients: dict[str, FlaskClient], service: str) -
         client.post(path),
     ]
     for response in upload_required:
-        assert refusal(response, 400).startswith("upload:")
+        assert error_of(response, 400).startswith("upload:")
 
 
-@pytest.mark.parametrize("service", BOTH)
+@pytest.mark.parametrize("service", SERVICES)
 def test_oversize_bodies_are_413_before_reading(
     clients: dict[str, FlaskClient], service: str
 ) -> None:
     body, content_type = encode_multipart_formdata({"upload": ("a.jpg", b"\0" * 2_000_000)})
     response = clients[service].post(PATHS[service], data=body, content_type=content_type)
-    assert "MAX_UPLOAD_BYTES" in refusal(response, 413)
+    assert "MAX_UPLOAD_BYTES" in error_of(response, 413)
     # Chunked: no Content-Length; the server terminates the stream (gunicorn sets this flag).
     builder = EnvironBuilder(
         path=PATHS[service], method="POST", input_stream=io.BytesIO(body), content_type=content_type
@@ -462,14 +425,14 @@ def test_oversize_bodies_are_413_before_reading(
     environ.pop("CONTENT_LENGTH", None)
     environ["HTTP_TRANSFER_ENCODING"] = "chunked"
     environ["wsgi.input_terminated"] = True
-    assert "MAX_UPLOAD_BYTES" in refusal(clients[service].open(Request(environ)), 413)
+    assert "MAX_UPLOAD_BYTES" in error_of(clients[service].open(Request(environ)), 413)
     fields = {f"f{i}": "x" for i in range(MAX_REPEATS * 32 + 1)}
-    assert "form:" in refusal(post(clients[service], service, fields), 413)
+    assert "form:" in error_of(send(clients[service], service, fields), 413)
 
 
-@pytest.mark.parametrize("service", BOTH)
+@pytest.mark.parametrize("service", SERVICES)
 def test_apps_still_serve_after_the_matrix(clients: dict[str, FlaskClient], service: str) -> None:
-    response = post(clients[service], service, {"upload": (IMAGE, "car.png"), "plates": "5"})
+    response = send(clients[service], service, {"upload": (IMAGE, "car.png"), "plates": "5"})
     assert response.status_code == OK[service], response.get_data(as_text=True)[:300]
 
 
@@ -477,12 +440,12 @@ def test_apps_still_serve_after_the_matrix(clients: dict[str, FlaskClient], serv
 
 
 @pytest.mark.parametrize("name", list(VALID_IMAGES))
-@pytest.mark.parametrize("service", BOTH)
+@pytest.mark.parametrize("service", SERVICES)
 def test_odd_but_valid_images_are_processed(
     clients: dict[str, FlaskClient], service: str, name: str
 ) -> None:
     fields = {"upload": (VALID_IMAGES[name](), f"{name}.img"), "faces": "5", "plates": "5"}
-    response = post(clients[service], service, fields)
+    response = send(clients[service], service, fields)
     assert response.status_code == OK[service], response.get_data(as_text=True)[:300]
     body = response.get_json()
     if service == "blur":
@@ -500,7 +463,7 @@ def test_lenient_but_unambiguous_numbers(
     clients: dict[str, FlaskClient], fields: dict[str, str], expected: int
 ) -> None:
     """Surrounding whitespace is stripped (as Django forms do); empty means the default."""
-    response = post(clients["blur"], "blur", {**fields, "upload": (IMAGE, "car.png")})
+    response = send(clients["blur"], "blur", {**fields, "upload": (IMAGE, "car.png")})
     assert response.status_code == expected, response.get_data(as_text=True)[:300]
 
 
@@ -509,32 +472,22 @@ def test_lenient_but_unambiguous_numbers(
     [r"^[A-Z]{1,3}-?\d{1,4}-?[A-Z]{0,2}$", r"\d+[A-Z]+\d+", "^(AB|CD)[0-9]{3,4}$", ".*123"],
 )
 def test_plate_shaped_regexes_are_accepted(clients: dict[str, FlaskClient], pattern: str) -> None:
-    response = post(clients["blur"], "blur", {"skip_regexp": pattern, "upload": (IMAGE, "a.png")})
+    response = send(clients["blur"], "blur", {"skip_regexp": pattern, "upload": (IMAGE, "a.png")})
     assert response.status_code == 200, response.get_data(as_text=True)[:300]
 
 
 # -- processing timeout ----------------------------------------------------------------------
 
 
-class SlowPlates(FakePlateDetector):
-    """A plate detector that takes its time."""
-
-    def detect(self, image: RGBImage, options: PlateOptions) -> list[PlateDetection]:
-        time.sleep(0.3)
-        return super().detect(image, options)
-
-
-@pytest.mark.parametrize("service", BOTH)
+@pytest.mark.parametrize("service", SERVICES)
 def test_processing_timeout_is_503_naming_the_limit(base_settings: Settings, service: str) -> None:
     settings = dataclasses.replace(base_settings, request_timeout=0.05)
-    face = FakeFaceDetector([]) if service == "blur" else None
-    client = build(service, settings, Engine(face, [SlowPlates([(PLATE, "AB1")])])).test_client()
-    response = post(client, service, {"upload": (IMAGE, "car.png")})
-    assert response.status_code == 503
-    assert "REQUEST_TIMEOUT" in response.get_json()["error"]
-    assert "Traceback" not in response.get_data(as_text=True)
-    fast = build(service, base_settings, Engine(face, [SlowPlates([])])).test_client()
-    assert post(fast, service, {"upload": (IMAGE, "car.png")}).status_code == OK[service]
+    faces = [] if service == "blur" else None
+    slow = build(service, settings, FakeEngine(faces, [(PLATE, "AB1")], delay=0.3)).test_client()
+    response = send(slow, service, {"upload": (IMAGE, "car.png")})
+    assert "REQUEST_TIMEOUT" in error_of(response, 503)
+    fast = build(service, base_settings, FakeEngine(faces, [], delay=0.3)).test_client()
+    assert send(fast, service, {"upload": (IMAGE, "car.png")}).status_code == OK[service]
 
 
 def test_blur_request_carries_the_configured_timeout(base_settings: Settings) -> None:
@@ -550,24 +503,25 @@ def test_blur_request_carries_the_configured_timeout(base_settings: Settings) ->
 # -- access control --------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("service", BOTH)
+@pytest.mark.parametrize("service", SERVICES)
 def test_api_keys_through_http(base_settings: Settings, service: str) -> None:
     settings = dataclasses.replace(base_settings, api_keys=("k1", "k2"))
     client = build(service, settings).test_client()
     data = {"upload": (io.BytesIO(IMAGE), "car.png")}
     response = client.post(PATHS[service], data=data, content_type="multipart/form-data")
-    assert "Token" in refusal(response, 401)
+    assert "Token" in error_of(response, 401)
     assert response.headers["WWW-Authenticate"] == "Token"
     for header in ("Token nope", "Token k1x", "Bearer k"):
         data = {"upload": (io.BytesIO(IMAGE), "car.png")}
         response = client.post(PATHS[service], data=data, headers={"Authorization": header})
-        assert "invalid API key" in refusal(response, 403)
-    assert "malformed" in refusal(client.post(PATHS[service], headers={"Authorization": "k1"}))
+        assert "invalid API key" in error_of(response, 403)
+    malformed = client.post(PATHS[service], headers={"Authorization": "k1"})
+    assert "malformed" in error_of(malformed, None)
     for key in ("k1", "k2"):
         data = {"upload": (io.BytesIO(IMAGE), "car.png")}
         response = client.post(PATHS[service], data=data, headers={"Authorization": f"Token {key}"})
         assert response.status_code == OK[service]
     assert client.get("/info/").status_code == 200  # open unless INFO_REQUIRES_AUTH
     locked = build(service, dataclasses.replace(settings, info_requires_auth=True)).test_client()
-    assert refusal(locked.get("/info/"), 401)
+    assert error_of(locked.get("/info/"), 401)
     assert locked.get("/info/", headers={"Authorization": "Token k2"}).status_code == 200

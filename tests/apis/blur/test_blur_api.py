@@ -12,10 +12,9 @@ import numpy as np
 import pytest
 import requests
 import responses
-from flask.testing import FlaskClient
 from PIL import Image, ImageCms, ImageOps
-from werkzeug.test import TestResponse
 
+from bench.synthetic import FACE_BOX, encode, noise, save
 from blur_sdk.apis.blur import create_app
 from blur_sdk.apis.blur.answer import output_filename
 from blur_sdk.apis.snapshot.client import SnapshotClient
@@ -24,90 +23,25 @@ from blur_sdk.core.find.engine import Engine
 from blur_sdk.errors import ConfigError
 from blur_sdk.licence.manager import LicenceManager
 from blur_sdk.settings import Settings
-from tests.conftest import FakeFaceDetector, FakePlateDetector
-from tests.synthetic import PLATE_QUAD, encode
+from tests.clients import (
+    blur_client,
+    error_of,
+    ok,
+    output_image,
+    output_rgb,
+    post,
+    region_changed,
+)
+from tests.fakes import PLATE, FakeEngine, FakeFaceDetector
 
-FACE_BOX = (178.0, 60.0, 272.0, 178.0)
-PLATE = [(float(x), float(y)) for x, y in PLATE_QUAD]
-OTHER_PLATE = [(40.0, 300.0), (160.0, 300.0), (160.0, 330.0), (40.0, 330.0)]
 SDK_URL = "http://snapshot.test:8080"
-
-
-def noise(width: int = 512, height: int = 512, seed: int = 7) -> np.ndarray:
-    """A random RGB image: any blur changes every pixel it touches."""
-    return np.random.default_rng(seed).integers(0, 256, (height, width, 3), dtype=np.uint8)
-
-
-def fake_engine(
-    faces: list[tuple[float, float, float, float]] | None = None,
-    plates: list[tuple[list[tuple[float, float]], str]] | None = None,
-) -> Engine:
-    """An engine with the fake detectors (the face at FACE_BOX, the plate at PLATE_QUAD)."""
-    face_boxes = [FACE_BOX] if faces is None else faces
-    plate_list = [(PLATE, "KA482MX")] if plates is None else plates
-    return Engine(FakeFaceDetector(face_boxes), [FakePlateDetector(plate_list)])
-
-
-def make_client(settings: Settings, engine: Engine | None = None, **changes: Any) -> FlaskClient:
-    """A test client of the Blur app with settings changed as given."""
-    app = create_app(dataclasses.replace(settings, **changes), engine or fake_engine())
-    return app.test_client()
-
-
-def post(
-    client: FlaskClient,
-    image: bytes | None = None,
-    filename: str = "car.png",
-    path: str = "/",
-    **fields: Any,
-) -> TestResponse:
-    """POST a multipart Blur request (image defaults to the noise PNG)."""
-    data: dict[str, Any] = dict(fields)
-    if image is None:
-        image = encode(noise(), "PNG")
-    if image:
-        data["upload"] = (io.BytesIO(image), filename)
-    return client.post(path, data=data, content_type="multipart/form-data")
-
-
-def ok(response: TestResponse) -> dict[str, Any]:
-    """The JSON body of a 200 answer."""
-    assert response.status_code == 200, response.get_data(as_text=True)
-    body: dict[str, Any] = response.get_json()
-    return body
-
-
-def output_image(body: dict[str, Any]) -> Image.Image:
-    """The blurred image of an answer, decoded."""
-    assert body["blur"] is not None
-    return Image.open(io.BytesIO(base64.b64decode(body["blur"]["base64"])))
-
-
-def output_rgb(body: dict[str, Any]) -> np.ndarray:
-    """The blurred image of an answer as an RGB array."""
-    return np.asarray(output_image(body).convert("RGB"))
-
-
-def error_of(response: TestResponse, status: int = 400) -> str:
-    """The error message of a refusal, checking its status and body shape."""
-    assert response.status_code == status, response.get_data(as_text=True)
-    body = response.get_json()
-    assert isinstance(body, dict) and set(body) == {"error"}, body
-    return str(body["error"])
-
-
-def region_changed(before: np.ndarray, after: np.ndarray, box: tuple[int, ...]) -> float:
-    """Fraction of pixels in box (x0, y0, x1, y1) that differ."""
-    x0, y0, x1, y1 = box
-    diff = np.abs(before[y0:y1, x0:x1].astype(int) - after[y0:y1, x0:x1].astype(int))
-    return float((diff.max(axis=2) > 0).mean())
 
 
 # -- answer shape ----------------------------------------------------------------------------
 
 
 def test_answer_shape(settings: Settings) -> None:
-    body = ok(post(make_client(settings), faces="10", plates="10"))
+    body = ok(post(blur_client(settings), faces="10", plates="10"))
     assert list(body) == ["faces", "plates", "blur"]
     assert body["faces"] == [
         {"box": {"xmin": 178, "ymin": 60, "xmax": 272, "ymax": 178}, "score": 0.9}
@@ -126,26 +60,26 @@ def test_answer_shape(settings: Settings) -> None:
 
 
 def test_no_blur_when_no_intensity(settings: Settings) -> None:
-    body = ok(post(make_client(settings)))  # FACES=PLATES=0 by default: detect only
+    body = ok(post(blur_client(settings)))  # FACES=PLATES=0 by default: detect only
     assert body["blur"] is None
     assert len(body["faces"]) == 1 and len(body["plates"]) == 1
 
 
 @pytest.mark.parametrize("path", ["/", "/v1/blur", "/v1/blur/"])
 def test_paths(settings: Settings, path: str) -> None:
-    body = ok(post(make_client(settings), path=path, faces="5"))
+    body = ok(post(blur_client(settings), path=path, faces="5"))
     assert body["blur"] is not None
 
 
 def test_urlencoded_base64_upload(settings: Settings) -> None:
-    client = make_client(settings)
+    client = blur_client(settings)
     data = {"upload": base64.b64encode(encode(noise(64, 48), "PNG")).decode(), "plates": "3"}
     body = ok(client.post("/", data=data))  # application/x-www-form-urlencoded
     assert output_image(body).size == (64, 48)
 
 
 def test_get_is_refused_with_json(settings: Settings) -> None:
-    assert "Method Not Allowed" in error_of(make_client(settings).get("/"), 405)
+    assert "Method Not Allowed" in error_of(blur_client(settings).get("/"), 405)
 
 
 # -- formats, size, orientation, metadata ----------------------------------------------------
@@ -163,7 +97,7 @@ FORMATS = [  # input format, upload name, output content type, output name, outp
 def test_same_format_out(settings: Settings, case: tuple[str, str, str, str, str]) -> None:
     fmt, filename, content_type, out_name, out_format = case
     image = encode(noise(300, 200), fmt)
-    body = ok(post(make_client(settings), image, filename, faces="10", plates="10"))
+    body = ok(post(blur_client(settings), image, filename, faces="10", plates="10"))
     assert body["blur"]["content_type"] == content_type
     assert body["blur"]["filename"] == out_name
     out = output_image(body)
@@ -172,7 +106,7 @@ def test_same_format_out(settings: Settings, case: tuple[str, str, str, str, str
 
 def test_jpeg_stays_high_quality(settings: Settings) -> None:
     smooth = np.tile(np.linspace(0, 255, 400, dtype=np.uint8)[None, :, None], (300, 1, 3))
-    body = ok(post(make_client(settings, fake_engine([], [])), encode(smooth, "JPEG"), plates="5"))
+    body = ok(post(blur_client(settings, FakeEngine([], [])), encode(smooth, "JPEG"), plates="5"))
     out = output_rgb(body).astype(int)
     assert np.abs(out - smooth.astype(int)).mean() < 2.0
 
@@ -183,11 +117,10 @@ def test_exif_rotated_input_comes_out_upright(settings: Settings) -> None:
     image = Image.fromarray(stored)
     exif = image.getexif()
     exif[0x0112] = 6  # displayed rotated 90 degrees clockwise
-    buffer = io.BytesIO()
-    image.save(buffer, format="JPEG", quality=95, exif=exif.tobytes())
-    body = ok(post(make_client(settings, fake_engine([], [])), buffer.getvalue(), plates="5"))
+    data = save(image, "JPEG", quality=95, exif=exif.tobytes())
+    body = ok(post(blur_client(settings, FakeEngine([], [])), data, plates="5"))
     out = output_image(body)
-    displayed = ImageOps.exif_transpose(Image.open(io.BytesIO(buffer.getvalue())))
+    displayed = ImageOps.exif_transpose(Image.open(io.BytesIO(data)))
     assert out.size == displayed.size == (80, 120)
     assert out.getexif().get(0x0112, 1) == 1
     red = np.asarray(out.convert("RGB"))[2:8, -8:-2].mean(axis=(0, 1))
@@ -200,13 +133,11 @@ def _with_metadata() -> bytes:
     exif[0x010F] = "BlurSdkTestCam"  # Make
     exif[0x0112] = 1
     icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
-    buffer = io.BytesIO()
-    image.save(buffer, format="JPEG", quality=95, exif=exif.tobytes(), icc_profile=icc)
-    return buffer.getvalue()
+    return save(image, "JPEG", quality=95, exif=exif.tobytes(), icc_profile=icc)
 
 
 def test_copy_metadata_keeps_exif_and_icc(settings: Settings) -> None:
-    client = make_client(settings)
+    client = blur_client(settings)
     out = output_image(
         ok(post(client, _with_metadata(), "m.jpg", plates="4", copy_metadata="true"))
     )
@@ -217,7 +148,7 @@ def test_copy_metadata_keeps_exif_and_icc(settings: Settings) -> None:
 
 
 def test_copy_metadata_from_env_and_overridden(settings: Settings) -> None:
-    client = make_client(settings, copy_metadata=True)
+    client = blur_client(settings, copy_metadata=True)
     out = output_image(ok(post(client, _with_metadata(), "m.jpg", plates="4")))
     assert out.getexif().get(0x010F) == "BlurSdkTestCam"
     off = output_image(ok(post(client, _with_metadata(), "m.jpg", plates="4", copy_metadata="0")))
@@ -228,7 +159,7 @@ def test_copy_metadata_from_env_and_overridden(settings: Settings) -> None:
 
 
 def test_info_embedded_and_call_count(settings: Settings) -> None:
-    client = make_client(settings)
+    client = blur_client(settings)
     ok(post(client, faces="1"))
     error_of(post(client, faces="11"))  # refused requests are not counted
     ok(post(client, plates="1"))
@@ -250,7 +181,7 @@ def _sdk_engine(settings: Settings, **changes: Any) -> Engine:
 def test_info_sdk_mode(settings: Settings) -> None:
     upstream = {"version": "1.2.3", "license_key": "abc***"}
     responses.get(f"{SDK_URL}/info/", json=upstream)
-    info = make_client(settings, _sdk_engine(settings)).get("/info/").get_json()
+    info = blur_client(settings, _sdk_engine(settings)).get("/info/").get_json()
     assert info["mode"] == "sdk" and info["snapshot"] == upstream
     assert info["detectors"]["plates"] == ["snapshot"]
 
@@ -258,7 +189,7 @@ def test_info_sdk_mode(settings: Settings) -> None:
 @responses.activate
 def test_info_sdk_unreachable(settings: Settings) -> None:
     responses.get(f"{SDK_URL}/info/", body=requests.ConnectionError("refused"))
-    info = make_client(settings, _sdk_engine(settings)).get("/info/").get_json()
+    info = blur_client(settings, _sdk_engine(settings)).get("/info/").get_json()
     assert info["snapshot"] is None and "unreachable" in info["snapshot_error"]
 
 
@@ -282,7 +213,7 @@ def test_sdk_mode_blurs_upstream_plates(settings: Settings) -> None:
     }
     responses.post(f"{SDK_URL}/v1/plate-reader/", json={"results": [result]}, status=201)
     image = noise()
-    body = ok(post(make_client(settings, _sdk_engine(settings)), encode(image, "PNG"), plates="10"))
+    body = ok(post(blur_client(settings, _sdk_engine(settings)), encode(image, "PNG"), plates="10"))
     (plate,) = body["plates"]
     assert plate["result"]["plate"] == "ab123cd" and plate["result"]["region"]["code"] == "gb"
     assert plate["result"]["vehicle"]["type"] == "Sedan"
@@ -293,19 +224,19 @@ def test_sdk_mode_blurs_upstream_plates(settings: Settings) -> None:
 @responses.activate
 def test_sdk_errors_are_502_with_upstream_message(settings: Settings) -> None:
     responses.post(f"{SDK_URL}/v1/plate-reader/", json={"detail": "disk on fire"}, status=500)
-    message = error_of(post(make_client(settings, _sdk_engine(settings)), plates="5"), 502)
+    message = error_of(post(blur_client(settings, _sdk_engine(settings)), plates="5"), 502)
     assert "disk on fire" in message and "HTTP 500" in message
 
 
 @responses.activate
 def test_sdk_timeout_is_504(settings: Settings) -> None:
     responses.post(f"{SDK_URL}/v1/plate-reader/", body=requests.ReadTimeout("slow"))
-    message = error_of(post(make_client(settings, _sdk_engine(settings)), plates="5"), 504)
+    message = error_of(post(blur_client(settings, _sdk_engine(settings)), plates="5"), 504)
     assert "did not answer" in message
 
 
 def test_plates_off_needs_no_upstream(settings: Settings) -> None:
-    body = ok(post(make_client(settings, _sdk_engine(settings)), plates="-1", faces="3"))
+    body = ok(post(blur_client(settings, _sdk_engine(settings)), plates="-1", faces="3"))
     assert body["plates"] == [] and len(body["faces"]) == 1
 
 
@@ -323,14 +254,14 @@ def test_licence_refused_is_403(settings: Settings) -> None:
     licensed = dataclasses.replace(
         settings, license_key="KEY", token="TOKEN", license_server_url="http://127.0.0.1:9"
     )  # nothing listens there: no successful check, so refused
-    app = create_app(licensed, fake_engine(), LicenceManager(licensed))
+    app = create_app(licensed, FakeEngine(), LicenceManager(licensed))
     message = error_of(post(app.test_client(), faces="1"), 403)
     assert "licence" in message
     assert app.test_client().get("/info/").status_code == 200
 
 
 def test_api_keys(settings: Settings) -> None:
-    client = make_client(settings, api_keys=("k1",))
+    client = blur_client(settings, api_keys=("k1",))
     error_of(post(client), 401)
     response = client.post(
         "/",
@@ -348,11 +279,11 @@ def test_output_filename() -> None:
 
 def test_bad_env_is_config_error(settings: Settings, tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="LOGO"):
-        create_app(dataclasses.replace(settings, logo="nope.png"), fake_engine())
+        create_app(dataclasses.replace(settings, logo="nope.png"), FakeEngine())
     with pytest.raises(ConfigError, match="SKIP_REGEXP"):
-        create_app(dataclasses.replace(settings, skip_regexp=("(a+)+",)), fake_engine())
+        create_app(dataclasses.replace(settings, skip_regexp=("(a+)+",)), FakeEngine())
     with pytest.raises(ConfigError, match="CONFIG"):
-        create_app(dataclasses.replace(settings, config={"mode": "slow"}), fake_engine())
+        create_app(dataclasses.replace(settings, config={"mode": "slow"}), FakeEngine())
 
 
 # -- the error table -------------------------------------------------------------------------
@@ -394,7 +325,7 @@ BAD_FIELDS: list[tuple[dict[str, Any], str]] = [
 
 @pytest.mark.parametrize(("fields", "field"), BAD_FIELDS)
 def test_bad_field_is_400_naming_it(settings: Settings, fields: dict[str, Any], field: str) -> None:
-    message = error_of(post(make_client(settings), **fields))
+    message = error_of(post(blur_client(settings), **fields))
     named = (f"{field}:", f"{field}.")  # "config.mode: ..." names a key inside config
     assert message.startswith(named) or f"{field}/" in message, message
 
@@ -413,25 +344,25 @@ def test_bad_field_is_400_naming_it(settings: Settings, fields: dict[str, Any], 
 def test_bad_image_is_400_naming_it(
     settings: Settings, image: bytes, extra: dict[str, Any], field: str
 ) -> None:
-    message = error_of(post(make_client(settings), image, **extra))
+    message = error_of(post(blur_client(settings), image, **extra))
     assert message.startswith(f"{field}:"), message
 
 
 def test_empty_file_is_400(settings: Settings) -> None:
-    client = make_client(settings)
+    client = blur_client(settings)
     response = client.post("/", data={"upload": (io.BytesIO(b""), "empty.jpg")})
     assert error_of(response).startswith("upload:")
 
 
 def test_oversize_is_413(settings: Settings) -> None:
-    client = make_client(settings, max_upload_bytes=1000)
+    client = blur_client(settings, max_upload_bytes=1000)
     assert "larger than" in error_of(post(client, encode(noise(200, 200), "PNG")), 413)
-    client = make_client(settings, max_image_pixels=100 * 100)
+    client = blur_client(settings, max_image_pixels=100 * 100)
     message = error_of(post(client, encode(noise(200, 200), "PNG")), 413)
     assert message.startswith("upload:") and "200x200" in message
 
 
 def test_too_many_values_is_400(settings: Settings) -> None:
-    client = make_client(settings, max_repeated_fields=3)
+    client = blur_client(settings, max_repeated_fields=3)
     message = error_of(post(client, regions=["gb", "fr", "de", "it"]))
     assert message.startswith("regions:")

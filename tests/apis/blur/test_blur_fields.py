@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -14,28 +13,15 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from blur_sdk.core.find.base import PlateDetection, PlateFinder, PlateOptions, RGBImage
+from bench.synthetic import encode, noise, save
+from blur_sdk.core.find.base import PlateOptions
 from blur_sdk.core.find.engine import Engine
 from blur_sdk.core.find.text_plates import ranking_formats
-from blur_sdk.core.geometry import as_quad
 from blur_sdk.core.plates.regions import REGION_FORMATS
 from blur_sdk.core.redact.blur import grown_plate
 from blur_sdk.settings import Settings
-from tests.conftest import FakeFaceDetector, FakePlateDetector
-from tests.synthetic import encode
-from tests.test_blur_api import (
-    FACE_BOX,
-    OTHER_PLATE,
-    PLATE,
-    error_of,
-    fake_engine,
-    make_client,
-    noise,
-    ok,
-    output_rgb,
-    post,
-    region_changed,
-)
+from tests.clients import blur_client, error_of, ok, output_rgb, post, region_changed
+from tests.fakes import OTHER_PLATE, PLATE, ColourPlates, FakeEngine
 
 FACE_INSIDE = (200, 80, 250, 160)  # well inside FACE_BOX
 PLATE_INSIDE = (320, 404, 460, 428)  # well inside PLATE_QUAD
@@ -44,18 +30,15 @@ FAR = (0, 0, 60, 60)  # top-left corner, far from everything
 MAGENTA = (255, 0, 255)
 
 
-def engines() -> tuple[Engine, FakeFaceDetector, FakePlateDetector]:
-    """A fake engine and its detectors, to look at the options they were given."""
-    face = FakeFaceDetector([FACE_BOX])
-    plates = FakePlateDetector([(PLATE, "KA482MX"), (OTHER_PLATE, "AB123CD")])
-    return Engine(face, [plates]), face, plates
+def two_plates() -> FakeEngine:
+    """A fake engine finding the scene's face and two plates; it keeps the options they got."""
+    return FakeEngine(plates=[(PLATE, "KA482MX"), (OTHER_PLATE, "AB123CD")])
 
 
 def run(settings: Settings, **fields: Any) -> tuple[np.ndarray, dict[str, Any]]:
     """POST the noise PNG with fields to a fresh app: (input pixels, answer)."""
-    engine, _, _ = engines()
     image = noise()
-    return image, ok(post(make_client(settings, engine), encode(image, "PNG"), **fields))
+    return image, ok(post(blur_client(settings, two_plates()), encode(image, "PNG"), **fields))
 
 
 # -- upload / upload_url ---------------------------------------------------------------------
@@ -86,25 +69,25 @@ def image_server() -> Iterator[str]:
 
 
 def test_upload_url_wins_over_upload(settings: Settings, image_server: str) -> None:
-    engine, _, plates = engines()
-    client = make_client(settings, engine, url_allow_private=True)
+    engine = two_plates()
+    client = blur_client(settings, engine, url_allow_private=True)
     url = f"{image_server}/photos/street.png"
     body = ok(post(client, encode(noise(300, 200), "PNG"), upload_url=url, plates="2"))
     assert output_rgb(body).shape[:2] == (70, 90)  # the URL's image, not the upload
     assert body["blur"]["filename"] == "street.png"
-    assert plates.calls[-1].forward["filename"] == "street.png"
+    assert engine.plates.calls[-1].forward["filename"] == "street.png"
 
 
 # -- faces / plates intensities --------------------------------------------------------------
 
 
 def test_minus_one_skips_detection(settings: Settings) -> None:
-    engine, face, plates = engines()
-    body = ok(post(make_client(settings, engine), faces="-1", plates="10"))
-    assert body["faces"] == [] and face.calls == [] and len(plates.calls) == 1
-    engine, face, plates = engines()
-    body = ok(post(make_client(settings, engine), faces="10", plates="-1"))
-    assert body["plates"] == [] and plates.calls == [] and len(face.calls) == 1
+    engine = two_plates()
+    body = ok(post(blur_client(settings, engine), faces="-1", plates="10"))
+    assert body["faces"] == [] and engine.faces.calls == [] and len(engine.plates.calls) == 1
+    engine = two_plates()
+    body = ok(post(blur_client(settings, engine), faces="10", plates="-1"))
+    assert body["plates"] == [] and engine.plates.calls == [] and len(engine.faces.calls) == 1
 
 
 def test_zero_detects_without_blurring(settings: Settings) -> None:
@@ -128,8 +111,8 @@ def test_intensity_scales_blur(settings: Settings) -> None:
 
 
 def test_env_faces_plates_and_override(settings: Settings) -> None:
-    engine, _, _ = engines()
-    client = make_client(settings, engine, faces=8, plates=-1)
+    engine = two_plates()
+    client = blur_client(settings, engine, faces=8, plates=-1)
     image = noise()
     body = ok(post(client, encode(image, "PNG")))
     assert body["plates"] == [] and region_changed(image, output_rgb(body), FACE_INSIDE) > 0.9
@@ -141,9 +124,9 @@ def test_env_faces_plates_and_override(settings: Settings) -> None:
 
 @pytest.mark.parametrize("shape", ["ellipse", "circle", "square"])
 def test_shape_from_env(settings: Settings, shape: str) -> None:
-    engine, _, _ = engines()
+    engine = two_plates()
     image = noise()
-    client = make_client(settings, engine, shape=shape)
+    client = blur_client(settings, engine, shape=shape)
     out = output_rgb(ok(post(client, encode(image, "PNG"), faces="10")))
     corner = (180, 62, 184, 66)  # inside the box's corner: outside the ellipse and the circle
     beside = (167, 116, 169, 122)  # left of the box (beyond its feather), inside the circle
@@ -156,24 +139,24 @@ def test_shape_from_env(settings: Settings, shape: str) -> None:
 
 
 def test_regions_forwarded(settings: Settings) -> None:
-    engine, _, plates = engines()
-    client = make_client(settings, engine, regions=("us-ca",))
+    engine = two_plates()
+    client = blur_client(settings, engine, regions=("us-ca",))
     ok(post(client))
-    assert plates.calls[-1].regions == ("us-ca",)
+    assert engine.plates.calls[-1].regions == ("us-ca",)
     ok(post(client, regions=["gb", "fr,de"]))
-    assert list(plates.calls[-1].regions) == ["gb", "fr", "de"]
+    assert list(engine.plates.calls[-1].regions) == ["gb", "fr", "de"]
 
 
 def test_config_extends_env(settings: Settings) -> None:
-    engine, _, plates = engines()
+    engine = two_plates()
     env_config = {"region": "strict", "mode": "fast", "threshold_o": 0.7}
-    client = make_client(settings, engine, config=env_config)
+    client = blur_client(settings, engine, config=env_config)
     ok(post(client))
-    options = plates.calls[-1]
+    options = engine.plates.calls[-1]
     assert (options.mode, options.threshold_o, options.threshold_d) == ("fast", 0.7, None)
     assert options.forward["config"] == env_config
     ok(post(client, config='{"threshold_d": 0.2, "mode": "redaction", "text_formats": ["@@##"]}'))
-    options = plates.calls[-1]
+    options = engine.plates.calls[-1]
     assert options.forward["config"] == {
         "region": "strict", "mode": "redaction", "threshold_o": 0.7, "threshold_d": 0.2,
         "text_formats": ["@@##"],
@@ -186,27 +169,25 @@ def test_config_extends_env(settings: Settings) -> None:
 
 
 def test_camera_id_and_snapshot_filename(settings: Settings) -> None:
-    engine, _, plates = engines()
-    client = make_client(settings, engine, camera_id="gate-1")
+    engine = two_plates()
+    client = blur_client(settings, engine, camera_id="gate-1")
     ok(post(client, filename="in.png"))
-    assert (plates.calls[-1].forward["camera_id"], plates.calls[-1].forward["filename"]) == (
-        "gate-1",
-        "in.png",
-    )
+    forward = engine.plates.calls[-1].forward
+    assert (forward["camera_id"], forward["filename"]) == ("gate-1", "in.png")
     ok(post(client, camera_id="gate-2", snapshot_filename="renamed.jpg"))
-    assert (plates.calls[-1].forward["camera_id"], plates.calls[-1].forward["filename"]) == (
-        "gate-2",
-        "renamed.jpg",
-    )
+    forward = engine.plates.calls[-1].forward
+    assert (forward["camera_id"], forward["filename"]) == ("gate-2", "renamed.jpg")
 
 
 def test_face_max_resolution(settings: Settings) -> None:
-    engine, face, _ = engines()
-    client = make_client(settings, engine, face_max_resolution=1024, face_min_resolution=900)
+    engine = two_plates()
+    client = blur_client(settings, engine, face_max_resolution=1024, face_min_resolution=900)
     ok(post(client))
-    assert face.calls[-1].max_resolution == 1024 and face.calls[-1].min_resolution == 900
+    options = engine.faces.calls[-1]
+    assert options.max_resolution == 1024 and options.min_resolution == 900
     ok(post(client, face_max_resolution="640"))
-    assert face.calls[-1].max_resolution == 640 and face.calls[-1].min_resolution == 640
+    options = engine.faces.calls[-1]
+    assert options.max_resolution == 640 and options.min_resolution == 640
 
 
 # -- skip_regexp -----------------------------------------------------------------------------
@@ -230,9 +211,9 @@ def test_skip_regexp_repeatable_with_commas(settings: Settings) -> None:
 
 
 def test_skip_regexp_env_and_override(settings: Settings) -> None:
-    engine, _, _ = engines()
+    engine = two_plates()
     image = noise()
-    client = make_client(settings, engine, skip_regexp=("AB1",), plates=10)
+    client = blur_client(settings, engine, skip_regexp=("AB1",), plates=10)
     body = ok(post(client, encode(image, "PNG")))
     assert _skipped(body) == {"ka482mx": False, "ab123cd": True}
     assert region_changed(image, output_rgb(body), OTHER_INSIDE) == 0
@@ -244,9 +225,7 @@ def test_skip_regexp_env_and_override(settings: Settings) -> None:
 
 
 def _png(color: tuple[int, int, int], size: tuple[int, int] = (60, 14)) -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGBA", size, (*color, 255)).save(buffer, format="PNG")
-    return buffer.getvalue()
+    return save(Image.new("RGBA", size, (*color, 255)), "PNG")
 
 
 @pytest.fixture
@@ -269,8 +248,8 @@ def _plate_colour(body: dict[str, Any]) -> np.ndarray:
 
 
 def _logo_client(settings: Settings, logos: Path, **changes: Any) -> Any:
-    engine = fake_engine(plates=[(PLATE, "KA482MX")])
-    return make_client(settings, engine, logos_dir=logos, **changes)
+    engine = FakeEngine(plates=[(PLATE, "KA482MX")])
+    return blur_client(settings, engine, logos_dir=logos, **changes)
 
 
 @pytest.mark.parametrize(
@@ -293,7 +272,7 @@ def test_logo_paths(
 def test_logo_upload_warped_onto_plate(settings: Settings, logos: Path) -> None:
     image = noise()
     client = _logo_client(settings, logos, logo="green.png")
-    logo = (io.BytesIO(_png((0, 0, 255))), "mine.png")
+    logo = (_png((0, 0, 255)), "mine.png")
     body = ok(post(client, encode(image, "PNG"), plates="10", logo=logo))  # file beats LOGO
     assert np.abs(_plate_colour(body) - (0, 0, 255)).max() < 8
     out = output_rgb(body)
@@ -350,10 +329,10 @@ def test_logo_bad_files(settings: Settings, logos: Path, value: str, words: str)
 def test_margins(
     settings: Settings, fields: dict[str, str], face_kept: bool, plate_kept: bool
 ) -> None:
-    engine = fake_engine()
+    engine = FakeEngine()
     image = noise()
     body = ok(
-        post(make_client(settings, engine), encode(image, "PNG"), faces="9", plates="9", **fields)
+        post(blur_client(settings, engine), encode(image, "PNG"), faces="9", plates="9", **fields)
     )
     out = output_rgb(body)
     assert (len(body["faces"]) == 1) == face_kept
@@ -363,9 +342,9 @@ def test_margins(
 
 
 def test_exclusion_boxes(settings: Settings) -> None:
-    engine = fake_engine()
+    engine = FakeEngine()
     image = noise()
-    client = make_client(settings, engine)
+    client = blur_client(settings, engine)
     body = ok(post(client, encode(image, "PNG"), faces="9", plates="9",
                    xmin="170", ymin="50", xmax="280", ymax="190"))  # fmt: skip
     assert body["faces"] == [] and len(body["plates"]) == 1
@@ -382,26 +361,6 @@ def test_exclusion_boxes(settings: Settings) -> None:
 # -- split / overlap -------------------------------------------------------------------------
 
 
-class MagentaPlates(PlateFinder):
-    """Finds pure-magenta rectangles in the image it is given (real pixels, any chunk)."""
-
-    name = "magenta"
-
-    def __init__(self) -> None:
-        self.widths: list[int] = []
-
-    def detect(self, image: RGBImage, options: PlateOptions) -> list[PlateDetection]:
-        self.widths.append(image.shape[1])
-        mask = np.all(image == MAGENTA, axis=2).astype(np.uint8)
-        count, _, stats, _ = cv2.connectedComponentsWithStats(mask)
-        plates = []
-        for x, y, w, h, _area in stats[1:count]:
-            quad = [(x, y), (x + w, y), (x + w, y + h), (x, y + h)]
-            box = (float(x), float(y), float(x + w), float(y + h))
-            plates.append(PlateDetection(as_quad(quad), box, "MAG", 0.9, 0.9))
-        return plates
-
-
 def _panorama() -> np.ndarray:
     image = noise(1200, 200)
     for x0 in (100, 560, 1000):  # the middle one lies in the overlap of 2 chunks
@@ -409,9 +368,9 @@ def _panorama() -> np.ndarray:
     return image
 
 
-def _split(settings: Settings, **fields: str) -> tuple[MagentaPlates, dict[str, Any]]:
-    detector = MagentaPlates()
-    client = make_client(settings, Engine(None, [detector]))
+def _split(settings: Settings, **fields: str) -> tuple[ColourPlates, dict[str, Any]]:
+    detector = ColourPlates("magenta", "MAG", MAGENTA)
+    client = blur_client(settings, Engine(None, [detector]))
     return detector, ok(post(client, encode(_panorama(), "PNG"), plates="5", **fields))
 
 

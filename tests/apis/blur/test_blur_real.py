@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import io
 from typing import Any
 
 import cv2
@@ -11,12 +10,12 @@ import numpy as np
 import pytest
 from flask.testing import FlaskClient
 
+from bench.synthetic import PLATE_QUAD, encode, scene_with_plate
 from blur_sdk import PROJECT_ROOT
 from blur_sdk.apis.blur import create_app
 from blur_sdk.core.find.engine import Engine
 from blur_sdk.settings import Settings
-from tests.synthetic import PLATE_QUAD, encode, scene_with_plate
-from tests.test_blur_api import ok, output_image, output_rgb
+from tests.clients import ok, output_image, output_rgb, post
 
 pytestmark = pytest.mark.models
 
@@ -32,9 +31,7 @@ def client(settings: Settings, real_engine: Engine) -> FlaskClient:
 
 
 def blur(client: FlaskClient, fmt: str = "PNG", **fields: Any) -> dict[str, Any]:
-    upload = (io.BytesIO(encode(SCENE, fmt)), f"scene.{fmt.lower()}")
-    response = client.post("/", data={"upload": upload, **fields})
-    return ok(response)
+    return ok(post(client, encode(SCENE, fmt), f"scene.{fmt.lower()}", **fields))
 
 
 def plate_mask(shrink: float = 0.8) -> np.ndarray:

@@ -3,28 +3,26 @@
 from __future__ import annotations
 
 import base64
-import dataclasses
+import functools
 import io
 import json
 from datetime import datetime
-from typing import Any
 
 import numpy as np
 import pytest
 from flask.testing import FlaskClient
-from werkzeug.test import TestResponse
 
+from bench.synthetic import PLATE_QUAD, encode, scene_with_plate
 from blur_sdk.apis.snapshot.routes import mask_key
 from blur_sdk.core.find.engine import Engine
 from blur_sdk.core.find.text_plates import ranking_formats
 from blur_sdk.core.plates.regions import REGION_FORMATS, best_region, formats_of, matches
 from blur_sdk.settings import Settings
-from snapshot_stub.app import create_app
-from tests.conftest import FakePlateDetector
-from tests.synthetic import PLATE_QUAD, encode, scene_with_plate
+from tests.clients import PATHS, client_of, error_of, ok, post
+from tests.fakes import PLATE, FakePlateDetector
 
-QUAD = [(300.0, 400.0), (480.0, 392.0), (482.0, 432.0), (302.0, 440.0)]
 SMALL_QUAD = [(20.0, 20.0), (120.0, 20.0), (120.0, 45.0), (20.0, 45.0)]
+read = functools.partial(post, filename="car.jpg", path=PATHS["snapshot"])  # b"": no upload
 
 
 @pytest.fixture(scope="module")
@@ -34,33 +32,16 @@ def image_bytes() -> bytes:
 
 @pytest.fixture
 def fake() -> FakePlateDetector:
-    return FakePlateDetector([(QUAD, "AB-123 CD"), (SMALL_QUAD, "ka 482 mx")])
+    return FakePlateDetector([(PLATE, "AB-123 CD"), (SMALL_QUAD, "ka 482 mx")])
 
 
 @pytest.fixture
 def client(settings: Settings, fake: FakePlateDetector) -> FlaskClient:
-    return create_app(settings, Engine(None, [fake])).test_client()
-
-
-def post(
-    client: FlaskClient, image: bytes | None, path: str = "/v1/plate-reader/", **fields: Any
-) -> TestResponse:
-    data: dict[str, Any] = dict(fields)
-    if image is not None:
-        data["upload"] = (io.BytesIO(image), "car.jpg")
-    return client.post(path, data=data, content_type="multipart/form-data")
-
-
-def error_of(response: TestResponse) -> str:
-    body = response.get_json()
-    assert isinstance(body, dict) and set(body) == {"error"}, body
-    return str(body["error"])
+    return client_of("snapshot", settings, Engine(None, [fake]))
 
 
 def test_answer_shape(client: FlaskClient, image_bytes: bytes) -> None:
-    response = post(client, image_bytes)
-    assert response.status_code == 201
-    body = response.get_json()
+    body = ok(read(client, image_bytes), 201)
     assert list(body)[:6] == [
         "processing_time", "results", "filename", "version", "camera_id", "timestamp",
     ]  # fmt: skip
@@ -72,16 +53,16 @@ def test_answer_shape(client: FlaskClient, image_bytes: bytes) -> None:
     first = body["results"][0]
     assert set(first) >= {"box", "plate", "region", "score", "candidates", "dscore", "vehicle"}
     assert first["box"] == {"xmin": 300, "ymin": 392, "xmax": 482, "ymax": 440}
-    assert first["polygon"] == [list(p) for p in QUAD]
+    assert first["polygon"] == [list(p) for p in PLATE]
     assert first["vehicle"] == {
         "score": 0, "type": "Unknown", "box": {"xmin": 0, "ymin": 0, "xmax": 0, "ymax": 0},
     }  # fmt: skip
     assert first["region"] == {"code": "unknown", "score": 0.0}
-    assert post(client, image_bytes, path="/v1/plate-reader").status_code == 201
+    assert read(client, image_bytes, path="/v1/plate-reader").status_code == 201
 
 
 def test_plate_text_lowercased_without_separators(client: FlaskClient, image_bytes: bytes) -> None:
-    results = post(client, image_bytes).get_json()["results"]
+    results = read(client, image_bytes).get_json()["results"]
     assert [r["plate"] for r in results] == ["ab123cd", "ka482mx"]
     assert results[0]["candidates"] == [{"score": 0.8, "plate": "ab123cd"}]
 
@@ -97,7 +78,7 @@ def test_options_reach_the_detector(
         "detection_rule": "strict",
         "unknown_key": [1, 2],
     }
-    response = post(
+    response = read(
         client, image_bytes, regions=["it", "gb"], camera_id="cam-7", config=json.dumps(config)
     )
     assert response.status_code == 201, response.get_json()
@@ -121,7 +102,7 @@ def test_options_reach_the_detector(
 def test_defaults_reach_the_detector(
     client: FlaskClient, fake: FakePlateDetector, image_bytes: bytes
 ) -> None:
-    post(client, image_bytes)
+    read(client, image_bytes)
     [options] = fake.calls
     assert options.mode == "redaction"
     assert options.threshold_d is None and options.threshold_o is None
@@ -129,7 +110,7 @@ def test_defaults_reach_the_detector(
 
 
 def test_regions_comma_separated_and_best_region(client: FlaskClient, image_bytes: bytes) -> None:
-    body = post(client, image_bytes, regions="GB, fr").get_json()
+    body = read(client, image_bytes, regions="GB, fr").get_json()
     codes = {r["plate"]: r["region"]["code"] for r in body["results"]}
     assert codes == {"ab123cd": "fr", "ka482mx": "fr"}
     assert best_region("AB12CDE", ("fr", "gb")) == ("gb", "fr")
@@ -137,18 +118,18 @@ def test_regions_comma_separated_and_best_region(client: FlaskClient, image_byte
 
 
 def test_region_strict_drops_nonmatching_readings(client: FlaskClient, image_bytes: bytes) -> None:
-    dropped = post(client, image_bytes, regions="es", config='{"region": "strict"}')
+    dropped = read(client, image_bytes, regions="es", config='{"region": "strict"}')
     assert dropped.status_code == 201
     assert dropped.get_json()["results"] == []
-    kept = post(client, image_bytes, regions="fr", config='{"region": "strict"}').get_json()
+    kept = read(client, image_bytes, regions="fr", config='{"region": "strict"}').get_json()
     assert [r["plate"] for r in kept["results"]] == ["ab123cd", "ka482mx"]
-    unknown = post(client, image_bytes, regions="zz", config='{"region": "strict"}').get_json()
+    unknown = read(client, image_bytes, regions="zz", config='{"region": "strict"}').get_json()
     assert len(unknown["results"]) == 2
 
 
 def test_camera_id_and_timestamp_echo(client: FlaskClient, image_bytes: bytes) -> None:
     stamp = "2024-05-01T12:30:00Z"
-    body = post(client, image_bytes, camera_id="gate-1", timestamp=stamp, mmc="true").get_json()
+    body = read(client, image_bytes, camera_id="gate-1", timestamp=stamp, mmc="true").get_json()
     assert body["camera_id"] == "gate-1"
     assert body["timestamp"] == stamp
 
@@ -156,7 +137,7 @@ def test_camera_id_and_timestamp_echo(client: FlaskClient, image_bytes: bytes) -
 def test_large_multipart_uploads(client: FlaskClient) -> None:
     png = encode(scene_with_plate(), "PNG")
     assert len(png) > 256 * 1024
-    response = post(client, png)
+    response = read(client, png)
     assert response.status_code == 201, response.get_json()
     as_text = {"upload": base64.b64encode(png).decode()}
     response = client.post("/v1/plate-reader/", data=as_text, content_type="multipart/form-data")
@@ -204,34 +185,25 @@ def test_bad_input_is_400_naming_the_field(
     fields: dict[str, str],
     named: str,
 ) -> None:
-    image = None if "upload" in fields or not fields else image_bytes
-    response = post(client, image, **fields)
-    assert response.status_code == 400
-    assert named in error_of(response)
+    image = b"" if "upload" in fields or not fields else image_bytes
+    assert named in error_of(read(client, image, **fields))
     assert fake.calls == []
 
 
 def test_private_upload_url_is_refused(client: FlaskClient, fake: FakePlateDetector) -> None:
-    response = post(client, None, upload_url="http://127.0.0.1:9/car.jpg")
-    assert response.status_code == 400
-    assert "upload_url" in error_of(response)
+    assert "upload_url" in error_of(read(client, b"", upload_url="http://127.0.0.1:9/car.jpg"))
     assert fake.calls == []
 
 
 def test_not_an_image_is_400(client: FlaskClient) -> None:
-    response = post(client, b"GIF89a garbage")
-    assert response.status_code == 400
-    assert "image" in error_of(response)
+    assert "image" in error_of(read(client, b"GIF89a garbage"))
 
 
 def test_oversize_upload_is_413(
     settings: Settings, fake: FakePlateDetector, image_bytes: bytes
 ) -> None:
-    small = dataclasses.replace(settings, max_upload_bytes=1000)
-    client = create_app(small, Engine(None, [fake])).test_client()
-    response = post(client, image_bytes)
-    assert response.status_code == 413
-    assert "1000" in error_of(response)
+    client = client_of("snapshot", settings, Engine(None, [fake]), max_upload_bytes=1000)
+    assert "1000" in error_of(read(client, image_bytes), 413)
     encoded = base64.b64encode(image_bytes[:5000]).decode()
     assert client.post("/v1/plate-reader/", data={"upload": encoded}).status_code == 413
     assert fake.calls == []
@@ -240,8 +212,7 @@ def test_oversize_upload_is_413(
 def test_api_key_refused_is_403(
     settings: Settings, fake: FakePlateDetector, image_bytes: bytes
 ) -> None:
-    locked = dataclasses.replace(settings, api_keys=("secret",))
-    client = create_app(locked, Engine(None, [fake])).test_client()
+    client = client_of("snapshot", settings, Engine(None, [fake]), api_keys=("secret",))
     data = {"upload": (io.BytesIO(image_bytes), "car.jpg")}
     wrong = client.post("/v1/plate-reader/", data=data, headers={"Authorization": "Token nope"})
     assert wrong.status_code == 403
@@ -255,9 +226,9 @@ def test_info_counts_successful_calls(client: FlaskClient, image_bytes: bytes) -
     assert info["total_calls"] == 0 and info["usage"] == {"calls": 0}
     assert info["webhooks"] == [] and info["license_key"] == ""
     assert info["licence"]["mode"] == "community" and info["licence"]["valid"] is True
-    assert post(client, image_bytes).status_code == 201
-    assert post(client, None).status_code == 400
-    assert post(client, image_bytes).status_code == 201
+    assert read(client, image_bytes).status_code == 201
+    assert read(client, b"").status_code == 400
+    assert read(client, image_bytes).status_code == 201
     info = client.get("/info").get_json()
     assert info["total_calls"] == 2 and info["usage"] == {"calls": 2}
     assert (mask_key(""), mask_key("abc"), mask_key("platerec_1234")) == ("", "***", "pla***")
@@ -266,7 +237,7 @@ def test_info_counts_successful_calls(client: FlaskClient, image_bytes: bytes) -
 def test_wrong_method_and_path_are_json(client: FlaskClient) -> None:
     assert client.get("/v1/plate-reader/").status_code == 405
     missing = client.get("/nowhere")
-    assert missing.status_code == 404 and error_of(missing)
+    assert error_of(missing, 404)
 
 
 @pytest.mark.parametrize(
@@ -292,10 +263,8 @@ def test_region_table_excludes_impossible_readings() -> None:
 def test_real_engine_reads_synthetic_plate(
     settings: Settings, real_engine: Engine, image_bytes: bytes
 ) -> None:
-    client = create_app(settings, real_engine).test_client()
-    response = post(client, image_bytes, regions="fr")
-    assert response.status_code == 201, response.get_json()
-    [result] = response.get_json()["results"]
+    client = client_of("snapshot", settings, real_engine)
+    [result] = ok(read(client, image_bytes, regions="fr"), 201)["results"]
     assert result["plate"] == "ka482mx"
     assert result["candidates"][0]["plate"] == "ka482mx"
     assert result["region"]["code"] == "fr"

@@ -18,26 +18,18 @@ import requests
 import responses
 from PIL import Image
 
+from bench.synthetic import astronaut, paste_plate, rotated_quad
 from blur_sdk.apis.snapshot.client import SnapshotClient, snapshot_config
 from blur_sdk.core.find.base import PlateOptions
 from blur_sdk.errors import ConfigError, UpstreamError, UpstreamTimeoutError
 from blur_sdk.settings import Settings
-from tests.synthetic import astronaut, paste_plate
 
 SDK_URL = "http://snapshot.test:8080"
 READER = f"{SDK_URL}/v1/plate-reader/"
 CLOUD = "https://api.platerecognizer.com"
 
 
-def tilted_quad(angle: float) -> np.ndarray:
-    """A 200x44 plate centred at (300, 380), rotated by angle degrees."""
-    t = np.deg2rad(angle)
-    rot = np.array([[np.cos(t), -np.sin(t)], [np.sin(t), np.cos(t)]])
-    base = np.array([[-100, -22], [100, -22], [100, 22], [-100, 22]], np.float64)
-    return np.asarray(base @ rot.T + np.array([300.0, 380.0]))
-
-
-QUAD = tilted_quad(12)
+QUAD = rotated_quad((300.0, 380.0), 200, 44, 12)  # a 200x44 plate, turned 12 degrees
 SCENE = paste_plate(astronaut(), QUAD)
 _EDGES = (*QUAD.min(axis=0), *QUAD.max(axis=0))
 BOX = {k: round(v) for k, v in zip(("xmin", "ymin", "xmax", "ymax"), _EDGES, strict=True)}

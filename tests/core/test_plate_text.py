@@ -1,0 +1,51 @@
+"""Plate readings (blur_sdk.core.plates.text): cleaning, candidates from per-character
+alternatives, plausible lengths."""
+
+from __future__ import annotations
+
+import pytest
+
+from blur_sdk.core.plates import text as plate_text
+
+
+def test_clean() -> None:
+    assert plate_text.clean("ka-482 mx") == "KA482MX"
+    assert plate_text.clean("B·MW 12.34") == "BMW1234"
+    assert plate_text.clean("京A 12345") == "京A12345"
+    assert plate_text.clean(" -·. ") == ""
+
+
+def test_candidates_alternatives_and_separators() -> None:
+    chars = [
+        ("K", 0.95, "X", 0.02),
+        ("-", 0.99, "", 0.0),  # a separator: dropped
+        ("4", 0.90, "A", 0.05),
+        ("0", 0.40, "O", 0.35),  # the weakest: swapped first
+        (" ", 0.99, "", 0.0),
+        ("1", 0.60, "", 0.3),  # no second class: the usual confusion (1 -> I) at half prob
+    ]
+    ranked = plate_text.candidates(chars)
+    texts = [t for t, _ in ranked]
+    assert texts[0] == "K401"
+    assert ranked[0][1] == pytest.approx(round((0.95 + 0.9 + 0.4 + 0.6) / 4, 3))
+    assert "K4O1" in texts
+    assert "K40I" in texts
+    assert dict(ranked)["K4O1"] == pytest.approx(round((0.95 + 0.9 + 0.35 + 0.6) / 4, 3))
+    assert dict(ranked)["K40I"] == pytest.approx(round((0.95 + 0.9 + 0.4 + 0.3) / 4, 3))
+    assert len(ranked) <= plate_text.MAX_CANDIDATES
+    assert [s for _, s in ranked] == sorted((s for _, s in ranked), reverse=True)
+
+
+def test_candidates_text_formats_rank_a_match_first() -> None:
+    chars = [("A", 0.9, "", 0.0), ("B", 0.9, "", 0.0), ("0", 0.5, "O", 0.45)]
+    assert plate_text.candidates(chars)[0][0] == "AB0"
+    ranked = plate_text.candidates(chars, formats=["[a-z]{3}"])  # case-insensitive
+    assert ranked[0][0] == "ABO"
+    assert plate_text.candidates([("-", 0.9, "", 0.0)]) == []
+
+
+def test_plausible() -> None:
+    assert not plate_text.plausible("A" * (plate_text.MIN_CHARS - 1))
+    assert plate_text.plausible("A" * plate_text.MIN_CHARS)
+    assert plate_text.plausible("A" * plate_text.MAX_CHARS)
+    assert not plate_text.plausible("A" * (plate_text.MAX_CHARS + 1))
