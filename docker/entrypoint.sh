@@ -5,8 +5,8 @@
 #   snapshot  plate reader  gunicorn -c config/gunicorn.conf.py -b ${BIND:-0.0.0.0:8080}
 #
 # Paths are relative to this script's folder's parent (/app in the image, the checkout in
-# tests/processes/test_container_roles.py, which starts both roles through this very script). gunicorn is exec'd,
-# so it gets docker's SIGTERM directly and shuts down gracefully.
+# tests/processes/test_container_roles.py, which starts both roles through this very script).
+# gunicorn is exec'd, so it gets docker's SIGTERM directly and shuts down gracefully.
 set -eu
 
 APP_DIR=$(CDPATH='' cd -- "$(dirname -- "$0")/.." && pwd)
