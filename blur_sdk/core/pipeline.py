@@ -20,6 +20,7 @@ from blur_sdk.core.find.base import (
 from blur_sdk.core.find.engine import Engine
 from blur_sdk.core.image.decode import ImageLimits, decode_image
 from blur_sdk.core.image.encode import encode_image, output_format
+from blur_sdk.core.image.output import OutputOptions, encode_output
 from blur_sdk.core.plates import text as plate_text
 from blur_sdk.core.redact import Redaction, redact
 from blur_sdk.core.regions import FACE, PLATE, Region, face_region, plate_region
@@ -66,6 +67,7 @@ class Job:
     jpeg_quality: int = 95
     limits: ImageLimits = field(default_factory=ImageLimits)
     timeout: float | None = None
+    output: OutputOptions | None = None  # size, format, byte budget; None: as the input
 
 
 def intensity_job(
@@ -202,9 +204,14 @@ def anonymize(engine: Engine, data: bytes, job: Job) -> Result:
             rgb = redact(rgb, regions, redaction)
     result.timings["render_ms"] = (time.perf_counter() - render_started) * 1000
     encode_started = time.perf_counter()
-    result.image, result.content_type = encode_image(
-        decoded, rgb, quality=job.jpeg_quality, copy_metadata=job.copy_metadata
-    )
+    if job.output is None:
+        result.image, result.content_type = encode_image(
+            decoded, rgb, quality=job.jpeg_quality, copy_metadata=job.copy_metadata
+        )
+    else:
+        result.image, result.content_type, result.format = encode_output(
+            decoded, rgb, job.output, quality=job.jpeg_quality, copy_metadata=job.copy_metadata
+        )
     result.timings["encode_ms"] = (time.perf_counter() - encode_started) * 1000
     result.timings["total_ms"] = (time.perf_counter() - started) * 1000
     return result

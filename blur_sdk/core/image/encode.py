@@ -25,9 +25,10 @@ def encode_image(
     *,
     quality: int = 95,
     copy_metadata: bool = False,
+    fmt: str | None = None,
 ) -> tuple[bytes, str]:
-    """Encode a processed raster in the input's format; returns (bytes, content type)."""
-    fmt = output_format(decoded.format)
+    """Encode a processed raster in `fmt` (default: the input's); returns (bytes, content type)."""
+    fmt = fmt or output_format(decoded.format)
     image = Image.fromarray(rgb, "RGB")
     if decoded.alpha is not None and fmt != "JPEG":
         image.putalpha(Image.fromarray(decoded.alpha, "L"))
