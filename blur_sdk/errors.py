@@ -47,5 +47,9 @@ class LicenseError(BlurSdkError):
     """The licence or token was refused or has expired."""
 
 
+class BusyError(BlurSdkError):
+    """The worker already has MAX_IN_FLIGHT requests in progress: refused at once (HTTP 429)."""
+
+
 class ProcessingTimeoutError(BlurSdkError):
     """A request took longer than the configured processing timeout."""

@@ -13,7 +13,7 @@ from blur_sdk import PROJECT_ROOT, validators
 from blur_sdk.core.find.config import PLATE_SOURCES
 from blur_sdk.errors import ConfigError
 
-API_NAMES = ("blur", "snapshot")  # the packages under blur_sdk/apis
+API_NAMES = ("blur", "snapshot", "watermarkly", "faceblurest")  # packages under blur_sdk/apis
 
 
 def parse_bool(value: str, name: str) -> bool:

@@ -100,6 +100,27 @@ class Settings:
         parse.int_in(1, None), 50_000_000, "Largest image (width x height)"
     )
     max_image_side: int = _opt(parse.int_in(1, None), 12_000, "Largest image width or height")
+    watermarkly_max_get_bytes: int = _opt(
+        parse.int_in(1, None), 20 * 1024 * 1024, "Watermarkly: largest image fetched for GET /blur/"
+    )
+    watermarkly_max_post_bytes: int = _opt(
+        parse.int_in(1, None), 6 * 1024 * 1024, "Watermarkly: largest POST /blur/ body"
+    )
+    watermarkly_max_side: int = _opt(
+        parse.int_in(1, 100_000), 6000, "Watermarkly: largest image width or height"
+    )
+    faceblurest_users: tuple[str, ...] = _opt(
+        parse.str_list, (), "FaceBlurest Basic credentials user:password (empty = open)"
+    )
+    faceblurest_max_request_bytes: int = _opt(
+        parse.int_in(1, None), 5 * 1024 * 1024, "FaceBlurest: largest request body (code 1013)"
+    )
+    faceblurest_http_errors: bool = _opt(
+        parse.boolean, False, "FaceBlurest: errors with their 4xx status instead of HTTP 200"
+    )
+    max_in_flight: int = _opt(
+        parse.int_in(0, 1024), 4, "Requests processed at once per worker; more get 429 (0 = no cap)"
+    )
     request_timeout: float = _opt(
         parse.float_in(1.0, 3600.0), 60.0, "Per-request processing timeout (s)"
     )

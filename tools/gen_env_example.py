@@ -27,7 +27,7 @@ IMAGE_VALUES = {
     "LICENSE_DIR": "/license",
     "CONFIG_DIR": "/app/config",
 }
-SECRETS = ("TOKEN", "LICENSE_KEY", "API_KEYS")
+SECRETS = ("TOKEN", "LICENSE_KEY", "API_KEYS", "FACEBLUREST_USERS")
 TABLE_BEGIN = "<!-- env-table:begin (tools/gen_env_example.py --readme) -->\n"
 TABLE_END = "<!-- env-table:end -->"
 

@@ -32,6 +32,9 @@ class Api:
     blueprint: Blueprint
     error_body: ErrorBody
     info: Callable[[], dict[str, Any]] = field(default=dict)  # its keys in GET /info/
+    authorize: Callable[[], None] | None = None  # its own auth check of flask.request (raises);
+    # None: `Authorization: Token <key>` (or Bearer) against API_KEYS
+    processing_methods: tuple[str, ...] = ("POST",)  # gated by licence, body and busy limits
 
 
 def json_error(message: str, status: int) -> Response:

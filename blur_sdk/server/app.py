@@ -75,6 +75,7 @@ def create_app(
     for api in mounted:
         app.register_blueprint(api.blueprint)
     app.extensions["blur_sdk.error_bodies"] = {a.blueprint.name: a.error_body for a in mounted}
+    app.extensions["blur_sdk.apis"] = {a.blueprint.name: a for a in mounted}
 
     def info() -> Response:
         answer: dict[str, Any] = {"version": __version__}

@@ -13,6 +13,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from blur_sdk.errors import (
     BlurSdkError,
+    BusyError,
     InputError,
     LicenseError,
     PayloadTooLargeError,
@@ -31,6 +32,7 @@ STATUS_BY_ERROR: tuple[tuple[type[BlurSdkError], int], ...] = (
     (AuthRequiredError, 401),
     (AuthForbiddenError, 403),
     (LicenseError, 403),
+    (BusyError, 429),
     (UpstreamTimeoutError, 504),
     (UpstreamError, 502),
     (ProcessingTimeoutError, 503),

@@ -12,6 +12,7 @@ from typing import Any
 
 from flask import Flask, Response, g, request
 
+from blur_sdk.errors import BusyError
 from blur_sdk.licence.manager import LicenceManager
 from blur_sdk.server.auth import check_authorization
 from blur_sdk.server.errors import register_error_handlers
@@ -32,6 +33,27 @@ class ServiceState:
     started: float = field(default_factory=time.time)
     calls: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _slots: threading.BoundedSemaphore | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.settings.max_in_flight:
+            self._slots = threading.BoundedSemaphore(self.settings.max_in_flight)
+
+    def take_slot(self) -> bool:
+        """One of MAX_IN_FLIGHT processing slots, at once or BusyError (True: one was taken)."""
+        if self._slots is None:
+            return False
+        if not self._slots.acquire(blocking=False):
+            raise BusyError(
+                f"too many requests in progress (MAX_IN_FLIGHT={self.settings.max_in_flight}); "
+                "retry shortly"
+            )
+        return True
+
+    def release_slot(self) -> None:
+        """Give back the slot take_slot() took."""
+        if self._slots is not None:
+            self._slots.release()
 
     def count_call(self) -> None:
         """One processed request: counted locally and reported to the licence server."""
@@ -82,12 +104,22 @@ def configure_service(
     @app.before_request
     def _gate() -> None:
         g.started = time.perf_counter()
+        api = app.extensions.get("blur_sdk.apis", {}).get(request.blueprint)
         is_info = request.path in INFO_PATHS
-        if not is_info or settings.info_requires_auth:
+        if api is not None and api.authorize is not None:
+            api.authorize()
+        elif not is_info or settings.info_requires_auth:
             check_authorization(request.headers.get("Authorization"), settings)
-        if request.method == "POST":
+        methods = api.processing_methods if api is not None else ("POST",)
+        if request.method in methods:
             check_content_length(request, settings)
             service.licence.require_valid()
+            g.slot = service.take_slot()
+
+    @app.teardown_request
+    def _free(_error: BaseException | None) -> None:
+        if g.pop("slot", False):
+            service.release_slot()
 
     @app.after_request
     def _log(response: Response) -> Response:

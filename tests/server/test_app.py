@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import io
 
 import pytest
 from flask import Blueprint, Response, jsonify
@@ -12,7 +13,7 @@ from blur_sdk.server import app as server_app
 from blur_sdk.server.api import Api, ServerContext
 from blur_sdk.server.app import create_app
 from blur_sdk.settings import Settings, load_settings
-from tests.clients import error_of, ok, post
+from tests.clients import error_of, noise_png, ok, post
 from tests.fakes import FakeEngine
 
 
@@ -78,3 +79,62 @@ def test_each_api_answers_errors_in_its_own_envelope(
     unauthorised = client.post("/other")  # refused by the app-wide gate, still in its envelope
     assert unauthorised.status_code == 401 and unauthorised.get_json()[0]["cd"] == "401"
     assert "authentication required" in error_of(post(client), 401)  # Blur: {"error": ...}
+
+
+def test_beyond_max_in_flight_requests_get_429_at_once(settings: Settings) -> None:
+    import threading
+    import time
+
+    capped = dataclasses.replace(settings, max_in_flight=1)
+    app = create_app(capped, FakeEngine(delay=0.6))
+    slow: dict[str, int] = {}
+
+    def first() -> None:
+        slow["status"] = post(app.test_client()).status_code
+
+    worker = threading.Thread(target=first)
+    worker.start()
+    time.sleep(0.2)  # the first request is in progress
+    started = time.monotonic()
+    message = error_of(post(app.test_client()), 429)
+    assert time.monotonic() - started < 0.4  # refused at once, not queued
+    assert "MAX_IN_FLIGHT=1" in message
+    worker.join()
+    assert slow["status"] == 200
+    ok(post(app.test_client()))  # the slot came back
+    assert ok(app.test_client().get("/info/"))["total_calls"] == 2
+
+
+def test_an_api_may_bring_its_own_auth(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    from flask import request
+
+    def build(context: ServerContext) -> Api:
+        routes = Blueprint("keyed", __name__)
+        routes.add_url_rule("/keyed", "keyed", lambda: jsonify(ok=True), methods=["GET"])
+
+        def authorize() -> None:
+            if request.headers.get("x-api-key") != "k1":
+                raise InputError("x-api-key: missing or wrong")
+
+        def body(message: str, status: int) -> Response:
+            response = jsonify(message=message)
+            response.status_code = status
+            return response
+
+        return Api("keyed", routes, body, authorize=authorize, processing_methods=("GET",))
+
+    keyed = type("Module", (), {"build": staticmethod(build), "NEEDS_FACES": False})
+    monkeypatch.setitem(server_app.API_MODULES, "keyed", "keyed")
+    monkeypatch.setattr(server_app.importlib, "import_module", lambda name: (
+        keyed if name == "keyed" else __import__(name, fromlist=["build"])))  # fmt: skip
+    app = create_app(dataclasses.replace(settings, api_keys=("t1",)), FakeEngine(),
+                     apis=("blur", "keyed"))  # fmt: skip
+    client = app.test_client()
+    assert client.get("/keyed", headers={"x-api-key": "k1"}).get_json() == {"ok": True}
+    refused = client.get("/keyed")
+    assert refused.status_code == 400
+    assert refused.get_json() == {"message": "x-api-key: missing or wrong"}
+    assert client.get("/keyed", headers={"Authorization": "Token t1"}).status_code == 400
+    upload = {"upload": (io.BytesIO(noise_png()), "a.png")}
+    ok(client.post("/", data=upload, headers={"Authorization": "Token t1"}))  # Blur: Token
+    assert client.get("/keyed", headers={"x-api-key": "k1"}).status_code == 200
