@@ -8,13 +8,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
+import pi_heif
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from blur_sdk.core.image.corrupt import PREFIX as CORRUPT
 from blur_sdk.core.image.integrity import check_integrity
 from blur_sdk.errors import ImageDecodeError, PayloadTooLargeError
 
-SUPPORTED_FORMATS = ("JPEG", "PNG", "WEBP", "BMP", "TIFF", "GIF", "AVIF")
+pi_heif.register_heif_opener()  # HEIF/HEIC, decode only (pi-heif: libheif + libde265, LGPL)
+SUPPORTED_FORMATS = ("JPEG", "PNG", "WEBP", "BMP", "TIFF", "GIF", "AVIF", "HEIF")
 ORIENTATION_TAG = 0x0112
 Image.MAX_IMAGE_PIXELS = None  # our own limit is checked from the header, before decoding
 

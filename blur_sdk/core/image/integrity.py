@@ -21,7 +21,8 @@ from blur_sdk.core.image.integrity_jpeg import check_jpeg
 from blur_sdk.core.image.integrity_tiff import check_tiff
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-AVIF_BRANDS = (b"avif", b"avis")
+AVIF_BRANDS = (b"avif", b"avis", b"heic", b"heix", b"hevc", b"hevx", b"mif1", b"msf1", b"heim")
+# (ISO-BMFF image brands: AVIF, and HEIF/HEIC as phones write it)
 
 
 def check_integrity(data: bytes) -> None:
@@ -130,25 +131,25 @@ def check_webp(data: bytes) -> None:
 
 
 def check_isobmff(data: bytes) -> None:
-    """AVIF (ISO-BMFF): every top-level box complete."""
+    """AVIF and HEIF/HEIC (ISO-BMFF): every top-level box complete."""
     pos, end = 0, len(data)
     while pos < end:
         if pos + 8 > end:
-            raise corrupt("truncated AVIF: the data ends inside a box header")
+            raise corrupt("truncated AVIF/HEIF: the data ends inside a box header")
         size, kind = struct.unpack_from(">I4s", data, pos)
         header = 8
         if size == 1:
             if pos + 16 > end:
-                raise corrupt("truncated AVIF: the data ends inside a box header")
+                raise corrupt("truncated AVIF/HEIF: the data ends inside a box header")
             (size,) = struct.unpack_from(">Q", data, pos + 8)
             header = 16
         elif size == 0:  # the last box runs to the end
             size = end - pos
         name = kind.decode("latin-1")
         if size < header:
-            raise corrupt(f"AVIF box {name!r} has an invalid size")
+            raise corrupt(f"AVIF/HEIF box {name!r} has an invalid size")
         if pos + size > end:
-            raise corrupt(f"truncated AVIF: the data ends inside box {name!r}")
+            raise corrupt(f"truncated AVIF/HEIF: the data ends inside box {name!r}")
         pos += size
 
 
