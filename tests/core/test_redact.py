@@ -12,6 +12,7 @@ import pytest
 from PIL import Image
 
 from bench.synthetic import rotated_quad, save
+from blur_sdk.core.redact import Redaction
 from blur_sdk.core.redact.blur import STYLES, blur_faces, blur_plates, grown_plate
 from blur_sdk.core.redact.logo import MAX_LOGO_SIDE, cover_with_logo, load_logo
 from blur_sdk.errors import InputError
@@ -248,3 +249,36 @@ def test_unknown_style_is_refused() -> None:
         blur_plates(img, [quad], 5, 0.1, "swirl")
     with pytest.raises(ValueError, match="style"):
         blur_faces(img, [], 5, style="swirl")
+
+
+def test_logo_size_leaves_the_rest_of_the_plate_blurred() -> None:
+    img, _ = plate_scene(100)  # plate 400 x 100
+    square = np.array([[400, 150], [600, 150], [600, 250], [400, 250]], dtype=np.float64)
+    logo = np.zeros((10, 20, 4), np.uint8)
+    logo[...] = (255, 0, 0, 255)  # opaque 2:1 logo on a 2:1 polygon
+    full = cover_with_logo(img, [square], logo)
+    half = cover_with_logo(img, [square], logo, logo_size=0.5)
+    red = lambda out: ((out[..., 0] > 200) & (out[..., 1] < 40)).sum()  # noqa: E731
+    assert red(half) == pytest.approx(red(full) / 4, rel=0.1)  # half of each side
+    assert tuple(half[200, 500]) == (255, 0, 0)  # centred
+    blurred = blur_plates(img, [square], 10)
+    np.testing.assert_array_equal(half[155:170, 405:595], blurred[155:170, 405:595])
+
+
+def test_plate_screws_are_drawn_on_the_logo_plate() -> None:
+    img, _ = plate_scene(100)
+    square = np.array([[400, 150], [600, 150], [600, 250], [400, 250]], dtype=np.float64)
+    logo = np.zeros((10, 20, 4), np.uint8)
+    logo[...] = (255, 0, 0, 255)
+    plain = cover_with_logo(img, [square], logo)
+    screwed = cover_with_logo(img, [square], logo, screws=True)
+    for x in (418, 582):  # 9 % in from each side, at mid-height
+        assert tuple(plain[200, x]) == (255, 0, 0)
+        r, g, b = (int(v) for v in screwed[200, x])
+        assert abs(r - g) < 40 and abs(g - b) < 40  # grey steel, not the red logo
+    np.testing.assert_array_equal(plain[200, 480:520], screwed[200, 480:520])  # logo untouched
+
+
+def test_a_logo_size_out_of_range_is_refused() -> None:
+    with pytest.raises(ValueError, match="logo_size"):
+        Redaction("logo", 10, logo_size=0.05)

@@ -25,6 +25,12 @@ class Redaction:
     intensity: int = 10  # 1..10
     margin: float = 0.0  # polygons grow by this fraction of their size (plates: PLATE_MARGIN)
     logo: Image8 | None = None  # the "logo" redactor's RGBA image
+    logo_size: float = 1.0  # the logo's size relative to the plate (0.1..1), centred on it
+    screws: bool = False  # two screw heads drawn on the logo plate, as on a real plate
+
+    def __post_init__(self) -> None:
+        if not 0.1 <= self.logo_size <= 1.0:
+            raise ValueError(f"logo_size must be in 0.1..1.0, got {self.logo_size}")
 
 
 Redactor = Callable[[Image8, Sequence[Region], Redaction], Image8]

@@ -43,11 +43,41 @@ def _letterbox(logo: npt.NDArray[np.float32], cw: int, ch: int) -> npt.NDArray[n
     return np.asarray(padded, dtype=np.float32)
 
 
+def _on_plate(
+    logo: npt.NDArray[np.float32], tw: int, th: int, logo_size: float, screws: bool
+) -> npt.NDArray[np.float32]:
+    """The plate's canvas: the logo letterboxed at logo_size of it, centred, and screw heads."""
+    lw, lh = max(1, round(tw * logo_size)), max(1, round(th * logo_size))
+    fitted = _letterbox(logo, lw, lh)
+    top, left = (th - lh) // 2, (tw - lw) // 2
+    padded = cv2.copyMakeBorder(
+        fitted, top, th - lh - top, left, tw - lw - left, cv2.BORDER_CONSTANT, value=(0, 0, 0, 0)
+    )
+    canvas = np.asarray(padded, dtype=np.float32)
+    if screws:
+        radius = max(1, round(0.09 * th))
+        for cx in (round(0.09 * tw), round(0.91 * tw)):
+            centre = (cx, th // 2)  # premultiplied RGBA: an opaque steel disc with a slot
+            cv2.circle(canvas, centre, radius, (175, 178, 182, 255), -1, cv2.LINE_AA)
+            cv2.circle(canvas, centre, radius, (90, 92, 96, 255), max(1, radius // 4), cv2.LINE_AA)
+            slot = (max(1, round(radius * 0.7)), 0)
+            p0, p1 = (centre[0] - slot[0], centre[1]), (centre[0] + slot[0], centre[1])
+            cv2.line(canvas, p0, p1, (60, 62, 66, 255), max(1, radius // 3), cv2.LINE_AA)
+    return canvas
+
+
 def cover_with_logo(
-    image: Image8, polygons: Sequence[Polygon], logo_rgba: Image8, margin: float = 0.1
+    image: Image8,
+    polygons: Sequence[Polygon],
+    logo_rgba: Image8,
+    margin: float = 0.1,
+    *,
+    logo_size: float = 1.0,
+    screws: bool = False,
 ) -> Image8:
     """A copy of `image` with each plate polygon blurred at intensity 10, then covered by the
-    logo (aspect kept by transparent letterboxing) warped in perspective onto the polygon."""
+    logo (aspect kept by transparent letterboxing, at `logo_size` of the plate, centred; with
+    two screw heads when asked) warped in perspective onto the polygon."""
     check_image(image)
     if image.ndim != 3 or image.shape[2] != 3:
         raise ValueError("cover_with_logo needs an HxWx3 image")
@@ -83,7 +113,7 @@ def cover_with_logo(
         k = max(max(edges[0], edges[2]) / width, max(edges[1], edges[3]) / height)
         cap = 2 * max(h_img, w_img)
         tw, th = min(cap, math.ceil(width * k)), min(cap, math.ceil(height * k))
-        boxed = _letterbox(logo, tw, th)
+        boxed = _on_plate(logo, tw, th, logo_size, screws)
         src = np.array([[-0.5, -0.5], [tw - 0.5, -0.5], [tw - 0.5, th - 0.5], [-0.5, th - 0.5]])
         dst = pts - (x0, y0)
         try:
@@ -128,4 +158,7 @@ def _cover_regions(image: Image8, regions: Sequence[Region], redaction: Redactio
     """Plates covered by the redaction's logo (polygon regions; others are blurred at 10)."""
     if redaction.logo is None:
         raise ValueError("the logo redactor needs a logo image")
-    return cover_with_logo(image, polygons_of(regions), redaction.logo, redaction.margin)
+    return cover_with_logo(
+        image, polygons_of(regions), redaction.logo, redaction.margin,
+        logo_size=redaction.logo_size, screws=redaction.screws,
+    )  # fmt: skip
