@@ -35,11 +35,11 @@ def check_authorization(header: str | None, settings: Settings) -> None:
         raise AuthRequiredError(
             "malformed Authorization header: expected 'Token <key>' or 'Bearer <key>'"
         )
-    if not _matches_any(parts[1], settings.api_keys):
+    if not matches_any(parts[1], settings.api_keys):
         raise AuthForbiddenError("invalid API key")
 
 
-def _matches_any(given: str, keys: tuple[str, ...]) -> bool:
+def matches_any(given: str, keys: tuple[str, ...]) -> bool:
     """Compare against every key in constant time; digests hide the keys' lengths."""
     given_digest = hashlib.sha256(given.encode("utf-8")).digest()
     matched = False
