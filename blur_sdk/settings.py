@@ -45,7 +45,9 @@ class Settings:
     )
     config: dict[str, Any] = _opt(parse.json_object, {}, "JSON object forwarded to Snapshot")
     apis: tuple[str, ...] = _opt(
-        parse.api_names, ("blur",), "APIs the Blur role serves (comma-separated: blur, snapshot)"
+        parse.api_names,
+        ("blur", "watermarkly", "faceblurest"),
+        "APIs the Blur role serves (blur, watermarkly, faceblurest, snapshot; comma-separated)",
     )
     sdk_url: str = _opt(parse.url, "", "Snapshot URL; empty = embedded engine")
     camera_id: str = _opt(parse.text, "", "Default camera_id forwarded to Snapshot")
