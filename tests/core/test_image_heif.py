@@ -56,3 +56,15 @@ def test_a_heic_upload_through_the_blur_api(
     body = ok(post(blur_client(settings), data, filename="photo.heic", faces="5", plates="5"))
     assert body["blur"]["content_type"] == "image/png"  # HEIF is decode only
     assert output_image(body).size == (rgb.shape[1], rgb.shape[0])
+
+
+def test_a_heic_upload_to_watermarkly_comes_back_as_jpeg(
+    settings: Settings, heic: tuple[bytes, np.ndarray]
+) -> None:
+    from tests.apis.watermarkly.helpers import client, image_of
+    from tests.apis.watermarkly.helpers import post as post_raw
+
+    data, rgb = heic
+    response = post_raw(client(settings), data, content_type="image/heic")
+    assert response.status_code == 200, response.get_data(as_text=True)[:200]
+    assert image_of(response, "image/jpeg").size == (rgb.shape[1], rgb.shape[0])
