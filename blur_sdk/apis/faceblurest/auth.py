@@ -9,6 +9,7 @@ import hmac
 
 from blur_sdk.apis.faceblurest.errors import FaceBlurestAuthError
 from blur_sdk.errors import ConfigError
+from blur_sdk.server.auth import matches_any
 
 
 def credential_digests(users: tuple[str, ...]) -> tuple[bytes, ...]:
@@ -20,12 +21,16 @@ def credential_digests(users: tuple[str, ...]) -> tuple[bytes, ...]:
     return tuple(hashlib.sha256(entry.encode("utf-8")).digest() for entry in users)
 
 
-def check_basic(header: str | None, digests: tuple[bytes, ...]) -> None:
-    """Raise FaceBlurestAuthError unless auth is open (no users) or header holds one of them.
+def check_basic(
+    header: str | None, digests: tuple[bytes, ...], api_keys: tuple[str, ...] = ()
+) -> None:
+    """Raise FaceBlurestAuthError unless header holds one of the configured credentials.
 
-    Every configured credential is compared, in constant time, on digests (no length leak).
+    With FACEBLUREST_USERS, one of them; without them but with API_KEYS (auth on for the other
+    APIs), any user name with one of the keys as its password; with neither, open. Every
+    credential is compared, in constant time, on digests (no length leak).
     """
-    if not digests:
+    if not digests and not api_keys:
         return
     parts = (header or "").split()
     if not parts:
@@ -36,9 +41,13 @@ def check_basic(header: str | None, digests: tuple[bytes, ...]) -> None:
         given = base64.b64decode(parts[1], validate=True)
     except (binascii.Error, ValueError) as e:
         raise FaceBlurestAuthError("authorization: Basic credentials are not base64") from e
-    given_digest = hashlib.sha256(given).digest()
-    matched = False
-    for digest in digests:
-        matched |= hmac.compare_digest(given_digest, digest)
+    if digests:
+        given_digest = hashlib.sha256(given).digest()
+        matched = False
+        for digest in digests:
+            matched |= hmac.compare_digest(given_digest, digest)
+    else:
+        password = given.decode("utf-8", "replace").partition(":")[2]
+        matched = matches_any(password, api_keys)
     if not matched:
         raise FaceBlurestAuthError("authorization: wrong user name or password")

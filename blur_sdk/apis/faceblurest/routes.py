@@ -40,7 +40,7 @@ def build(context: ServerContext) -> Api:
     routes = Blueprint("faceblurest", __name__)
 
     def authorize() -> None:
-        check_basic(request.headers.get("Authorization"), digests)
+        check_basic(request.headers.get("Authorization"), digests, settings.api_keys)
 
     def blur() -> Response:
         created = created_now()

@@ -197,8 +197,15 @@ def test_open_without_users(settings: Settings) -> None:
     answer_of(send(client_of(settings), PNG, auth="Basic whatever"))
 
 
-def test_api_keys_do_not_apply(settings: Settings) -> None:
-    answer_of(send(client_of(settings, api_keys=("k1",)), PNG))
+def test_api_keys_protect_it_when_no_users_are_configured(settings: Settings) -> None:
+    """An operator who turned auth on with API_KEYS gets no open FaceBlurest endpoint."""
+    client = client_of(settings, api_keys=("k1",))
+    assert error_code(send(client, PNG)) == "1001"
+    assert error_code(send(client, PNG, auth=basic("any", "wrong"))) == "1001"
+    answer_of(send(client, PNG, auth=basic("any", "k1")))  # the key as the password
+    users = client_of(settings, api_keys=("k1",), faceblurest_users=("alice:s3cret",))
+    assert error_code(send(users, PNG, auth=basic("any", "k1"))) == "1001"  # users win
+    answer_of(send(users, PNG, auth=basic("alice", "s3cret")))
 
 
 def test_bad_users_setting(settings: Settings) -> None:
