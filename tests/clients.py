@@ -7,8 +7,12 @@ import base64
 import dataclasses
 import functools
 import io
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import requests
@@ -137,3 +141,39 @@ def post_over_http(
     kind = "image/png" if filename.endswith(".png") else "image/jpeg"
     files = {"upload": (filename, image, kind)}
     return requests.post(url, files=files, data=fields, timeout=timeout)
+
+
+class _BodiesHandler(BaseHTTPRequestHandler):
+    bodies: ClassVar[dict[str, bytes]] = {}
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        body = self.bodies.get(self.path.split("?")[0])
+        if body is None:
+            self.send_response(404)
+            self.end_headers()
+            return
+        self.send_response(200)
+        kind = "image/jpeg" if body.startswith(b"\xff\xd8") else "image/png"
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+@contextmanager
+def serving(bodies: dict[str, bytes]) -> Iterator[str]:
+    """A local HTTP server on 127.0.0.1 answering these paths (query ignored) with these bodies
+    (image/jpeg for a JPEG, else image/png; other paths 404): its base URL."""
+    handler = type("Handler", (_BodiesHandler,), {"bodies": bodies})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)

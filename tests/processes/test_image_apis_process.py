@@ -8,11 +8,8 @@ import io
 import os
 import struct
 import sys
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
@@ -22,7 +19,7 @@ from PIL import Image
 from bench.procutil import Server, free_port, running_server
 from bench.synthetic import FACE_BOX, FIXTURES, PLATE_QUAD, encode, noise, scene_with_plate
 from blur_sdk.settings import Settings
-from tests.clients import post_over_http, process_env
+from tests.clients import post_over_http, process_env, serving
 
 pytestmark = [pytest.mark.process, pytest.mark.models]
 
@@ -55,29 +52,8 @@ def scene_jpeg() -> bytes:
 def image_host(scene_jpeg: bytes) -> Iterator[str]:
     """A small HTTP server on 127.0.0.1 in a thread answering GET /car.jpg with the scene."""
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            if self.path.split("?")[0] != "/car.jpg":
-                self.send_error(404)
-                return
-            self.send_response(200)
-            self.send_header("Content-Type", "image/jpeg")
-            self.send_header("Content-Length", str(len(scene_jpeg)))
-            self.end_headers()
-            self.wfile.write(scene_jpeg)
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}/car.jpg"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(5)
+    with serving({"/car.jpg": scene_jpeg}) as base:
+        yield f"{base}/car.jpg"
 
 
 def _rgb(data: bytes) -> np.ndarray:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +18,7 @@ from blur_sdk.core.find.text_plates import ranking_formats
 from blur_sdk.core.plates.regions import REGION_FORMATS
 from blur_sdk.core.redact.blur import grown_plate
 from blur_sdk.settings import Settings
-from tests.clients import blur_client, error_of, ok, output_rgb, post, region_changed
+from tests.clients import blur_client, error_of, ok, output_rgb, post, region_changed, serving
 from tests.fakes import OTHER_PLATE, PLATE, ColourPlates, FakeEngine
 
 FACE_INSIDE = (200, 80, 250, 160)  # well inside FACE_BOX
@@ -44,28 +42,10 @@ def run(settings: Settings, **fields: Any) -> tuple[np.ndarray, dict[str, Any]]:
 # -- upload / upload_url ---------------------------------------------------------------------
 
 
-class _ImageHandler(BaseHTTPRequestHandler):
-    body = encode(noise(90, 70, seed=3), "PNG")
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-    def do_GET(self) -> None:
-        self.send_response(200)
-        self.send_header("Content-Type", "image/png")
-        self.send_header("Content-Length", str(len(self.body)))
-        self.end_headers()
-        self.wfile.write(self.body)
-
-
 @pytest.fixture
 def image_server() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _ImageHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with serving({"/photos/street.png": encode(noise(90, 70, seed=3), "PNG")}) as base:
+        yield base
 
 
 def test_upload_url_wins_over_upload(settings: Settings, image_server: str) -> None:

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -28,7 +26,7 @@ from tests.apis.faceblurest.helpers import (
     photo_rgb,
     send,
 )
-from tests.clients import ok, post, region_changed
+from tests.clients import ok, post, region_changed, serving
 from tests.fakes import FakeEngine
 
 ASTRONAUT = astronaut()
@@ -126,32 +124,10 @@ def test_call_counted_and_info(settings: Settings) -> None:
 # -- photo_url -------------------------------------------------------------------------------
 
 
-class _ImageHandler(BaseHTTPRequestHandler):
-    body = PNG
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-    def do_GET(self) -> None:
-        if self.path != "/face.png":
-            self.send_response(404)
-            self.end_headers()
-            return
-        self.send_response(200)
-        self.send_header("Content-Type", "image/png")
-        self.send_header("Content-Length", str(len(self.body)))
-        self.end_headers()
-        self.wfile.write(self.body)
-
-
 @pytest.fixture
 def image_server() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _ImageHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with serving({"/face.png": PNG}) as base:
+        yield base
 
 
 def test_photo_url(settings: Settings, image_server: str) -> None:

@@ -5,11 +5,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import io
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 from flask.testing import FlaskClient
@@ -87,36 +83,3 @@ def changed(before: np.ndarray, after: np.ndarray, box: tuple[int, int, int, int
     x0, y0, x1, y1 = box
     diff = np.abs(before[y0:y1, x0:x1].astype(int) - after[y0:y1, x0:x1].astype(int))
     return float((diff.max(axis=2) > 0).mean())
-
-
-class _Handler(BaseHTTPRequestHandler):
-    bodies: ClassVar[dict[str, bytes]] = {}
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-    def do_GET(self) -> None:
-        body = self.bodies.get(self.path)
-        if body is None:
-            self.send_response(404)
-            self.end_headers()
-            return
-        self.send_response(200)
-        self.send_header("Content-Type", "image/png")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-
-@contextmanager
-def serving(bodies: dict[str, bytes]) -> Iterator[str]:
-    """A local HTTP server answering these paths with these bodies: its base URL."""
-    handler = type("Handler", (_Handler,), {"bodies": bodies})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()

@@ -24,8 +24,8 @@ from tests.apis.watermarkly.helpers import (
     noise_png,
     post,
     rgb_of,
-    serving,
 )
+from tests.clients import serving
 
 MAGENTA = (255, 0, 255)
 
