@@ -13,7 +13,13 @@ from blur_sdk import PROJECT_ROOT, validators
 from blur_sdk.core.find.config import PLATE_SOURCES
 from blur_sdk.errors import ConfigError
 
-API_NAMES = ("blur", "snapshot", "watermarkly", "faceblurest")  # packages under blur_sdk/apis
+API_NAMES = (
+    "blur",
+    "snapshot",
+    "watermarkly",
+    "faceblurest",
+    "kaze",
+)  # packages under blur_sdk/apis
 
 
 def parse_bool(value: str, name: str) -> bool:
@@ -131,3 +137,18 @@ def url(value: Any, name: str) -> str:
 def path(value: Any, name: str) -> Path:
     path = Path(str(value).strip())
     return path if path.is_absolute() else PROJECT_ROOT / path
+
+
+def key_counts(value: Any, name: str) -> tuple[tuple[str, int], ...]:
+    """key=count pairs (comma-separated, or a YAML mapping): per-key quotas."""
+    if isinstance(value, dict):
+        items = [f"{k}={v}" for k, v in value.items()]
+    else:
+        items = list(str_list(value, name))
+    pairs = []
+    for item in items:
+        key, sep, count = item.rpartition("=")
+        if not sep or not key.strip() or not count.strip().isdigit():
+            raise ConfigError(f"{name}: expected key=count pairs, got {item!r}")
+        pairs.append((key.strip(), int(count)))
+    return tuple(pairs)

@@ -17,6 +17,8 @@ from blur_sdk.core.redact.blur import FACE_SHAPES, STYLES
 from blur_sdk.errors import ConfigError
 
 PRECISIONS = ("auto", "bf16", "f16", "f32")
+INPAINT_METHODS = ("patchmatch", "telea", "ns")
+TASK_QUEUES = ("sqlite", "redis")
 
 
 def _opt(parser: Callable[[Any, str], Any], default: Any, doc: str) -> Any:
@@ -46,8 +48,8 @@ class Settings:
     config: dict[str, Any] = _opt(parse.json_object, {}, "JSON object forwarded to Snapshot")
     apis: tuple[str, ...] = _opt(
         parse.api_names,
-        ("blur", "watermarkly", "faceblurest"),
-        "APIs the Blur role serves (blur, watermarkly, faceblurest, snapshot; comma-separated)",
+        ("blur", "watermarkly", "faceblurest", "kaze"),
+        "APIs the Blur role serves (blur, watermarkly, faceblurest, kaze, snapshot; comma-separated)",
     )
     sdk_url: str = _opt(parse.url, "", "Snapshot URL; empty = embedded engine")
     camera_id: str = _opt(parse.text, "", "Default camera_id forwarded to Snapshot")
@@ -153,6 +155,36 @@ class Settings:
     info_requires_auth: bool = _opt(
         parse.boolean, False, "GET /info/ also needs a key when auth is on"
     )
+    inpaint_method: str = _opt(
+        parse.choice(INPAINT_METHODS),
+        "patchmatch",
+        "How watermarks are filled: patchmatch, telea, ns",
+    )
+    tasks_dir: Path = _opt(
+        parse.path, PROJECT_ROOT / "var" / "tasks", "Task state and result files (a volume)"
+    )
+    task_queue: str = _opt(
+        parse.choice(TASK_QUEUES), "sqlite", "Task queue storage: sqlite (in TASKS_DIR) or redis"
+    )
+    redis_url: str = _opt(parse.text, "", "redis://host:port/db of the shared queue (TASK_QUEUE)")
+    task_workers: int = _opt(
+        parse.int_in(0, 64), 1, "Task consumer threads per server process (0 = separate workers)"
+    )
+    task_max_queued: int = _opt(
+        parse.int_in(1, 1_000_000), 100, "Tasks waiting at most; more get that API's busy answer"
+    )
+    task_timeout: float = _opt(
+        parse.float_in(1.0, 86400.0), 120.0, "A task processing longer is reported timeout (s)"
+    )
+    result_retention: float = _opt(
+        parse.float_in(60.0, 365 * 86400.0), 86400.0, "Task results are deleted after this (s)"
+    )
+    public_url: str = _opt(
+        parse.url, "", "Base of result URLs (https://host:port); empty = the request's host"
+    )
+    kaze_quotas: tuple[tuple[str, int], ...] = _opt(
+        parse.key_counts, (), "Kaze: per-key task quotas key=count,... (empty = unlimited)"
+    )
     license_server_url: str = _opt(
         parse.url, "", "Licence validation endpoint (required with LICENSE_KEY and TOKEN)"
     )
@@ -203,6 +235,12 @@ def load_settings(env: Mapping[str, str] | None = None, config_dir: Path | None 
             value, where = from_yaml[spec.name]
             kwargs[spec.name] = parse(value, where)
     settings = Settings(**kwargs)
+    if settings.task_queue == "redis" and not settings.redis_url.startswith(
+        ("redis://", "rediss://", "unix://")
+    ):
+        raise ConfigError(
+            "REDIS_URL: TASK_QUEUE=redis needs a redis:// (or rediss://, unix://) URL"
+        )
     if settings.face_min_resolution > settings.face_max_resolution:
         raise ConfigError("FACE_MIN_RESOLUTION must not exceed FACE_MAX_RESOLUTION")
     return settings
