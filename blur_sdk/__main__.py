@@ -69,6 +69,19 @@ def serve(app_factory: str, host: str, port: int) -> int:
     return 0  # pragma: no cover  (execv does not return)
 
 
+def _worker() -> int:
+    """A separate consumer process: the same app (models, processors), no HTTP, no threads."""
+    from blur_sdk.server.app import create_app
+
+    app = create_app(consume=False)
+    tasks = app.extensions.get("blur_sdk.tasks")
+    if tasks is None:
+        print("error: APIS names no API with tasks (e.g. kaze)", file=sys.stderr)
+        return 2
+    tasks.run_worker()
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of `python -m blur_sdk` and `blur-sdk`."""
     parser = argparse.ArgumentParser(prog="blur_sdk", description=__doc__)
@@ -78,6 +91,9 @@ def main(argv: list[str] | None = None) -> int:
     run = commands.add_parser("serve", help="run the Blur server (gunicorn) on host:port")
     run.add_argument("--host", default="127.0.0.1")
     run.add_argument("--port", type=int, default=8001)
+    commands.add_parser(
+        "worker", help="consume the task queue (TASK_QUEUE, TASKS_DIR) until stopped"
+    )
     detect = commands.add_parser("detect", help="print detections of images as JSON lines")
     detect.add_argument("images", nargs="+", type=Path)
     args = parser.parse_args(argv)
@@ -97,6 +113,8 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.command == "serve":
             return serve("blur_sdk.server.app:create_app()", args.host, args.port)
+        if args.command == "worker":
+            return _worker()
         return _detect(args.images)
     except BlurSdkError as e:
         print(f"error: {e}", file=sys.stderr)

@@ -13,13 +13,8 @@ from blur_sdk import PROJECT_ROOT, validators
 from blur_sdk.core.find.config import PLATE_SOURCES
 from blur_sdk.errors import ConfigError
 
-API_NAMES = (
-    "blur",
-    "snapshot",
-    "watermarkly",
-    "faceblurest",
-    "kaze",
-)  # packages under blur_sdk/apis
+# packages under blur_sdk/apis
+API_NAMES = ("blur", "snapshot", "watermarkly", "faceblurest", "kaze", "textmark")
 
 
 def parse_bool(value: str, name: str) -> bool:
@@ -151,4 +146,19 @@ def key_counts(value: Any, name: str) -> tuple[tuple[str, int], ...]:
         if not sep or not key.strip() or not count.strip().isdigit():
             raise ConfigError(f"{name}: expected key=count pairs, got {item!r}")
         pairs.append((key.strip(), int(count)))
+    return tuple(pairs)
+
+
+def app_secrets(value: Any, name: str) -> tuple[tuple[str, str], ...]:
+    """appId:value pairs (comma-separated, or a YAML mapping), e.g. app credentials."""
+    if isinstance(value, dict):
+        items = [f"{k}:{v}" for k, v in value.items()]
+    else:
+        items = list(str_list(value, name))
+    pairs = []
+    for item in items:
+        app, sep, secret = item.partition(":")
+        if not sep or not app.strip() or not secret.strip():
+            raise ConfigError(f"{name}: expected appId:value pairs, got {item[:40]!r}")
+        pairs.append((app.strip(), secret.strip()))
     return tuple(pairs)

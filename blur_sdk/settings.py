@@ -48,8 +48,8 @@ class Settings:
     config: dict[str, Any] = _opt(parse.json_object, {}, "JSON object forwarded to Snapshot")
     apis: tuple[str, ...] = _opt(
         parse.api_names,
-        ("blur", "watermarkly", "faceblurest", "kaze"),
-        "APIs the Blur role serves (blur, watermarkly, faceblurest, kaze, snapshot; comma-separated)",
+        ("blur", "watermarkly", "faceblurest", "kaze", "textmark"),
+        "APIs the Blur role serves (blur, watermarkly, faceblurest, kaze, textmark, snapshot)",
     )
     sdk_url: str = _opt(parse.url, "", "Snapshot URL; empty = embedded engine")
     camera_id: str = _opt(parse.text, "", "Default camera_id forwarded to Snapshot")
@@ -184,6 +184,27 @@ class Settings:
     )
     kaze_quotas: tuple[tuple[str, int], ...] = _opt(
         parse.key_counts, (), "Kaze: per-key task quotas key=count,... (empty = unlimited)"
+    )
+    textmark_apps: tuple[tuple[str, str], ...] = _opt(
+        parse.app_secrets, (), "Text-watermark API: appId:appSecret,... (empty = open)"
+    )
+    textmark_app_ips: tuple[tuple[str, str], ...] = _opt(
+        parse.app_secrets, (), "Text-watermark API: appId:ip|cidr|... allow-lists (empty = any)"
+    )
+    textmark_qps: int = _opt(
+        parse.int_in(0, 100_000), 2, "Text-watermark API: requests per second per app (0 = none)"
+    )
+    textmark_quotas: tuple[tuple[str, int], ...] = _opt(
+        parse.key_counts, (), "Text-watermark API: per-app usage quotas appId=count,..."
+    )
+    textmark_max_image_bytes: int = _opt(
+        parse.int_in(1, None), 4 * 1024 * 1024, "Text-watermark API: largest image"
+    )
+    textmark_retention: float = _opt(
+        parse.float_in(60.0, 30 * 86400.0), 5 * 3600.0, "Text-watermark API: results and cache (s)"
+    )
+    textmark_tokens_per_day: int = _opt(
+        parse.int_in(1, 1_000_000), 100, "Text-watermark API: tokens issued per app per day"
     )
     license_server_url: str = _opt(
         parse.url, "", "Licence validation endpoint (required with LICENSE_KEY and TOKEN)"

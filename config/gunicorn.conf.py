@@ -11,7 +11,8 @@ OpenVINO compiles per input shape in each worker after the fork anyway; and it b
 their usage never reported). OpenVINO's thread pools are not fork-safe in general either.
 
 SIGTERM (docker stop) is gunicorn's graceful shutdown: workers finish their requests within
-GRACEFUL_TIMEOUT; worker_exit() below stops each worker's licence re-check thread.
+GRACEFUL_TIMEOUT; worker_exit() below stops each worker's licence re-check thread and its task
+consumer threads (a running task gets until the queue's shutdown timeout, 30 s, to finish).
 """
 
 from __future__ import annotations
@@ -97,10 +98,14 @@ def pre_request(worker: Any, req: Any) -> None:
 
 
 def worker_exit(server: Any, worker: Any) -> None:
-    """Stop the worker's licence re-check thread (graceful shutdown and max_requests recycling)."""
+    """Stop the worker's licence re-check thread and task consumers (graceful shutdown and
+    max_requests recycling): a running task finishes, or is re-run after the restart."""
     app = getattr(worker, "wsgi", None)
     extensions = getattr(app, "extensions", None)
-    service = extensions.get("blur_sdk") if isinstance(extensions, dict) else None
-    licence = getattr(service, "licence", None)
+    extensions = extensions if isinstance(extensions, dict) else {}
+    licence = getattr(extensions.get("blur_sdk"), "licence", None)
     if licence is not None:
         licence.stop(timeout=min(15.0, graceful_timeout / 2))
+    tasks = extensions.get("blur_sdk.tasks")
+    if tasks is not None:
+        tasks.close()

@@ -127,6 +127,7 @@ def process_env(base: Path, **extra: str) -> dict[str, str]:
     return {
         "CONFIG_DIR": str(base / "no-config"),
         "LICENSE_DIR": str(base / "license"),
+        "TASKS_DIR": str(base / "tasks"),
         "LICENSE_KEY": "",
         "TOKEN": "",
         "API_KEYS": "",

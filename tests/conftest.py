@@ -23,7 +23,9 @@ SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
 def settings(tmp_path: Path) -> Settings:
     """Default settings, isolated from the environment and the repo's config folder."""
     base = load_settings(env={}, config_dir=tmp_path / "no-config")
-    return dataclasses.replace(base, license_dir=tmp_path / "license")
+    return dataclasses.replace(
+        base, license_dir=tmp_path / "license", tasks_dir=tmp_path / "tasks", task_workers=0
+    )
 
 
 @pytest.fixture(scope="session")

@@ -20,6 +20,7 @@ from blur_sdk.core.find.base import (
 )
 from blur_sdk.core.find.engine import Engine
 from blur_sdk.core.geometry import as_quad, box_of, expand_quad
+from blur_sdk.core.watermark.finder import WatermarkFinding, WatermarkOptions
 
 Box = tuple[float, float, float, float]
 Points = list[tuple[float, float]]
@@ -91,7 +92,27 @@ class FakeEngine(Engine):
     ) -> None:
         self.faces = None if faces is None else FakeFaceDetector(faces)
         self.plates = FakePlateDetector(plates, delay=delay)
-        super().__init__(self.faces, [self.plates])
+        self.watermarks = MagentaWatermarks(delay=delay)
+        super().__init__(self.faces, [self.plates], self.watermarks)
+
+
+MAGENTA = (255, 0, 255)
+
+
+class MagentaWatermarks:
+    """Fake watermark finder: every pixel of pure magenta is a watermark pixel to fill."""
+
+    def __init__(self, delay: float = 0.0) -> None:
+        self.delay = delay
+        self.calls = 0
+
+    def find(self, rgb: RGBImage, options: WatermarkOptions | None = None) -> WatermarkFinding:
+        self.calls += 1
+        if self.delay:
+            time.sleep(self.delay)
+        hit = np.all(rgb == np.array(MAGENTA, np.uint8), axis=2)
+        mask = np.where(hit, 255, 0).astype(np.uint8)
+        return WatermarkFinding(mask, [], [], [])
 
 
 class BlobFaces:

@@ -11,6 +11,8 @@ from flask import Blueprint, Response
 from blur_sdk.core.find.engine import Engine
 from blur_sdk.server.service import ServiceState
 from blur_sdk.settings import Settings
+from blur_sdk.tasks.queue import TaskQueue
+from blur_sdk.tasks.store import TaskStore
 
 ErrorBody = Callable[[str, int], Response]  # (message, status) -> that API's error answer
 
@@ -22,6 +24,7 @@ class ServerContext:
     settings: Settings
     engine: Engine
     service: ServiceState
+    tasks: TaskQueue | None = None  # the task queue, when a mounted API has tasks
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,7 @@ class Api:
     authorize: Callable[[], None] | None = None  # its own auth check of flask.request (raises);
     # None: `Authorization: Token <key>` (or Bearer) against API_KEYS
     processing_methods: tuple[str, ...] = ("POST",)  # gated by licence, body and busy limits
+    result_stores: tuple[TaskStore, ...] = ()  # more stores GET /results/<name> serves from
 
 
 def json_error(message: str, status: int) -> Response:

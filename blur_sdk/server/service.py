@@ -22,6 +22,7 @@ from blur_sdk.settings import Settings
 
 access_log = logging.getLogger("blur_sdk.access")
 INFO_PATHS = ("/info/", "/info")
+OPEN_PATHS = ("/results/",)
 
 
 @dataclass
@@ -106,6 +107,8 @@ def configure_service(
         g.started = time.perf_counter()
         api = app.extensions.get("blur_sdk.apis", {}).get(request.blueprint)
         is_info = request.path in INFO_PATHS
+        if request.path.startswith(OPEN_PATHS):
+            return  # result files: unguessable URLs, fetched without credentials
         if api is not None and api.authorize is not None:
             api.authorize()
         elif not is_info or settings.info_requires_auth:

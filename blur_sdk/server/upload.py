@@ -28,13 +28,14 @@ def naming_image_field(form: Form) -> Iterator[None]:
         raise type(e)(f"{field}: {e}", field) from e
 
 
-def _decode_base64(text: str) -> bytes:
+def decode_base64(text: str, field: str, what: str = "not valid base64") -> bytes:
+    """Standard base64 (whitespace and a data: header tolerated); InputError naming field."""
     if text.startswith("data:"):
         text = text.split(",", 1)[-1]
     try:
         return base64.b64decode(re.sub(r"\s+", "", text), validate=True)
     except (binascii.Error, ValueError) as e:
-        raise InputError("upload: not a file, and not valid base64 either", "upload") from e
+        raise InputError(f"{field}: {what}", field) from e
 
 
 def read_upload(request: Request, form: Form, settings: Settings) -> tuple[bytes, str]:
@@ -49,7 +50,9 @@ def read_upload(request: Request, form: Form, settings: Settings) -> tuple[bytes
             raise PayloadTooLargeError(f"upload: larger than {settings.max_upload_bytes} bytes")
         return data, file.filename or "image.jpg"
     if form.text("upload"):
-        data = _decode_base64(form.text("upload"))
+        data = decode_base64(
+            form.text("upload"), "upload", "not a file, and not valid base64 either"
+        )
         if len(data) > settings.max_upload_bytes:
             raise PayloadTooLargeError(f"upload: larger than {settings.max_upload_bytes} bytes")
         return data, "image.jpg"

@@ -42,7 +42,9 @@ def test_apis_setting_chooses_what_is_mounted(settings: Settings) -> None:
     client = create_app(both, FakeEngine()).test_client()
     ok(post(client, path="/v1/plate-reader/"), 201)
     with pytest.raises(ConfigError, match="APIS"):
-        load_settings(env={"APIS": "blur,kaze"}, config_dir=settings.license_dir / "none")
+        load_settings(
+            env={"APIS": "blur,textmark-not-yet"}, config_dir=settings.license_dir / "none"
+        )
     with pytest.raises(ConfigError, match="APIS"):
         create_app(settings, FakeEngine(), apis=("nope",))
 

@@ -10,14 +10,11 @@ from __future__ import annotations
 import base64
 import binascii
 import dataclasses
-import io
 import re
 from dataclasses import dataclass
 
-from PIL import Image
-
 from blur_sdk.core.find.base import PlateOptions
-from blur_sdk.core.image.decode import ImageLimits
+from blur_sdk.core.image.decode import ImageLimits, sniff_format
 from blur_sdk.core.image.output import MAX_OUTPUT_SIDE, OutputOptions
 from blur_sdk.core.pipeline import Job
 from blur_sdk.core.redact import Image8, Redaction
@@ -128,15 +125,6 @@ def fetch_logo(url: str, settings: Settings) -> Image8:
         raise InputError(str(e).replace("logo:", "logo_url:", 1), "logo_url") from e
 
 
-def input_format(data: bytes) -> str | None:
-    """The format the image's header names (no pixels decoded); None if unreadable."""
-    try:
-        with Image.open(io.BytesIO(data)) as image:
-            return image.format
-    except Exception:  # noqa: BLE001  (the decoder refuses it properly later)
-        return None
-
-
 def build_job(params: Params, settings: Settings, data: bytes, logo: Image8 | None) -> Job:
     """The core Job: faces and plates hidden as blur_intensity says, plates under the logo."""
     level = core_intensity(params.blur_intensity)
@@ -151,7 +139,7 @@ def build_job(params: Params, settings: Settings, data: bytes, logo: Image8 | No
     elif level:
         redact[PLATE] = Redaction(settings.blur_style, level, settings.plate_margin)
     output = params.output
-    if output.format is None and input_format(data) in AS_JPEG:
+    if output.format is None and sniff_format(data) in AS_JPEG:
         output = dataclasses.replace(output, format="JPEG")
     return Job(
         faces=face_options(settings) if FACE in redact else None,

@@ -6,6 +6,7 @@ import dataclasses
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -21,6 +22,16 @@ from blur_sdk.core.find.base import (
 )
 from blur_sdk.core.find.config import FinderConfig
 from blur_sdk.core.find.unite import merge_faces, unite_plates
+
+if TYPE_CHECKING:
+    from blur_sdk.core.watermark.removal import WatermarkSource
+
+
+def watermark_finder(config: FinderConfig) -> WatermarkSource:
+    """The text and logo watermark finder over the shared PP-OCR models."""
+    from blur_sdk.core.watermark.finder import WatermarkFinder
+
+    return WatermarkFinder.create(config.runner)
 
 
 @dataclass
@@ -54,18 +65,22 @@ class Engine:
     """Runs the detectors on an RGB image; detectors are loaded once and shared by threads."""
 
     def __init__(
-        self, face_detector: FaceDetector | None, plate_detectors: Sequence[PlateDetector]
+        self,
+        face_detector: FaceDetector | None,
+        plate_detectors: Sequence[PlateDetector],
+        watermark_finder: WatermarkSource | None = None,
     ) -> None:
         self.face_detector = face_detector
         self.plate_detectors = list(plate_detectors)
+        self.watermark_finder = watermark_finder
         self.confirms_text = any(d.confirms_text for d in plate_detectors)
 
     @classmethod
-    def build(cls, config: FinderConfig, *, faces: bool = True) -> Engine:
+    def build(cls, config: FinderConfig, *, faces: bool = True, watermarks: bool = False) -> Engine:
         """Build the configured finders (models verified, compiled lazily per shape)."""
         face = detectors.create("face", "centerface", config) if faces else None
         plates = [detectors.create("plate", name, config) for name in config.plate_sources]
-        return cls(face, plates)
+        return cls(face, plates, watermark_finder(config) if watermarks else None)
 
     def warm_up(self, sizes: Sequence[tuple[int, int]]) -> None:
         """Compile the models for these image sizes now, so first requests do not stall."""

@@ -131,3 +131,12 @@ def decode_image(data: bytes, limits: ImageLimits | None = None) -> DecodedImage
         xmp=xmp.encode() if isinstance(xmp, str) else xmp,
         rotated=rotated,
     )
+
+
+def sniff_format(data: bytes) -> str | None:
+    """The format the image's header names (no pixels decoded); None if unreadable."""
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            return image.format
+    except Exception:  # noqa: BLE001  (decode_image refuses it properly later)
+        return None

@@ -1,4 +1,4 @@
-"""Redactors: hide regions of an image, looked up by name (blur, pixelate, fill, logo).
+"""Redactors: hide regions of an image, looked up by name (blur, pixelate, fill, logo, inpaint).
 
 Each redactor is a function (image, regions, Redaction) -> a new image; a learned inpainter can
 be registered beside them without touching the pipeline or the APIs.
@@ -71,4 +71,4 @@ def polygons_of(regions: Sequence[Region]) -> list[npt.NDArray[np.float64]]:
 
 
 def _load() -> None:
-    from blur_sdk.core.redact import blur, logo  # noqa: F401  (they register themselves)
+    from blur_sdk.core.redact import blur, inpaint, logo  # noqa: F401  (they register themselves)

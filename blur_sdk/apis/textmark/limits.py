@@ -1,0 +1,132 @@
+"""Text-watermark API limits: per-app QPS (TEXTMARK_QPS) and usage quotas, in shared SQLite."""
+
+from __future__ import annotations
+
+import math
+import sqlite3
+import time
+from pathlib import Path
+from typing import Any
+
+from blur_sdk.apis.textmark.auth import TextmarkAuthError
+from blur_sdk.errors import BusyError
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    return sqlite3.connect(path, timeout=10.0, isolation_level=None)
+
+
+def _create(path: Path, ddl: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    db = _connect(path)
+    try:
+        db.execute(ddl)
+    finally:
+        db.close()
+
+
+class QpsLimiter:
+    """At most `qps` requests per app per 1-second window (fixed windows, epoch seconds).
+
+    The counters live in SQLite beside the task store, not in memory: gunicorn's worker
+    processes must share one budget, and SQLite needs no extra service (a Redis INCR + EXPIRE
+    would do the same for deployments already running Redis). One short write per request."""
+
+    def __init__(self, path: Path, qps: int) -> None:
+        self.path = path
+        self.qps = qps
+        _create(
+            path,
+            "CREATE TABLE IF NOT EXISTS textmark_hits "
+            "(app TEXT PRIMARY KEY, second INTEGER NOT NULL, count INTEGER NOT NULL)",
+        )
+
+    def hit(self, app_id: str, now: float | None = None) -> None:
+        """Count one request; BusyError (not counted) above the limit; qps 0 never refuses."""
+        if self.qps <= 0:
+            return
+        now = time.time() if now is None else now
+        second = math.floor(now)
+        db = _connect(self.path)
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            row = db.execute(
+                "SELECT second, count FROM textmark_hits WHERE app = ?", (app_id,)
+            ).fetchone()
+            count = int(row[1]) if row and int(row[0]) == second else 0
+            if count >= self.qps:
+                db.execute("ROLLBACK")
+                raise BusyError(
+                    f"too many requests: more than {self.qps} per second for this app "
+                    f"(TEXTMARK_QPS={self.qps})"
+                )
+            db.execute(
+                "INSERT INTO textmark_hits (app, second, count) VALUES (?, ?, ?) "
+                "ON CONFLICT(app) DO UPDATE SET second = excluded.second, count = excluded.count",
+                (app_id, second, count + 1),
+            )
+            db.execute("COMMIT")
+        finally:
+            db.close()
+
+
+class UsageBook:
+    """Processed requests per app against its optional quota (TEXTMARK_QUOTAS, long-term).
+
+    check() before processing, use() after it succeeded: concurrent requests of an app that has
+    one request left may both pass check(), so a quota can be overrun by a few in-flight ones."""
+
+    def __init__(self, path: Path, quotas: dict[str, int]) -> None:
+        self.path = path
+        self.quotas = dict(quotas)
+        _create(
+            path,
+            "CREATE TABLE IF NOT EXISTS textmark_usage "
+            "(app TEXT PRIMARY KEY, count INTEGER NOT NULL)",
+        )
+
+    def _used(self, app_id: str) -> int:
+        db = _connect(self.path)
+        try:
+            row = db.execute("SELECT count FROM textmark_usage WHERE app = ?", (app_id,)).fetchone()
+        finally:
+            db.close()
+        return int(row[0]) if row else 0
+
+    def check(self, app_id: str) -> None:
+        """TextmarkAuthError(403) when the app's quota is used up; apps without one pass."""
+        total = self.quotas.get(app_id)
+        if total is None:
+            return
+        used = self._used(app_id)
+        if used >= total:
+            raise TextmarkAuthError(
+                f"usage quota used up: {used} of {total} requests (TEXTMARK_QUOTAS)", 403
+            )
+
+    def use(self, app_id: str) -> None:
+        """Count one processed request (apps without a quota are counted too)."""
+        db = _connect(self.path)
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            db.execute(
+                "INSERT INTO textmark_usage (app, count) VALUES (?, 1) "
+                "ON CONFLICT(app) DO UPDATE SET count = count + 1",
+                (app_id,),
+            )
+            db.execute("COMMIT")
+        finally:
+            db.close()
+
+    def report(self, app_id: str) -> dict[str, Any]:
+        """The vendor's usage fields; -1 = unlimited (no quota); limited-term ones are unused."""
+        used = self._used(app_id)
+        total = self.quotas.get(app_id)
+        remaining = -1 if total is None else max(0, total - used)
+        return {
+            "remainingUsage": remaining,
+            "allUsedCount": used,
+            "longTermUsageCount": remaining,
+            "limitedTermUsageCount": 0,
+            "limitedTermExpireTimes": None,
+        }

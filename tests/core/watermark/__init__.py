@@ -1,0 +1,1 @@
+"""Tests of watermark finding and removal."""
