@@ -14,8 +14,8 @@ from blur_sdk.core.find.base import RGBImage
 DILATE = 3  # px the strokes are grown by (anti-aliasing, outlines, JPEG ringing)
 MIN_CONTRAST = 6.0  # levels a stroke differs from its local background, at the least
 SPECK = 0.08  # components smaller than (this x text height)^2 px are noise, not strokes
-MAX_FILL = 0.6
-MEDIAN_WINDOW = 101  # px: wider background windows are taken on a proportionally shrunk crop  # strokes covering more of their box than this are not text strokes
+MAX_FILL = 0.6  # strokes covering more of their box than this are not text strokes
+MEDIAN_WINDOW = 255  # px: wider background windows are taken on a proportionally shrunk crop
 Mask = npt.NDArray[np.uint8]
 
 
