@@ -1,11 +1,12 @@
 # syntax=docker/dockerfile:1
-# blur-sdk: one image, two roles (docker/entrypoint.sh): `blur` (default, port 8001) and
-# `snapshot` (port 8080). Models are fetched and sha256-verified at build time (the same
+# blur-sdk: one image, three roles (docker/entrypoint.sh): `blur` (default, port 8001),
+# `snapshot` (port 8080) and `worker` (task consumer, no port). Models are fetched and sha256-verified at build time (the same
 # `python -m blur_sdk models` as `make models`); nothing is downloaded at run time.
 #
 #   docker build -t blur-sdk .
 #   docker run -p 8001:8001 -v license:/license blur-sdk
 #   docker run -p 8080:8080 -v snapshot-license:/license blur-sdk snapshot
+#   docker run -v data:/data -e TASK_QUEUE=redis -e REDIS_URL=redis://redis:6379/0 blur-sdk worker
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 
 # --- builder: venv with the pinned dependencies, the package, and the verified models --------
@@ -44,12 +45,13 @@ ENV VIRTUAL_ENV=/opt/venv \
     CONFIG_DIR=/app/config \
     MODELS_DIR=/opt/models \
     LOGOS_DIR=/app/logos \
-    LICENSE_DIR=/license
+    LICENSE_DIR=/license \
+    TASKS_DIR=/data/tasks
 RUN groupadd --system --gid 10001 blur \
     && useradd --system --no-log-init --uid 10001 --gid blur \
        --create-home --home-dir /home/blur --shell /usr/sbin/nologin blur \
-    && mkdir -p /license \
-    && chown blur:blur /license
+    && mkdir -p /license /data/tasks \
+    && chown blur:blur /license /data /data/tasks
 COPY --from=builder /opt/venv /opt/venv
 COPY --from=builder /opt/models /opt/models
 COPY --from=builder /app /app
@@ -58,7 +60,8 @@ COPY docker/entrypoint.sh docker/healthcheck.py /app/docker/
 WORKDIR /app
 USER 10001:10001
 # Licence state (signed; keeps the offline grace across restarts): one volume per service.
-VOLUME ["/license"]
+# Tasks and their results (watermark removal): records, inputs, result files, the SQLite queue.
+VOLUME ["/license", "/data"]
 EXPOSE 8001 8080
 # Probes $BIND's port, else 8001 and 8080: only the role's own server listens.
 HEALTHCHECK --interval=30s --timeout=10s --start-period=120s --retries=3 \

@@ -1,8 +1,10 @@
 #!/bin/sh
-# Container entrypoint: `blur` (default) | `snapshot` [extra gunicorn options] | any other command.
+# Container entrypoint: `blur` (default) | `snapshot` [extra gunicorn options] | `worker` | any
+# other command.
 #
 #   blur      Blur API      gunicorn -c config/gunicorn.conf.py -b ${BIND:-0.0.0.0:8001}
 #   snapshot  plate reader  gunicorn -c config/gunicorn.conf.py -b ${BIND:-0.0.0.0:8080}
+#   worker    task consumer python -m blur_sdk worker (TASK_QUEUE=redis, a shared TASKS_DIR)
 #
 # Paths are relative to this script's folder's parent (/app in the image, the checkout in
 # tests/processes/test_container_roles.py, which starts both roles through this very script).
@@ -21,6 +23,9 @@ case "$role" in
         ;;
     snapshot)
         exec gunicorn -c "$CONF" -b "${BIND:-0.0.0.0:8080}" "$@" 'snapshot_stub.app:create_app()'
+        ;;
+    worker)
+        exec python -m blur_sdk worker "$@"
         ;;
     *)
         exec "$role" "$@"

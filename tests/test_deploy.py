@@ -79,7 +79,8 @@ def test_dockerfile_layout() -> None:
     for pair in ("MODELS_DIR=/opt/models", "LICENSE_DIR=/license", "LOGOS_DIR=/app/logos"):
         assert pair in env
     assert "CONFIG_DIR=/app/config" in env
-    assert ("VOLUME", '["/license"]') in runtime
+    assert ("VOLUME", '["/license", "/data"]') in runtime
+    assert "TASKS_DIR=/data/tasks" in env
     assert ("EXPOSE", "8001 8080") in runtime
     user = [args for word, args in runtime if word == "USER"]
     assert user and not user[-1].startswith(("root", "0"))
@@ -155,7 +156,9 @@ def test_compose_stack() -> None:
         assert service["build"] == "." and service["init"] is True
     assert "license:/license" in blur["volumes"]
     assert "snapshot-license:/license" in snapshot["volumes"]  # never one state file for two
-    assert set(yaml.safe_load(COMPOSE.read_text())["volumes"]) == {"license", "snapshot-license"}
+    volumes = set(yaml.safe_load(COMPOSE.read_text())["volumes"])
+    assert volumes == {"license", "snapshot-license", "data"}
+    assert "data:/data" in blur["volumes"]  # tasks and results survive a restart
 
 
 def test_env_example_lists_every_variable() -> None:

@@ -169,3 +169,39 @@ def test_oversize_request_closes_the_connection(stack: Stack) -> None:
     assert response.status == 413
     assert "MAX_UPLOAD_BYTES" in body["error"]
     assert response.getheader("Connection", "").lower() == "close"
+
+
+def test_the_worker_role_consumes_tasks_the_blur_role_queues(tmp_path: Path) -> None:
+    """Scale-out as compose documents it: the web role with TASK_WORKERS=0 only queues, a
+    separate `entrypoint.sh worker` process sharing TASKS_DIR does the work."""
+    import base64
+
+    from tests.apis.kaze.helpers import clean_image, marked_image, smear_of, watermark_mask
+
+    env = process_env(tmp_path, APIS="kaze", TASK_WORKERS="0", WARM_UP="",
+                      PATH=f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin")  # fmt: skip
+    clean = clean_image()
+    mask = watermark_mask(clean.shape[:2])
+    body = {"image_base64": base64.b64encode(encode(marked_image(clean, mask), "PNG")).decode(),
+            "smear_base64": base64.b64encode(encode(smear_of(mask), "PNG")).decode()}  # fmt: skip
+    web = start_role("blur", tmp_path, **env)
+    worker = subprocess.Popen(["sh", str(ENTRYPOINT), "worker"], env={**env, "TASK_WORKERS": "1"},
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    try:
+        task = requests.post(web.url + "/api/ext/v1/submit_watermark_removal", json=body,
+                             timeout=60).json()["data"]["task_id"]  # fmt: skip
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            data = requests.post(web.url + "/api/ext/v1/get_task_result", json={"task_id": task},
+                                 timeout=30).json()["data"]  # fmt: skip
+            if data["status"] != "processing":
+                break
+            time.sleep(0.2)
+        assert data["status"] == "success", data
+        assert requests.get(data["images"][0]["url"], timeout=30).status_code == 200
+        worker.send_signal(signal.SIGTERM)
+        assert worker.wait(40) == 0  # graceful: huey's consumer stops on SIGTERM
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+        web.stop()
