@@ -62,8 +62,8 @@ def run(limit: int) -> dict[str, list[float]]:
             marks = truth > 0
             covered = (marks & _inside(rects, marks.shape)).sum() / max(1, marks.sum())
             figures[f"found:{alphabet}"].append(float(covered >= 0.8))
-            words = [w for w, rect in zip([b["word"] for b in outcome.locations], rects, strict=True)
-                     if (marks & _inside([rect], marks.shape)).any()]  # fmt: skip
+            pairs = zip([b["word"] for b in outcome.locations], rects, strict=True)
+            words = [w for w, rect in pairs if (marks & _inside([rect], marks.shape)).any()]
             best = max((similarity(normalise(text), normalise(w)) for w in words), default=0.0)
             figures[f"read:{alphabet}"].append(best)
             out = decode_image(outcome.image).rgb if outcome.image else marked
