@@ -29,11 +29,15 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.plate_crops import CROP_SETS, Tally, crop_rows, place_on_photo, scale_of
 from bench.synthetic import astronaut, plate_image, warp_onto
 from blur_sdk.core.find.base import PlateDetection, PlateOptions
 from blur_sdk.core.find.engine import Engine
 from blur_sdk.core.geometry import iou
 from blur_sdk.core.image.decode import decode_image
+from blur_sdk.core.models.ppocr import crop_quad, recognise
+from blur_sdk.core.plates import text as plate_text
+from blur_sdk.core.plates.regions import region_formats
 from blur_sdk.options import finder_config
 from blur_sdk.settings import load_settings
 
@@ -182,6 +186,54 @@ def evaluate(engine: Engine, name: str, samples: Iterator[Sample], mode: str) ->
     }
 
 
+def read_crop(engine: Engine, rgb: npt.NDArray[np.uint8], options: PlateOptions) -> list[str]:
+    """The plate reader's readings of a tight plate crop, best first."""
+    ocr: Any = next(d for d in engine.plate_detectors if d.name == "ocr")
+    if hasattr(ocr, "read_crop"):
+        return [normalise(t) for t, _ in ocr.read_crop(rgb, options)]
+    h, w = rgb.shape[:2]
+    whole = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float64)
+    reading = recognise(ocr.rec, [crop_quad(rgb, whole)], ocr.charset)[0]  # (one line)
+    formats = options.text_formats + region_formats(options.regions)
+    return [normalise(t) for t, _ in plate_text.candidates(reading.chars, formats)]
+
+
+def evaluate_crops(
+    engine: Engine, name: str, limit: int, mode: str, seed: int
+) -> Iterator[dict[str, Any]]:
+    """Crop-set figures: read on the crop, then through the service with the crop on a photo."""
+    rng = np.random.default_rng(seed)
+    tallies = {key: Tally() for key in ("crop", "crop_hint", "service", "service_hint")}
+    ms: dict[str, list[float]] = {"crop": [], "service": []}
+    for _, crop, text, region in crop_rows(name, limit):
+        truth = normalise(text)
+        scene, box = place_on_photo(crop, rng, scale_of(name))
+        for hint in (False, True):
+            options = PlateOptions(mode=mode, regions=(region,) if hint else ())
+            suffix = "_hint" if hint else ""
+            started = time.perf_counter()
+            tallies["crop" + suffix].add(region, truth, read_crop(engine, crop, options))
+            ms["crop"].append((time.perf_counter() - started) * 1000)
+            started = time.perf_counter()
+            match = best_match(box, engine.detect(scene, plate_options=options).plates)
+            ms["service"].append((time.perf_counter() - started) * 1000)
+            ranked = None if match is None else [normalise(t) for t, _ in match.candidates]
+            if ranked is not None and normalise(match.text) not in ranked[:1]:  # type: ignore[union-attr]
+                ranked.insert(0, normalise(match.text))  # type: ignore[union-attr]
+            tallies["service" + suffix].add(region, truth, ranked)
+    for key, tally in tallies.items():
+        path = key.split("_")[0]
+        yield {
+            "set": name,
+            "path": path,
+            "region_hint": key.endswith("_hint"),
+            "mode": mode,
+            **tally.figures(),
+            "k": 5,
+            "median_ms": round(statistics.median(ms[path]), 1) if ms[path] else None,
+        }
+
+
 def main() -> int:
     """Print one JSON line of figures per set."""
     parser = argparse.ArgumentParser(
@@ -192,8 +244,22 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--limit", type=int, default=0, help="CCPD images (0 = all)")
     parser.add_argument("--no-ccpd", action="store_true")
+    parser.add_argument("--crops", type=int, default=0, help="crops per crop set (0 = all)")
+    parser.add_argument("--no-crops", action="store_true")
+    parser.add_argument("--only", default="", help="run only these sets (comma-separated)")
     args = parser.parse_args()
     engine = Engine.build(finder_config(load_settings()), faces=False)
+    only = set(filter(None, args.only.split(",")))
+    for name, root in CROP_SETS.items():
+        if args.no_crops or (only and name not in only):
+            continue
+        if not (root / "labels.jsonl").is_file():
+            print(json.dumps({"set": name, "skipped": f"{root} not present"}))
+            continue
+        for figures in evaluate_crops(engine, name, args.crops, args.mode, args.seed):
+            print(json.dumps(figures), flush=True)
+    if only and "ccpd_sample" not in only:
+        return 0
     if not args.no_ccpd:
         if (CCPD / "labels.jsonl").is_file():
             print(json.dumps(evaluate(engine, "ccpd_sample", ccpd_set(args.limit), args.mode)))

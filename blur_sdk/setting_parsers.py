@@ -134,31 +134,28 @@ def path(value: Any, name: str) -> Path:
     return path if path.is_absolute() else PROJECT_ROOT / path
 
 
-def key_counts(value: Any, name: str) -> tuple[tuple[str, int], ...]:
-    """key=count pairs (comma-separated, or a YAML mapping): per-key quotas."""
-    if isinstance(value, dict):
-        items = [f"{k}={v}" for k, v in value.items()]
-    else:
-        items = list(str_list(value, name))
+def _pairs(value: Any, name: str, sep: str) -> list[tuple[str, str]]:
+    """name<sep>value items (comma-separated, or a YAML mapping), both sides non-empty."""
+    items = [f"{k}{sep}{v}" for k, v in value.items()] if isinstance(value, dict) else [
+        *str_list(value, name)]  # fmt: skip
     pairs = []
-    for item in items:
-        key, sep, count = item.rpartition("=")
-        if not sep or not key.strip() or not count.strip().isdigit():
-            raise ConfigError(f"{name}: expected key=count pairs, got {item!r}")
-        pairs.append((key.strip(), int(count)))
-    return tuple(pairs)
+    for i, item in enumerate(items, 1):
+        key, found, rest = item.rpartition(sep) if sep == "=" else item.partition(sep)
+        if not found or not key.strip() or not rest.strip():  # (no echo: it may be a secret)
+            raise ConfigError(f"{name}: item {i} is not a key{sep}value pair")
+        pairs.append((key.strip(), rest.strip()))
+    return pairs
+
+
+def key_counts(value: Any, name: str) -> tuple[tuple[str, int], ...]:
+    """key=count pairs: per-key quotas."""
+    pairs = _pairs(value, name, "=")
+    for key, count in pairs:
+        if not count.isdigit():
+            raise ConfigError(f"{name}: the count of {key[:20]!r} must be a whole number")
+    return tuple((key, int(count)) for key, count in pairs)
 
 
 def app_secrets(value: Any, name: str) -> tuple[tuple[str, str], ...]:
-    """appId:value pairs (comma-separated, or a YAML mapping), e.g. app credentials."""
-    if isinstance(value, dict):
-        items = [f"{k}:{v}" for k, v in value.items()]
-    else:
-        items = list(str_list(value, name))
-    pairs = []
-    for item in items:
-        app, sep, secret = item.partition(":")
-        if not sep or not app.strip() or not secret.strip():
-            raise ConfigError(f"{name}: expected appId:value pairs, got {item[:40]!r}")
-        pairs.append((app.strip(), secret.strip()))
-    return tuple(pairs)
+    """appId:value pairs (the value may hold more colons: IPv6 addresses), e.g. credentials."""
+    return tuple(_pairs(value, name, ":"))

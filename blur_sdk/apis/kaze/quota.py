@@ -4,11 +4,11 @@ so every process sharing TASKS_DIR counts against the same quota."""
 from __future__ import annotations
 
 import hashlib
-import sqlite3
 from pathlib import Path
 from typing import Any
 
 from blur_sdk.apis.kaze.errors import QuotaError
+from blur_sdk.server.sqlite_file import connection, create, transaction
 
 
 def key_id(key: str) -> str:
@@ -22,56 +22,33 @@ class QuotaBook:
     def __init__(self, path: Path, quotas: dict[str, int]) -> None:
         self.path = path
         self.quotas = {key_id(k): v for k, v in quotas.items()}
-        path.parent.mkdir(parents=True, exist_ok=True)
-        db = self._connect()
-        try:
-            db.execute("CREATE TABLE IF NOT EXISTS used (key TEXT PRIMARY KEY, count INTEGER)")
-        finally:
-            db.close()
-
-    def _connect(self) -> sqlite3.Connection:
-        return sqlite3.connect(self.path, timeout=10.0, isolation_level=None)
-
-    def _used(self, db: sqlite3.Connection, key: str) -> int:
-        row = db.execute("SELECT count FROM used WHERE key = ?", (key,)).fetchone()
-        return int(row[0]) if row else 0
+        create(path, "CREATE TABLE IF NOT EXISTS used (key TEXT PRIMARY KEY, count INTEGER)")
 
     def take(self, key: str) -> None:
         """Count one task for the key; QuotaError (nothing counted) when its quota is used up."""
         kid = key_id(key)
-        db = self._connect()
-        try:
-            db.execute("BEGIN IMMEDIATE")
-            used = self._used(db, kid)
-            total = self.quotas.get(kid)
+        with transaction(self.path) as db:
+            row = db.execute("SELECT count FROM used WHERE key = ?", (kid,)).fetchone()
+            used, total = (int(row[0]) if row else 0), self.quotas.get(kid)
             if total is not None and used >= total:
-                db.execute("ROLLBACK")
                 raise QuotaError(f"quota used up: {used} of {total} tasks (KAZE_QUOTAS)")
             db.execute(
                 "INSERT INTO used (key, count) VALUES (?, 1) "
                 "ON CONFLICT(key) DO UPDATE SET count = count + 1",
                 (kid,),
             )
-            db.execute("COMMIT")
-        finally:
-            db.close()
 
     def give_back(self, key: str) -> None:
         """Uncount one task take() counted (the task was refused after all)."""
-        db = self._connect()
-        try:
+        with connection(self.path) as db:
             db.execute("UPDATE used SET count = MAX(0, count - 1) WHERE key = ?", (key_id(key),))
-        finally:
-            db.close()
 
     def report(self, key: str) -> dict[str, Any]:
         """{"total", "used", "remaining"}; total and remaining are null for an unlimited key."""
         kid = key_id(key)
-        db = self._connect()
-        try:
-            used = self._used(db, kid)
-        finally:
-            db.close()
+        with connection(self.path) as db:
+            row = db.execute("SELECT count FROM used WHERE key = ?", (kid,)).fetchone()
+        used = int(row[0]) if row else 0
         total = self.quotas.get(kid)
         remaining = None if total is None else max(0, total - used)
         return {"total": total, "used": used, "remaining": remaining}

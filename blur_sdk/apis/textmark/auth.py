@@ -7,12 +7,12 @@ import hmac
 import ipaddress
 import re
 import secrets
-import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from blur_sdk.errors import BlurSdkError, ConfigError
+from blur_sdk.server.sqlite_file import connection, create, transaction
 from blur_sdk.settings import Settings
 
 APP_ID_LENGTH = 16
@@ -140,22 +140,13 @@ class TokenBook:
         self.per_day = per_day
         self.ttl = ttl
         self.grace = grace
-        path.parent.mkdir(parents=True, exist_ok=True)
-        db = self._connect()
-        try:
-            db.execute(
-                "CREATE TABLE IF NOT EXISTS textmark_tokens "
-                "(token TEXT PRIMARY KEY, app TEXT NOT NULL, expires REAL NOT NULL)"
-            )
-            db.execute(
-                "CREATE TABLE IF NOT EXISTS textmark_issued "
-                "(app TEXT, day TEXT, count INTEGER, PRIMARY KEY (app, day))"
-            )
-        finally:
-            db.close()
-
-    def _connect(self) -> sqlite3.Connection:
-        return sqlite3.connect(self.path, timeout=10.0, isolation_level=None)
+        create(
+            path,
+            "CREATE TABLE IF NOT EXISTS textmark_tokens "
+            "(token TEXT PRIMARY KEY, app TEXT NOT NULL, expires REAL NOT NULL)",
+            "CREATE TABLE IF NOT EXISTS textmark_issued "
+            "(app TEXT, day TEXT, count INTEGER, PRIMARY KEY (app, day))",
+        )
 
     def issue(
         self, app_id: str, app_secret: str, client_ip: str, now: float | None = None
@@ -174,15 +165,12 @@ class TokenBook:
         day = time.strftime("%Y-%m-%d", time.gmtime(now))
         token = secrets.token_hex(16)
         expires = now + self.ttl
-        db = self._connect()
-        try:
-            db.execute("BEGIN IMMEDIATE")
+        with transaction(self.path) as db:
             row = db.execute(
                 "SELECT count FROM textmark_issued WHERE app = ? AND day = ?", (app_id, day)
             ).fetchone()
             issued = int(row[0]) if row else 0
             if issued >= self.per_day:
-                db.execute("ROLLBACK")
                 raise TextmarkAuthError(
                     f"token daily limit reached: {issued} of {self.per_day} tokens issued today "
                     "(UTC) for this app (TEXTMARK_TOKENS_PER_DAY)",
@@ -199,9 +187,6 @@ class TokenBook:
                 "INSERT INTO textmark_tokens (token, app, expires) VALUES (?, ?, ?)",
                 (token_id(token), app_id, expires),
             )
-            db.execute("COMMIT")
-        finally:
-            db.close()
         return token, expires
 
     def check(self, token: str, client_ip: str, now: float | None = None) -> str:
@@ -211,13 +196,10 @@ class TokenBook:
             raise TextmarkAuthError(
                 "x-access-api-token: malformed, expected 32 lowercase letters or digits"
             )
-        db = self._connect()
-        try:
+        with connection(self.path) as db:
             row = db.execute(
                 "SELECT app, expires FROM textmark_tokens WHERE token = ?", (token_id(token),)
             ).fetchone()
-        finally:
-            db.close()
         if row is None or str(row[0]) not in self.credentials.apps:
             raise TextmarkAuthError("x-access-api-token: unknown token")
         app_id, expires = str(row[0]), float(row[1])

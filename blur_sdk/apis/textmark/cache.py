@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
 import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+
+from blur_sdk.server.sqlite_file import connection, create, transaction
 
 
 def cache_key(image_md5: str, params: Mapping[str, Any], *, app_id: str = "") -> str:
@@ -33,33 +34,21 @@ class AnswerCache:
     def __init__(self, path: Path, retention: float) -> None:
         self.path = path
         self.retention = retention
-        path.parent.mkdir(parents=True, exist_ok=True)
-        db = self._connect()
-        try:
-            db.execute(
-                "CREATE TABLE IF NOT EXISTS textmark_answers "
-                "(key TEXT PRIMARY KEY, stored REAL NOT NULL, answer TEXT NOT NULL)"
-            )
-            db.execute(
-                "CREATE INDEX IF NOT EXISTS textmark_answers_stored ON textmark_answers (stored)"
-            )
-        finally:
-            db.close()
-
-    def _connect(self) -> sqlite3.Connection:
-        return sqlite3.connect(self.path, timeout=10.0, isolation_level=None)
+        create(
+            path,
+            "CREATE TABLE IF NOT EXISTS textmark_answers "
+            "(key TEXT PRIMARY KEY, stored REAL NOT NULL, answer TEXT NOT NULL)",
+            "CREATE INDEX IF NOT EXISTS textmark_answers_stored ON textmark_answers (stored)",
+        )
 
     def get(self, key: str, now: float | None = None) -> dict[str, Any] | None:
         """The answer stored under key less than `retention` s ago, else None."""
         now = time.time() if now is None else now
-        db = self._connect()
-        try:
+        with connection(self.path) as db:
             row = db.execute(
                 "SELECT answer FROM textmark_answers WHERE key = ? AND stored > ?",
                 (key, now - self.retention),
             ).fetchone()
-        finally:
-            db.close()
         if row is None:
             return None
         answer = json.loads(row[0])
@@ -69,27 +58,19 @@ class AnswerCache:
         """Store (or replace) the answer under key; expired entries are dropped on the way."""
         now = time.time() if now is None else now
         text = json.dumps(answer, separators=(",", ":"))
-        db = self._connect()
-        try:
-            db.execute("BEGIN IMMEDIATE")
+        with transaction(self.path) as db:
             db.execute("DELETE FROM textmark_answers WHERE stored <= ?", (now - self.retention,))
             db.execute(
                 "INSERT INTO textmark_answers (key, stored, answer) VALUES (?, ?, ?) "
                 "ON CONFLICT(key) DO UPDATE SET stored = excluded.stored, answer = excluded.answer",
                 (key, now, text),
             )
-            db.execute("COMMIT")
-        finally:
-            db.close()
 
     def sweep(self, now: float | None = None) -> int:
         """Delete expired entries; how many were deleted."""
         now = time.time() if now is None else now
-        db = self._connect()
-        try:
+        with connection(self.path) as db:
             cursor = db.execute(
                 "DELETE FROM textmark_answers WHERE stored <= ?", (now - self.retention,)
             )
-            return cursor.rowcount
-        finally:
-            db.close()
+            return int(cursor.rowcount)

@@ -3,26 +3,13 @@
 from __future__ import annotations
 
 import math
-import sqlite3
 import time
 from pathlib import Path
 from typing import Any
 
 from blur_sdk.apis.textmark.auth import TextmarkAuthError
 from blur_sdk.errors import BusyError
-
-
-def _connect(path: Path) -> sqlite3.Connection:
-    return sqlite3.connect(path, timeout=10.0, isolation_level=None)
-
-
-def _create(path: Path, ddl: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    db = _connect(path)
-    try:
-        db.execute(ddl)
-    finally:
-        db.close()
+from blur_sdk.server.sqlite_file import connection, create, transaction
 
 
 class QpsLimiter:
@@ -35,7 +22,7 @@ class QpsLimiter:
     def __init__(self, path: Path, qps: int) -> None:
         self.path = path
         self.qps = qps
-        _create(
+        create(
             path,
             "CREATE TABLE IF NOT EXISTS textmark_hits "
             "(app TEXT PRIMARY KEY, second INTEGER NOT NULL, count INTEGER NOT NULL)",
@@ -47,15 +34,12 @@ class QpsLimiter:
             return
         now = time.time() if now is None else now
         second = math.floor(now)
-        db = _connect(self.path)
-        try:
-            db.execute("BEGIN IMMEDIATE")
+        with transaction(self.path) as db:
             row = db.execute(
                 "SELECT second, count FROM textmark_hits WHERE app = ?", (app_id,)
             ).fetchone()
             count = int(row[1]) if row and int(row[0]) == second else 0
             if count >= self.qps:
-                db.execute("ROLLBACK")
                 raise BusyError(
                     f"too many requests: more than {self.qps} per second for this app "
                     f"(TEXTMARK_QPS={self.qps})"
@@ -65,9 +49,6 @@ class QpsLimiter:
                 "ON CONFLICT(app) DO UPDATE SET second = excluded.second, count = excluded.count",
                 (app_id, second, count + 1),
             )
-            db.execute("COMMIT")
-        finally:
-            db.close()
 
 
 class UsageBook:
@@ -79,18 +60,15 @@ class UsageBook:
     def __init__(self, path: Path, quotas: dict[str, int]) -> None:
         self.path = path
         self.quotas = dict(quotas)
-        _create(
+        create(
             path,
             "CREATE TABLE IF NOT EXISTS textmark_usage "
             "(app TEXT PRIMARY KEY, count INTEGER NOT NULL)",
         )
 
     def _used(self, app_id: str) -> int:
-        db = _connect(self.path)
-        try:
+        with connection(self.path) as db:
             row = db.execute("SELECT count FROM textmark_usage WHERE app = ?", (app_id,)).fetchone()
-        finally:
-            db.close()
         return int(row[0]) if row else 0
 
     def check(self, app_id: str) -> None:
@@ -106,17 +84,12 @@ class UsageBook:
 
     def use(self, app_id: str) -> None:
         """Count one processed request (apps without a quota are counted too)."""
-        db = _connect(self.path)
-        try:
-            db.execute("BEGIN IMMEDIATE")
+        with connection(self.path) as db:
             db.execute(
                 "INSERT INTO textmark_usage (app, count) VALUES (?, 1) "
                 "ON CONFLICT(app) DO UPDATE SET count = count + 1",
                 (app_id,),
             )
-            db.execute("COMMIT")
-        finally:
-            db.close()
 
     def report(self, app_id: str) -> dict[str, Any]:
         """The vendor's usage fields; -1 = unlimited (no quota); limited-term ones are unused."""
