@@ -64,9 +64,7 @@ def place_on_photo(
     quad = corners @ rot.T + centre
     scene = warp_onto(background, crop, quad)
     buffer = io.BytesIO()
-    Image.fromarray(np.clip(scene, 0, 255).astype(np.uint8)).save(
-        buffer, format="JPEG", quality=90
-    )
+    Image.fromarray(np.clip(scene, 0, 255).astype(np.uint8)).save(buffer, format="JPEG", quality=90)
     box = (
         float(quad[:, 0].min()),
         float(quad[:, 1].min()),

@@ -53,3 +53,7 @@ class BusyError(BlurSdkError):
 
 class ProcessingTimeoutError(BlurSdkError):
     """A request took longer than the configured processing timeout."""
+
+
+class QueueUnavailableError(BlurSdkError):
+    """The task queue's storage (Redis, SQLite) cannot be reached: nothing was queued (503)."""

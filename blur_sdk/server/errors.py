@@ -18,6 +18,7 @@ from blur_sdk.errors import (
     LicenseError,
     PayloadTooLargeError,
     ProcessingTimeoutError,
+    QueueUnavailableError,
     UpstreamError,
     UpstreamTimeoutError,
 )
@@ -36,6 +37,7 @@ STATUS_BY_ERROR: tuple[tuple[type[BlurSdkError], int], ...] = (
     (UpstreamTimeoutError, 504),
     (UpstreamError, 502),
     (ProcessingTimeoutError, 503),
+    (QueueUnavailableError, 503),
 )
 
 

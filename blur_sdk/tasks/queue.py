@@ -10,7 +10,7 @@ from typing import Any
 
 from huey.consumer import Consumer
 
-from blur_sdk.errors import BlurSdkError, BusyError, ConfigError
+from blur_sdk.errors import BlurSdkError, BusyError, ConfigError, QueueUnavailableError
 from blur_sdk.tasks.backend import EmbeddedConsumer, close_storage, consumer_options, make_huey
 from blur_sdk.tasks.config import TaskConfig
 from blur_sdk.tasks.output import Processor, TaskOutput, check_output
@@ -61,8 +61,14 @@ class TaskQueue:
     # submitting and reporting
 
     def submit(self, kind: str, inputs: dict[str, bytes], params: dict[str, Any]) -> TaskRecord:
-        """A new queued task; BusyError when TASK_MAX_QUEUED tasks are already waiting."""
-        waiting = self.huey.pending_count()
+        """A new queued task; BusyError when TASK_MAX_QUEUED tasks are already waiting,
+        QueueUnavailableError when the queue's storage (Redis, SQLite) cannot be reached."""
+        try:
+            waiting = self.huey.pending_count()
+        except Exception as e:  # redis.ConnectionError, sqlite3.OperationalError, ...
+            raise QueueUnavailableError(
+                f"the task queue ({self.config.storage}) cannot be reached: {type(e).__name__}"
+            ) from e
         if waiting >= self.config.max_queued:
             raise BusyError(
                 f"the task queue is full ({waiting} tasks waiting, "
@@ -74,7 +80,7 @@ class TaskQueue:
         except Exception as e:
             error = f"the task could not be queued ({type(e).__name__})"
             self._close_record(record, "failed", error)
-            raise
+            raise QueueUnavailableError(f"{error}: the {self.config.storage} queue failed") from e
         return record
 
     def _enqueue(self, task_id: str) -> None:

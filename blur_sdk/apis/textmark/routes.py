@@ -63,6 +63,7 @@ def build(context: ServerContext) -> Api:
     @routes.errorhandler(BlurSdkError)
     def _ours(error: BlurSdkError) -> Response:
         status = error.status if isinstance(error, TextmarkAuthError) else status_of(error)
+        status = min(status, 500)  # their httpCodes: 502 / 503 / 504 faults are 500s
         return refusal(str(error), status, timed_out=isinstance(error, ProcessingTimeoutError))
 
     def refusal(message: str, status: int, timed_out: bool = False) -> Response:

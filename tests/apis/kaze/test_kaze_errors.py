@@ -114,3 +114,13 @@ def test_a_task_running_past_task_timeout_is_timeout(settings: Settings) -> None
     assert data["status"] == "timeout", data
     assert data["err_msg"]
     assert np.asarray(data["images"]).size == 0
+
+
+def test_an_unreachable_queue_is_a_server_error_naming_it(settings: Settings) -> None:
+    from bench.procutil import free_port
+
+    url = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
+    with kaze_client(settings, task_workers=0, task_queue="redis", redis_url=url) as c:
+        answer = call(c, SUBMIT, {"image_base64": b64(IMAGE)})
+    assert error_code(answer) == 1100
+    assert "task queue (redis) cannot be reached" in answer["message"]
