@@ -178,8 +178,8 @@ def test_the_worker_role_consumes_tasks_the_blur_role_queues(tmp_path: Path) -> 
 
     from tests.apis.kaze.helpers import clean_image, marked_image, smear_of, watermark_mask
 
-    env = process_env(tmp_path, APIS="kaze", TASK_WORKERS="0", WARM_UP="",
-                      PATH=f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin")  # fmt: skip
+    path = f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin"
+    env = process_env(tmp_path, APIS="kaze", TASK_WORKERS="0", WARM_UP="", PATH=path)
     clean = clean_image()
     mask = watermark_mask(clean.shape[:2])
     body = {"image_base64": base64.b64encode(encode(marked_image(clean, mask), "PNG")).decode(),

@@ -84,7 +84,7 @@ class _Callbacks(BaseHTTPRequestHandler):
     received: list[dict[str, Any]]
     fail_first: bool
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length", "0"))
         self.received.append(json.loads(self.rfile.read(length)))
         status = 500 if self.fail_first and len(self.received) == 1 else 200

@@ -92,8 +92,8 @@ def test_rectangles_bypass_ocr_and_offsets_apply_or_are_ignored(settings: Settin
         refused = post(c, {**image_field(marked), "rectangles": bad}, status=400)
         assert refused["data"]["processStatus"] == 52001 and "rectangles[0]" in str(refused)
         assert refused["location"] == "127.0.0.1" and refused["msgInnerReferer"]
-        moved = post(c, {**image_field(marked), "offset": json.dumps({"x": -5, "y": -5,
-                                                                       "w": 10, "h": 10})})  # fmt: skip
+        grow = json.dumps({"x": -5, "y": -5, "w": 10, "h": 10})
+        moved = post(c, {**image_field(marked), "offset": grow})
         assert moved["data"]["processStatus"] == 0
         assert moved["data"]["processLocation"][0]["x"] == 35
         pushed = post(c, {**image_field(marked), "offset": json.dumps({"x": 300})})

@@ -55,4 +55,4 @@ def test_rendered_watermarks_are_found_and_read(
         covering = [b for b in blocks if _covered(truth, b) >= 0.5]
         assert covering and sum(_covered(truth, b) for b in covering) >= 0.95, (text, blocks)
         accuracies.append(max(similarity(normalise(text), normalise(b["word"])) for b in covering))
-    assert sum(accuracies) / len(accuracies) >= MIN_READ, list(zip(MARKS, accuracies))
+    assert sum(accuracies) / len(accuracies) >= MIN_READ, list(zip(MARKS, accuracies, strict=True))
