@@ -155,3 +155,22 @@ def test_wrong_methods_are_405_in_the_envelope(settings: Settings) -> None:
         assert response.status_code == 405
         assert response.get_json()["httpCode"] == 405
         assert c.get("/api/text-watermark/token").status_code == 405
+
+
+def test_get_with_an_image_url_in_the_query_string(settings: Settings) -> None:
+    from bench.synthetic import encode
+    from tests.clients import serving
+
+    marked, _ = render(MARKS)
+    with (
+        serving({"/marked.png": encode(marked, "PNG")}) as base,
+        textmark_client(settings, fake_engine(MARKS), url_allow_private=True) as c,
+    ):
+        response = c.get("/api/text-watermark/remove",
+                         query_string={"image_url": f"{base}/marked.png", "ocr_only": "true"})  # fmt: skip
+        body = response.get_json()
+        assert response.status_code == 200 and body["data"]["processStatus"] == 52006, body
+        refused = c.get("/api/text-watermark/remove", query_string={"image_url": "ftp://x/y"})
+        assert (
+            refused.status_code == 400 and "image_url" in refused.get_json()["data"]["processMsg"]
+        )
