@@ -23,9 +23,20 @@ _US = (
     r"[0-9][A-Z][0-9]{5}",  # California commercial 1A23456
 )
 
+_IN_STATES = (  # India's state and territory codes
+    "(?:AN|AP|AR|AS|BR|CG|CH|DD|DL|DN|GA|GJ|HP|HR|JH|JK|KA|KL|LA|LD|MH|ML|MN|MP|MZ|NL|OD|OR|PB"
+    "|PY|RJ|SK|TN|TR|TS|UK|UP|WB)"
+)
+
 REGION_FORMATS: dict[str, tuple[str, ...]] = {
     # UK: current AB12CDE, then prefix (A123BCD) and suffix (ABC123D) series.
-    "gb": (r"[A-Z]{2}[0-9]{2}[A-Z]{3}", r"[A-Z][0-9]{1,3}[A-Z]{3}", r"[A-Z]{3}[0-9]{1,3}[A-Z]"),
+    "gb": (
+        r"[A-Z]{2}[0-9]{2}[A-Z]{3}",
+        r"[A-Z][0-9]{1,3}[A-Z]{3}",
+        r"[A-Z]{3}[0-9]{1,3}[A-Z]",
+        r"[A-Z]{1,3}[0-9]{1,4}",
+        r"[0-9]{1,4}[A-Z]{1,3}",
+    ),  # (and the dateless series)
     # France: SIV AB123CD since 2009; FNI 1234AB75 (department 2A/2B for Corsica) before.
     "fr": (r"[A-Z]{2}[0-9]{3}[A-Z]{2}", r"[0-9]{1,4}[A-Z]{1,3}(?:[0-9]{2,3}|2A|2B)"),
     # Germany: district (1-3 letters) + 1-2 letters + 1-4 digits, E (electric) / H (historic).
@@ -52,13 +63,58 @@ REGION_FORMATS: dict[str, tuple[str, ...]] = {
     "us": _US,
     "us-ca": _US,
     # India: state, district, series, number (KA01AB1234); Bharat series 22BH1234AA.
-    "in": (r"[A-Z]{2}[0-9]{1,2}[A-Z]{0,3}[0-9]{4}", r"[0-9]{2}BH[0-9]{4}[A-Z]{1,2}"),
+    "in": (_IN_STATES + r"[0-9]{1,2}[A-Z]{0,3}[0-9]{4}", r"[0-9]{2}BH[0-9]{4}[A-Z]{1,2}"),
     # Brazil: old ABC1234, Mercosur ABC1D23.
     "br": (r"[A-Z]{3}[0-9]{4}", r"[A-Z]{3}[0-9][A-Z][0-9]{2}"),
+    # Europe beyond the above (two-row plates read top row first, as the formats are written).
+    "at": (r"[A-Z]{1,2}[0-9]{1,5}[A-Z]{1,3}", r"[A-Z]{1,2}[A-Z]{1,3}[0-9]{1,5}"),
+    "be": (r"[0-9][A-Z]{3}[0-9]{3}", r"[A-Z]{3}[0-9]{3}"),
+    "bg": (r"[A-Z]{1,2}[0-9]{4}[A-Z]{1,2}", r"[A-Z]{1,2}[A-Z]{1,2}[0-9]{4}"),
+    "by": (r"[0-9]{4}[A-Z]{2}[0-9]",),
+    "ch": (r"[A-Z]{2}[0-9]{1,6}",),
+    "cz": (r"[0-9][A-Z][0-9A-Z]?[0-9]{4}",),
+    "dk": (r"[A-Z]{2}[0-9]{5}",),
+    "fi": (r"[A-Z]{2,3}[0-9]{1,3}",),
+    "gr": (r"[A-Z]{3}[0-9]{4}",),
+    "hu": (r"[A-Z]{3}[0-9]{3}", r"[A-Z]{4}[0-9]{3}"),
+    "ie": (r"[0-9]{2,3}[A-Z]{1,2}[0-9]{1,6}",),
+    "is": (r"[A-Z]{2}[A-Z0-9][0-9]{2}",),
+    "li": (r"FL[0-9]{1,5}",),
+    "lt": (r"[A-Z]{3}[0-9]{3}",),
+    "lv": (r"[A-Z]{2}[0-9]{1,4}", r"[A-Z][0-9]{4}"),
+    "me": (r"[A-Z]{2}[A-Z]{0,2}[0-9]{3,4}",),
+    "no": (r"[A-Z]{2}[0-9]{4,5}",),
+    "pl": (
+        r"[A-Z]{2}[0-9]{5}",
+        r"[A-Z]{2}[0-9]{4}[A-Z]",
+        r"[A-Z]{2}[0-9]{3}[A-Z]{2}",
+        r"[A-Z]{3}[0-9]{4}",
+        r"[A-Z]{3}[0-9]{3}[A-Z]",
+        r"[A-Z]{3}[A-Z][0-9]{2,3}",
+        r"[A-Z]{3}[0-9][A-Z]{2,3}",
+        r"[A-Z]{3}[0-9]{2}[A-Z]{2}",
+    ),
+    "pt": (
+        r"[0-9]{2}[A-Z]{2}[0-9]{2}",
+        r"[A-Z]{2}[0-9]{2}[A-Z]{2}",
+        r"[0-9]{4}[A-Z]{2}",
+        r"[A-Z]{2}[0-9]{4}",
+    ),
+    "ro": (r"[A-Z]{1,2}[0-9]{2,3}[A-Z]{3}",),
+    "se": (r"[A-Z]{3}[0-9]{2}[A-Z0-9]",),
+    "si": (r"[A-Z]{2}[A-Z0-9]{4,6}",),
+    "sk": (r"[A-Z]{2}[0-9]{3}[A-Z]{2}",),
     # China: province character, city letter, 5 characters (6 for new-energy vehicles);
     # the letters I and O are never issued (they read as 1 and 0).
     "cn": (r"[\u4e00-\u9fff][A-HJ-NP-Z][A-HJ-NP-Z0-9]{5,6}",),
 }
+
+
+# Formats tried without a region hint: every region's, the broadest (that fit most readings) out.
+BROAD = {r"[A-Z]{1,2}[A-Z]{1,3}[0-9]{1,5}", r"[A-Z]{2}[A-Z0-9]{4,6}"}
+KNOWN_FORMATS = tuple(
+    dict.fromkeys(p for table in REGION_FORMATS.values() for p in table if p not in BROAD)
+)
 
 
 def validate_codes(codes: Iterable[str], field: str = "regions") -> tuple[str, ...]:

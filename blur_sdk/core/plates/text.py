@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
+
+from blur_sdk.core.plates.formats import Char, fit, options_of
+from blur_sdk.core.plates.regions import KNOWN_FORMATS
 
 PLATE_CHAR = re.compile(r"[0-9A-Z\u4e00-\u9fff]")
 MAX_CANDIDATES = 5
@@ -13,6 +17,15 @@ MAX_CHARS = 12
 # their cost together with the backtracking-path limit of blur_sdk.core.regex_guard.
 MAX_MATCH_CHARS = 16
 _CONFUSIONS = {"O": "0", "I": "1", "Q": "0", "0": "O", "1": "I", "8": "B", "B": "8", "5": "S"}
+# Calibrated ranking: a candidate's score is its format's prior x the geometric mean of its
+# characters' probabilities. A requested format (text_formats, regions) beats any region's
+# format, which beats a reading that fits none; cutting stray edge characters costs a little.
+HINT_PRIOR = 1.0
+KNOWN_PRIOR = 0.85
+NO_FORMAT_PRIOR = 0.6
+TRIM_PRIOR = 0.85
+TRIMS = ((1, 0), (2, 0), (0, 1), (1, 1))  # (leading, trailing) characters cut: bands, frames
+_SIMPLE = re.compile(r"(?:\[[^\]]+\]|\(\?:|[|)?]|\{\d+(?:,\d+)?\}|[0-9A-Z]|\\u[0-9a-fA-F]{4})*")
 
 
 def clean(text: str) -> str:
@@ -20,33 +33,61 @@ def clean(text: str) -> str:
     return "".join(PLATE_CHAR.findall(text.upper()))
 
 
-def candidates(
-    chars: Sequence[tuple[str, float, str, float]], formats: Sequence[str] = ()
-) -> list[tuple[str, float]]:
-    """Top readings (cleaned text, score), best first; a text format match ranks first.
+def _swaps(kept: Sequence[Char], base: list[str], probs: list[float]) -> dict[str, float]:
+    """The reading and its single swaps at the least confident positions, unformatted."""
+    n = len(probs)
+    mean_log = sum(math.log(max(p, 1e-6)) for p in probs) / n
+    readings = {"".join(base): math.exp(mean_log) * NO_FORMAT_PRIOR}
+    for i in sorted(range(n), key=lambda i: probs[i])[:3]:
+        alt = clean(kept[i][2]) or _CONFUSIONS.get(base[i], "")
+        if not alt or alt == base[i]:
+            continue
+        alt_prob = kept[i][3] if clean(kept[i][2]) else probs[i] * 0.5
+        log_p = mean_log + (math.log(max(alt_prob, 1e-6)) - math.log(max(probs[i], 1e-6))) / n
+        readings.setdefault(
+            "".join([*base[:i], alt, *base[i + 1 :]]), math.exp(log_p) * NO_FORMAT_PRIOR
+        )
+    return readings
 
-    chars holds per character (best, p_best, second, p_second) from the CTC decoder. The
-    alternatives swap the second-best class in at the least confident positions.
+
+def _formatted(kept: Sequence[Char], formats: Sequence[str]) -> dict[str, float]:
+    """Per format (requested, then every region's), the likeliest text it allows, scored."""
+    out: dict[str, float] = {}
+    options = [options_of(c) for c in kept]
+    tiers = [(tuple(f.upper() for f in formats if _SIMPLE.fullmatch(f.upper())), HINT_PRIOR)]
+    tiers.append((KNOWN_FORMATS, KNOWN_PRIOR))
+    for patterns, prior in tiers:
+        for lead, trail in ((0, 0), *TRIMS):
+            part = options[lead : len(options) - trail]
+            if len(part) < MIN_CHARS or (out and (lead or trail)):
+                continue  # (stray characters are cut only when the whole fits nothing)
+            cost = prior * (TRIM_PRIOR if lead or trail else 1.0)
+            for text, score in fit(part, patterns).items():
+                out[text] = max(out.get(text, 0.0), score * cost)
+    return out
+
+
+def candidates(chars: Sequence[Char], formats: Sequence[str] = ()) -> list[tuple[str, float]]:
+    """Top readings (cleaned text, calibrated score), best first.
+
+    chars holds per character (best, p_best, second, p_second) from the CTC decoder. Each
+    format picks, per position, the likeliest alternative its letters or digits allow (O/0,
+    I/1, B/8, S/5, Z/2, G/6); readings that fit no format keep their single swaps.
     """
     kept = [c for c in chars if clean(c[0])]
     if not kept:
         return []
     base = [clean(c[0]) for c in kept]
-    probs = [c[1] for c in kept]
-    readings: dict[str, float] = {"".join(base): sum(probs) / len(probs)}
-    weakest = sorted(range(len(kept)), key=lambda i: probs[i])[:3]
-    for i in weakest:
-        alt = clean(kept[i][2]) or _CONFUSIONS.get(base[i], "")
-        if not alt or alt == base[i]:
-            continue
-        swapped = [*base[:i], alt, *base[i + 1 :]]
-        alt_prob = kept[i][3] if clean(kept[i][2]) else probs[i] * 0.5
-        score = (sum(probs) - probs[i] + alt_prob) / len(probs)
-        readings.setdefault("".join(swapped), score)
-    ranked = sorted(readings.items(), key=lambda kv: -kv[1])
-    if formats and len(base) <= MAX_CHARS:  # plate-length texts only (<= MAX_MATCH_CHARS)
+    swaps = _swaps(kept, base, [c[1] for c in kept])
+    readings = dict(swaps)
+    if len(base) <= MAX_CHARS + 2:  # plate-length texts only (<= MAX_MATCH_CHARS)
+        for text, score in _formatted(kept, formats).items():
+            readings[text] = max(score, readings.get(text, 0.0))
         compiled = [re.compile(f, re.IGNORECASE) for f in formats]
-        ranked.sort(key=lambda kv: not any(p.fullmatch(kv[0]) for p in compiled))
+        for text, score in swaps.items():  # requested formats fit() cannot expand rank first
+            if any(p.fullmatch(text) for p in compiled):
+                readings[text] = max(readings[text], score / NO_FORMAT_PRIOR * HINT_PRIOR)
+    ranked = sorted(readings.items(), key=lambda kv: -kv[1])
     return [(text, round(score, 3)) for text, score in ranked[:MAX_CANDIDATES]]
 
 

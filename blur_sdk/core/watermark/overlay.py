@@ -23,6 +23,21 @@ class Evidence:
     flat_in: float  # std of the box's background (non-stroke pixels)
     flat_ring: float  # std of the ring's
     pixels: int  # stroke pixels used
+    ring_slope: float = 0.0  # stroke colour against the box inpainted from its ring
+    ring_texture: float = 0.0
+    ring_fit: float = 0.0
+    bg_slope: float = 0.0  # the box's own background against the same
+    bg_fit: float = 0.0
+    bg_texture: float = 0.0
+
+
+def _regress(y: npt.NDArray[np.float64], x: npt.NDArray[np.float64]) -> tuple[float, float, float]:
+    """(slope, std of x, share of y's variance explained), channels pooled, means removed."""
+    y = y - y.mean(axis=0)
+    x = x - x.mean(axis=0)
+    var_x, var_y = float((x**2).mean()), float((y**2).mean())
+    slope = float((x * y).sum() / max(1e-6, (x**2).sum()))
+    return slope, var_x**0.5, slope**2 * var_x / max(1e-6, var_y)
 
 
 def evidence(rgb: RGBImage, quad: npt.NDArray[np.float64]) -> Evidence | None:
@@ -35,7 +50,8 @@ def evidence(rgb: RGBImage, quad: npt.NDArray[np.float64]) -> Evidence | None:
     crop = np.ascontiguousarray(rgb[y0 : y0 + h, x0 : x0 + w])
     text_h = max(4.0, quad_height(quad))
     on = strokes.mask > 0
-    hole = cv2.dilate(strokes.mask, np.ones((5, 5), np.uint8))
+    k = 2 * max(2, round(0.15 * text_h)) + 1
+    hole = cv2.dilate(strokes.mask, np.ones((k, k), np.uint8))
     under = cv2.inpaint(crop, hole, 3, cv2.INPAINT_TELEA)
     core = cv2.erode(strokes.mask, np.ones((3, 3), np.uint8)) > 0
     if core.sum() < 0.4 * on.sum():
@@ -60,4 +76,13 @@ def evidence(rgb: RGBImage, quad: npt.NDArray[np.float64]) -> Evidence | None:
         plate = float(np.abs(np.median(pin, axis=0) - np.median(pring, axis=0)).max())
         flat_in = float(pin.std(axis=0).mean())
         flat_ring = float(pring.std(axis=0).mean())
-    return Evidence(slope, var_b**0.5, fit, plate, flat_in, flat_ring, int(core.sum()))
+    box_hole = cv2.dilate(inside, np.ones((k, k), np.uint8))
+    outer = cv2.inpaint(crop, box_hole, 5, cv2.INPAINT_TELEA)
+    rs, rt, rf = _regress(crop[core].astype(np.float64), outer[core].astype(np.float64))
+    if bg_in.sum() > 10:
+        bs, bt, bf = _regress(crop[bg_in].astype(np.float64), outer[bg_in].astype(np.float64))
+    else:
+        bs, bt, bf = 0.0, 0.0, 0.0
+    return Evidence(
+        slope, var_b**0.5, fit, plate, flat_in, flat_ring, int(core.sum()), rs, rt, rf, bs, bf, bt
+    )
