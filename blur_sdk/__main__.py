@@ -1,4 +1,4 @@
-"""Command line: fetch models, check them, and print what the engine detects in images."""
+"""Command line: fetch models, check them, print what the engine detects, blur folders."""
 
 from __future__ import annotations
 
@@ -96,6 +96,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     detect = commands.add_parser("detect", help="print detections of images as JSON lines")
     detect.add_argument("images", nargs="+", type=Path)
+    from blur_sdk import cli
+
+    cli.configure(commands.add_parser("blur", help=cli.HELP))
     args = parser.parse_args(argv)
     try:
         if args.command == "models":
@@ -115,6 +118,8 @@ def main(argv: list[str] | None = None) -> int:
             return serve("blur_sdk.server.app:create_app()", args.host, args.port)
         if args.command == "worker":
             return _worker()
+        if args.command == "blur":
+            return cli.run(args)
         return _detect(args.images)
     except BlurSdkError as e:
         print(f"error: {e}", file=sys.stderr)
