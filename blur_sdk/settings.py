@@ -160,6 +160,9 @@ class Settings:
         "patchmatch",
         "How watermarks are filled: patchmatch, telea, ns",
     )
+    watermark_overlay_only: bool = _opt(
+        parse.boolean, True, "Automatic removal takes only overlay-like text (not signs, plates)"
+    )
     tasks_dir: Path = _opt(
         parse.path, PROJECT_ROOT / "var" / "tasks", "Task state and result files (a volume)"
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from blur_sdk.core.image.encode import EXTENSIONS
+from blur_sdk.core.watermark.finder import WatermarkOptions
 from blur_sdk.core.watermark.removal import RemovalJob, WatermarkSource, remove_watermarks
 from blur_sdk.options import image_limits
 from blur_sdk.settings import Settings
@@ -21,6 +22,7 @@ def make_processor(finder: WatermarkSource | None, settings: Settings) -> Proces
         smear = store.input(record.id, SMEAR) if record.params.get(SMEAR) else None
         job = RemovalJob(
             smear=smear,
+            find=WatermarkOptions(overlay_only=settings.watermark_overlay_only),
             method=settings.inpaint_method,
             limits=image_limits(settings),
             timeout=settings.task_timeout,

@@ -9,15 +9,25 @@ import numpy.typing as npt
 
 from blur_sdk.core.find.base import Box, RGBImage
 from blur_sdk.core.geometry import box_of
-from blur_sdk.core.models.ppocr import crop_quad, load_charset, recognise
+from blur_sdk.core.models.ppocr import TextBox, crop_quad, load_charset, recognise
 from blur_sdk.core.models.runner import OpenVinoRunner, RunnerConfig, model_runners
 from blur_sdk.core.regions import MASK, POLYGON, TEXT, Region
 from blur_sdk.core.watermark.find_logo import find_logos
 from blur_sdk.core.watermark.find_text import PASSES, TextSearch, find_text
-from blur_sdk.core.watermark.strokes import DILATE, MAX_FILL, MIN_CONTRAST, box_strokes, paste
+from blur_sdk.core.watermark.overlay import evidence, repeated
+from blur_sdk.core.watermark.strokes import (
+    DILATE,
+    MAX_FILL,
+    MIN_CONTRAST,
+    Strokes,
+    box_strokes,
+    paste,
+)
 
 MIN_SCORE = 0.5  # DB box score floor over the union of the passes (tuned: bench/watermark_find.py)
+OVERLAY_SCORE = 0.3  # the floor for boxes whose strokes pass the overlay test
 MIN_TEXT_PX = 8  # quads thinner than this are noise at any scale
+Candidate = tuple[npt.NDArray[np.float64], bool]  # a quad and its strokes' polarity (light)
 
 
 @dataclass(frozen=True)
@@ -30,6 +40,15 @@ class WatermarkOptions:
     min_score: float = MIN_SCORE
     dilate: int = DILATE  # px the stroke masks are grown by
     passes: tuple[str, ...] = PASSES  # detector passes: rgb, clahe (contrast), inverted
+    # keep only overlay-like text (the background shows through it, or it repeats): scene text
+    # (plates, signs) is left alone. None: on, except when reading (an OCR wants every block)
+    overlay_only: bool | None = None
+    overlay_score: float = OVERLAY_SCORE  # box score floor for text that passes the test
+
+    @property
+    def overlays(self) -> bool:
+        """Whether only overlay-like text is kept."""
+        return not self.read if self.overlay_only is None else self.overlay_only
 
 
 @dataclass(frozen=True)
@@ -82,6 +101,27 @@ class WatermarkFinder:
         if self.rec is not None:
             recognise(self.rec, [np.zeros((48, 120, 3), np.uint8)], self.charset)
 
+    def _texts(
+        self, rgb: RGBImage, options: WatermarkOptions
+    ) -> tuple[list[tuple[npt.NDArray[np.float64], float, Strokes]], list[Candidate]]:
+        """Kept text boxes (quad, score, strokes), and every sure box for the logo finder."""
+        if not options.text:
+            return [], []
+        floor = min(options.min_score, options.overlay_score) if options.overlays else None
+        search = TextSearch(options.min_score if floor is None else floor, options.passes)
+        boxes = []
+        for box in find_text(self.det, rgb, search):
+            if min(box_of(box.quad)[2:]) < 0 or _thin(box.quad):
+                continue
+            strokes = box_strokes(rgb, box.quad, options.dilate)
+            if strokes.fill > MAX_FILL or strokes.contrast < MIN_CONTRAST:
+                continue  # no text-like strokes to follow: leave it alone
+            boxes.append((box, strokes))
+        keep = _keep(rgb, boxes, options)
+        kept = [(b.quad, b.score, s) for (b, s), k in zip(boxes, keep, strict=True) if k]
+        sure = [(b.quad, s.light) for b, s in boxes if b.score >= options.min_score]
+        return kept, sure
+
     def find(self, rgb: RGBImage, options: WatermarkOptions | None = None) -> WatermarkFinding:
         """The watermarks in an RGB image; nothing found leaves an empty mask."""
         options = options or WatermarkOptions()
@@ -89,16 +129,9 @@ class WatermarkFinder:
         mask = np.zeros((height, width), np.uint8)
         texts: list[TextMark] = []
         regions: list[Region] = []
-        quads = []
-        if options.text:
-            for box in find_text(self.det, rgb, TextSearch(options.min_score, options.passes)):
-                if min(box_of(box.quad)[2:]) < 0 or _thin(box.quad):
-                    continue
-                strokes = box_strokes(rgb, box.quad, options.dilate)
-                if strokes.fill > MAX_FILL or strokes.contrast < MIN_CONTRAST:
-                    continue  # no text-like strokes to follow: leave it alone
-                paste(mask, strokes)
-                quads.append((box.quad, box.score, strokes.light))
+        quads, candidates = self._texts(rgb, options)
+        for _, _, strokes in quads:
+            paste(mask, strokes)
         if options.read and self.rec is not None and quads:
             crops = [crop_quad(rgb, q) for q, _, _ in quads]
             readings = recognise(self.rec, crops, self.charset)
@@ -119,13 +152,30 @@ class WatermarkFinder:
             )
         logos: list[Box] = []
         if options.logos:
-            for logo in find_logos(rgb, [(q, light) for q, _, light in quads], options.dilate):
+            for logo in find_logos(rgb, candidates, options.dilate):
                 np.maximum(mask, logo.mask, out=mask)
                 logos.append(logo.box)
                 x0, y0, x1, y1 = logo.box
                 corners = ((x0, y0), (x1, y0), (x1, y1), (x0, y1))
                 regions.append(Region(MASK, corners, logo.box, round(logo.score, 3), POLYGON))
         return WatermarkFinding(mask=mask, texts=texts, logos=logos, regions=regions)
+
+
+def _keep(
+    rgb: RGBImage, boxes: list[tuple[TextBox, Strokes]], options: WatermarkOptions
+) -> list[bool]:
+    """Which candidate boxes are overlay text: the background shows through their strokes, or
+    they repeat (tiled); the lower overlay floor applies only to the first."""
+    sure = [b.score >= options.min_score for b, _ in boxes]
+    if not options.overlays:
+        return sure
+    rep = repeated([b.quad for (b, _), s in zip(boxes, sure, strict=True) if s])
+    again = iter(rep)
+    keep = []
+    for (box, _), s in zip(boxes, sure, strict=True):
+        many = next(again) if s else False
+        keep.append(many or evidence(rgb, box.quad).overlay)
+    return keep
 
 
 def _thin(quad: npt.NDArray[np.float64]) -> bool:
