@@ -13,12 +13,20 @@ their usage never reported). OpenVINO's thread pools are not fork-safe in genera
 SIGTERM (docker stop) is gunicorn's graceful shutdown: workers finish their requests within
 GRACEFUL_TIMEOUT; worker_exit() below stops each worker's licence re-check thread and its task
 consumer threads (a running task gets until the queue's shutdown timeout, 30 s, to finish).
+
+Prometheus metrics (GET /metrics) run in prometheus_client's multiprocess mode: each worker writes
+its counters to files in PROMETHEUS_MULTIPROC_DIR, merged when scraped. The master sets it when it
+reads this file (before any worker imports the app): the folder given, emptied at start (one per
+server), else a fresh one under /dev/shm, removed at exit; child_exit() marks dead workers.
 """
 
 from __future__ import annotations
 
+import glob
 import logging
 import os
+import shutil
+import tempfile
 import time
 from typing import Any
 
@@ -65,6 +73,29 @@ logconfig_dict = {
 }
 
 _booted = time.monotonic()
+METRICS_DIR = "PROMETHEUS_MULTIPROC_DIR"  # prometheus_client's own variable
+_METRICS_MASTER = "BLUR_SDK_METRICS_MASTER"  # pid of the master that emptied the folder
+_METRICS_MADE = "BLUR_SDK_METRICS_MADE"  # the folder made by that master (removed at exit)
+
+
+def metrics_dir(environ: Any = os.environ) -> str:
+    """The metrics folder of this server, set in environ: PROMETHEUS_MULTIPROC_DIR emptied of
+    stale files, or a fresh folder. A reload (HUP) in the same master keeps it as it is."""
+    path = environ.get(METRICS_DIR) or ""
+    if not path:
+        path = tempfile.mkdtemp(prefix="blur-sdk-metrics-", dir=worker_tmp_dir)
+        environ[_METRICS_MADE] = path
+    environ[METRICS_DIR] = path
+    if environ.get(_METRICS_MASTER) != str(os.getpid()):
+        environ[_METRICS_MASTER] = str(os.getpid())
+        os.makedirs(path, exist_ok=True)
+        for stale in glob.glob(os.path.join(path, "*.db")):
+            os.remove(stale)
+    return str(path)
+
+
+if __name__ == "__config__":  # gunicorn's master reading this file (tests read it with runpy)
+    metrics_dir()
 
 
 def post_fork(server: Any, worker: Any) -> None:
@@ -109,3 +140,18 @@ def worker_exit(server: Any, worker: Any) -> None:
     tasks = extensions.get("blur_sdk.tasks")
     if tasks is not None:
         tasks.close()
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    """A worker is gone (in the master): drop its live gauge files; its counters stay counted."""
+    if os.environ.get(METRICS_DIR):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server: Any) -> None:
+    """Remove the metrics folder this master made."""
+    made = os.environ.get(_METRICS_MADE)
+    if made and made == os.environ.get(METRICS_DIR):
+        shutil.rmtree(made, ignore_errors=True)

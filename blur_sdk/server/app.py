@@ -23,12 +23,14 @@ from blur_sdk.errors import ConfigError
 from blur_sdk.licence.manager import LicenceManager
 from blur_sdk.options import finder_config
 from blur_sdk.server.api import Api, ServerContext
+from blur_sdk.server.metrics import install_metrics
 from blur_sdk.server.results import results_blueprint
 from blur_sdk.server.service import INFO_PATHS, configure_service
 from blur_sdk.setting_parsers import API_NAMES
 from blur_sdk.settings import Settings, load_settings
 from blur_sdk.tasks.config import task_config
 from blur_sdk.tasks.queue import TaskQueue
+from blur_sdk.web import web_blueprint
 
 API_MODULES = {name: f"blur_sdk.apis.{name}.routes" for name in API_NAMES}
 
@@ -89,6 +91,7 @@ def create_app(
         )
     app = Flask("blur_sdk")
     service = configure_service(app, settings, licence=licence)
+    install_metrics(app, service)
     tasks = TaskQueue(task_config(settings)) if _needs(modules, "NEEDS_TASKS") else None
     context = ServerContext(settings, engine, service, tasks)
     mounted: list[Api] = [m.build(context) for m in modules]
@@ -102,6 +105,7 @@ def create_app(
             tasks.start()
     app.extensions["blur_sdk.error_bodies"] = {a.blueprint.name: a.error_body for a in mounted}
     app.extensions["blur_sdk.apis"] = {a.blueprint.name: a for a in mounted}
+    app.register_blueprint(web_blueprint())  # the browser page: GET / (text/html), /demo
 
     def info() -> Response:
         answer: dict[str, Any] = {"version": __version__}

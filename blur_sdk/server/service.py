@@ -22,6 +22,7 @@ from blur_sdk.settings import Settings
 
 access_log = logging.getLogger("blur_sdk.access")
 INFO_PATHS = ("/info/", "/info")
+METRICS_PATHS = ("/metrics",)  # guarded like /info/ (INFO_REQUIRES_AUTH)
 OPEN_PATHS = ("/results/",)
 
 
@@ -106,7 +107,7 @@ def configure_service(
     def _gate() -> None:
         g.started = time.perf_counter()
         api = app.extensions.get("blur_sdk.apis", {}).get(request.blueprint)
-        is_info = request.path in INFO_PATHS
+        is_info = request.path in INFO_PATHS or request.path in METRICS_PATHS
         if request.path.startswith(OPEN_PATHS):
             return  # result files: unguessable URLs, fetched without credentials
         if api is not None and api.authorize is not None:

@@ -12,6 +12,7 @@ from blur_sdk.apis.snapshot.client import SnapshotClient
 from blur_sdk.core.pipeline import anonymize
 from blur_sdk.errors import UpstreamError
 from blur_sdk.server.api import Api, ServerContext, json_error
+from blur_sdk.server.metrics import note_regions
 from blur_sdk.server.service import note_timings, request_form
 from blur_sdk.server.upload import naming_image_field, read_upload
 
@@ -37,6 +38,7 @@ def build(context: ServerContext) -> Api:
             result = anonymize(engine, data, job)
         context.service.count_call()
         note_timings(result.timings)
+        note_regions(result.regions)
         codes = job.plates.regions if job.plates is not None else ()
         return jsonify(blur_response(result, filename, codes))
 

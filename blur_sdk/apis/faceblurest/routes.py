@@ -24,6 +24,7 @@ from blur_sdk.apis.faceblurest.request import URL_FIELD, face_job, parse_request
 from blur_sdk.core.pipeline import anonymize
 from blur_sdk.errors import BlurSdkError, InputError
 from blur_sdk.server.api import Api, ServerContext
+from blur_sdk.server.metrics import note_regions
 from blur_sdk.server.service import note_timings
 from blur_sdk.server.url_fetch import fetch_image_bytes
 
@@ -58,6 +59,7 @@ def build(context: ServerContext) -> Api:
             raise FaceBlurestError(INVALID_IMAGE, f"invalid image: {e}") from e
         context.service.count_call()
         note_timings(result.timings)
+        note_regions(result.regions)
         return jsonify(faceblurest_answer(result, created))
 
     @routes.errorhandler(BlurSdkError)

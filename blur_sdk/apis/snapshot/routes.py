@@ -15,6 +15,7 @@ from blur_sdk.apis.snapshot.reading import parse_request, snapshot_results
 from blur_sdk.core.pipeline import read_plates
 from blur_sdk.options import image_limits
 from blur_sdk.server.api import Api, ServerContext, json_error
+from blur_sdk.server.metrics import note_found
 from blur_sdk.server.service import note_timings, request_form
 from blur_sdk.server.upload import naming_image_field, read_upload
 
@@ -43,6 +44,7 @@ def build(context: ServerContext) -> Api:
             reading = read_plates(engine, data, read.options, limits, settings.request_timeout)
         results = snapshot_results(reading.plates, read)
         note_timings(reading.timings)
+        note_found("plate", len(reading.plates))
         service.count_call()
         body: dict[str, Any] = {
             "processing_time": round(reading.timings["total_ms"], 3),

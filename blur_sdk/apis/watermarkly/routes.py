@@ -19,6 +19,7 @@ from blur_sdk.core.pipeline import Job, Result, anonymize
 from blur_sdk.errors import InputError, PayloadTooLargeError
 from blur_sdk.server.api import Api, ServerContext
 from blur_sdk.server.form import Form
+from blur_sdk.server.metrics import note_regions
 from blur_sdk.server.service import note_timings
 from blur_sdk.server.url_fetch import fetch_image_bytes
 from blur_sdk.settings import Settings
@@ -104,6 +105,7 @@ def build(context: ServerContext) -> Api:
             raise _naming_image(e) from e
         context.service.count_call()
         note_timings(result.timings)
+        note_regions(result.regions)
         return Response(result.image or b"", status=200, mimetype=result.content_type)
 
     def info() -> dict[str, Any]:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,6 +20,9 @@ from blur_sdk.errors import ConfigError, ModelError
 
 log = logging.getLogger(__name__)
 FloatArray = npt.NDArray[np.float32]
+
+CompileHook = Callable[[str, tuple[int, ...], float], None]  # (model file stem, shape, seconds)
+COMPILE_HOOKS: list[CompileHook] = []  # called after each compile (e.g. by the server's metrics)
 
 _core_lock = threading.Lock()
 _core: ov.Core | None = None
@@ -80,6 +85,14 @@ class _Compiled:
             ]
 
 
+def _compiled_hooks(model: str, shape: tuple[int, ...], seconds: float) -> None:
+    for hook in list(COMPILE_HOOKS):
+        try:
+            hook(model, shape, seconds)
+        except Exception:  # a hook's fault must never fail inference
+            log.exception("compile hook %r failed", hook)
+
+
 class OpenVinoRunner:
     """Compile-once-per-shape inference of one model file on the CPU."""
 
@@ -135,7 +148,9 @@ class OpenVinoRunner:
             model = self.model.clone()
             model.reshape({model.inputs[0].any_name: ov.PartialShape(list(shape))})
             log.info("compiling %s for input %s (%s)", self.path.name, shape, self.precision)
+            started = time.perf_counter()
             compiled = _Compiled(self.core.compile_model(model, "CPU", self._config()))
+            _compiled_hooks(self.path.stem, shape, time.perf_counter() - started)
             self._compiled[shape] = compiled
             while len(self._compiled) > self.max_shapes:
                 self._compiled.popitem(last=False)

@@ -166,8 +166,8 @@ def test_get_with_an_image_url_in_the_query_string(settings: Settings) -> None:
         serving({"/marked.png": encode(marked, "PNG")}) as base,
         textmark_client(settings, fake_engine(MARKS), url_allow_private=True) as c,
     ):
-        response = c.get("/api/text-watermark/remove",
-                         query_string={"image_url": f"{base}/marked.png", "ocr_only": "true"})  # fmt: skip
+        query = {"image_url": f"{base}/marked.png", "ocr_only": "true"}
+        response = c.get("/api/text-watermark/remove", query_string=query)
         body = response.get_json()
         assert response.status_code == 200 and body["data"]["processStatus"] == 52006, body
         refused = c.get("/api/text-watermark/remove", query_string={"image_url": "ftp://x/y"})

@@ -1,0 +1,1 @@
+"""Tests of the try-it web page."""
