@@ -24,6 +24,7 @@ from blur_sdk.licence.manager import LicenceManager
 from blur_sdk.options import finder_config
 from blur_sdk.server.api import Api, ServerContext
 from blur_sdk.server.metrics import install_metrics
+from blur_sdk.server.openapi import openapi_blueprint
 from blur_sdk.server.results import results_blueprint
 from blur_sdk.server.service import INFO_PATHS, configure_service
 from blur_sdk.setting_parsers import API_NAMES
@@ -106,6 +107,7 @@ def create_app(
     app.extensions["blur_sdk.error_bodies"] = {a.blueprint.name: a.error_body for a in mounted}
     app.extensions["blur_sdk.apis"] = {a.blueprint.name: a for a in mounted}
     app.register_blueprint(web_blueprint())  # the browser page: GET / (text/html), /demo
+    app.register_blueprint(openapi_blueprint())  # GET /openapi.json, GET /docs
 
     def info() -> Response:
         answer: dict[str, Any] = {"version": __version__}

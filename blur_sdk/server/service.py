@@ -17,6 +17,7 @@ from blur_sdk.licence.manager import LicenceManager
 from blur_sdk.server.auth import check_authorization
 from blur_sdk.server.errors import register_error_handlers
 from blur_sdk.server.form import Form
+from blur_sdk.server.openapi import is_doc_path
 from blur_sdk.server.upload import body_limit, check_content_length
 from blur_sdk.settings import Settings
 
@@ -108,6 +109,7 @@ def configure_service(
         g.started = time.perf_counter()
         api = app.extensions.get("blur_sdk.apis", {}).get(request.blueprint)
         is_info = request.path in INFO_PATHS or request.path in METRICS_PATHS
+        is_info = is_info or is_doc_path(request.path)  # /openapi.json, /docs
         if request.path.startswith(OPEN_PATHS):
             return  # result files: unguessable URLs, fetched without credentials
         if api is not None and api.authorize is not None:
