@@ -1,0 +1,1 @@
+"""The networks: one OpenVINO runner, the verified model store, each model's own decode."""
