@@ -17,7 +17,7 @@ from blur_sdk.core.find.base import (
     PlateDetection,
     PlateOptions,
 )
-from blur_sdk.core.find.engine import Engine
+from blur_sdk.core.find.engine import Detections, Engine
 from blur_sdk.core.image.decode import ImageLimits, decode_image
 from blur_sdk.core.image.encode import encode_image, output_format
 from blur_sdk.core.image.output import OutputOptions, encode_output
@@ -163,6 +163,32 @@ def read_plates(
     return PlateReading(decoded.width, decoded.height, found.plates, timings)
 
 
+def job_regions(found: Detections, job: Job, width: int, height: int) -> list[Region]:
+    """The regions of what was found in an image of this size: excluded ones left out, plates
+    matching skip_patterns marked skipped; faces first, in finding order."""
+    excl = job.exclusions
+    return [
+        face_region(f, job.face_shape)
+        for f in found.faces
+        if not excl.excludes(f.region, width, height)
+    ] + [
+        plate_region(p, skipped=_matches(p, job.skip_patterns))
+        for p in found.plates
+        if not excl.excludes(p.box, width, height)
+    ]
+
+
+def hide_regions(
+    rgb: npt.NDArray[np.uint8], regions: list[Region], job: Job
+) -> npt.NDArray[np.uint8]:
+    """The image with the regions of each kind in job.redact hidden (skipped ones left)."""
+    for kind, redaction in job.redact.items():
+        hidden = [r for r in regions if r.kind == kind and not r.skipped]
+        if hidden:
+            rgb = redact(rgb, hidden, redaction)
+    return rgb
+
+
 def anonymize(engine: Engine, data: bytes, job: Job) -> Result:
     """Run the whole pipeline on one image's bytes: decode, find, exclude/skip, redact, encode."""
     started = time.perf_counter()
@@ -184,24 +210,11 @@ def anonymize(engine: Engine, data: bytes, job: Job) -> Result:
     )
     result.timings.update(found.timings)
     check_deadline("detection")
-    excl = job.exclusions
-    result.regions = [
-        face_region(f, job.face_shape)
-        for f in found.faces
-        if not excl.excludes(f.region, width, height)
-    ] + [
-        plate_region(p, skipped=_matches(p, job.skip_patterns))
-        for p in found.plates
-        if not excl.excludes(p.box, width, height)
-    ]
+    result.regions = job_regions(found, job, width, height)
     if not job.redact:
         return result
     render_started = time.perf_counter()
-    rgb = decoded.rgb
-    for kind, redaction in job.redact.items():
-        regions = [r for r in result.of_kind(kind) if not r.skipped]
-        if regions:
-            rgb = redact(rgb, regions, redaction)
+    rgb = hide_regions(decoded.rgb, result.regions, job)
     result.timings["render_ms"] = (time.perf_counter() - render_started) * 1000
     encode_started = time.perf_counter()
     if job.output is None:

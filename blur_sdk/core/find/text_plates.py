@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
+import dataclasses
 
 import cv2
 import numpy as np
@@ -12,11 +11,20 @@ import numpy.typing as npt
 from blur_sdk.core.find import register
 from blur_sdk.core.find.base import PlateDetection, PlateFinder, PlateOptions, RGBImage
 from blur_sdk.core.find.config import FinderConfig
+from blur_sdk.core.find.plate_lines import (
+    TEXT_LINE_RATIO,
+    TextLine,
+    band_width,
+    group_lines,
+    line_geometry,
+    reading_order,
+    registration_lines,
+    subordinate,
+)
 from blur_sdk.core.geometry import as_quad, box_of, expand_quad, order_quad
 from blur_sdk.core.models.ppocr import (
     DET_MAX_SIDE,
     TextBox,
-    TextReading,
     crop_quad,
     detect_text,
     load_charset,
@@ -25,7 +33,7 @@ from blur_sdk.core.models.ppocr import (
 from blur_sdk.core.models.runner import OpenVinoRunner, model_runners
 from blur_sdk.core.plates import text as plate_text
 from blur_sdk.core.plates.extent import extend_to_plate
-from blur_sdk.core.plates.regions import region_formats
+from blur_sdk.core.plates.regions import KNOWN_FORMATS, matches, region_formats
 
 # (detection score, OCR score) floors per Snapshot mode; threshold_d / threshold_o override.
 MODE_THRESHOLDS = {"redaction": (0.4, 0.5), "fast": (0.5, 0.6)}
@@ -37,28 +45,11 @@ MAX_ANGLE = 40.0
 # adds PLATE_MARGIN on top (see README figures for how both were tuned on openlpr_val).
 PAD_SIDES = 0.25
 PAD_TOP_BOTTOM = 0.3
-TEXT_LINE_RATIO = 0.6  # lines shorter than this x the group's tallest are not plate text
-
-
-@dataclass
-class TextLine:
-    """One recognised text line with its geometry."""
-
-    quad: npt.NDArray[np.float64]
-    dscore: float
-    reading: TextReading
-    width: float
-    height: float
-    centre: npt.NDArray[np.float64]
-
-
-def line_geometry(quad: npt.NDArray[np.float64]) -> tuple[float, float, float]:
-    """(width, height, angle in degrees) of a TL, TR, BR, BL quad."""
-    tl, tr, br, bl = quad
-    width = float(np.linalg.norm(tr - tl) + np.linalg.norm(br - bl)) / 2
-    height = float(np.linalg.norm(bl - tl) + np.linalg.norm(br - tr)) / 2
-    angle = math.degrees(math.atan2(tr[1] - tl[1], tr[0] - tl[0]))
-    return width, height, angle
+CROP_TEXT_PX = 160  # a plate read on its own is warped to this height (its text ~40-70 px)
+CROP_MAX_SIDE = 640  # and detected at this longest side at most
+CROP_PAD = 0.2  # of its height, on every side, so that text at its edges is detected
+READ_MARGIN = (0.15, 0.05)  # a detector's box is grown by this (x, y) before it is read
+__all__ = ["TEXT_LINE_RATIO", "TextLine", "group_lines", "reading_order", "registration_lines"]
 
 
 def keep_geometry(box: TextBox, image_height: int) -> bool:
@@ -71,72 +62,6 @@ def keep_geometry(box: TextBox, image_height: int) -> bool:
         and width / max(height, 1e-6) <= MAX_ASPECT
         and abs(angle) <= MAX_ANGLE
     )
-
-
-def _belong_together(a: TextLine, b: TextLine) -> bool:
-    ratio = a.height / b.height
-    dy = abs(a.centre[1] - b.centre[1])
-    ha, hb = box_of(a.quad), box_of(b.quad)
-    gap_x = max(ha[0], hb[0]) - min(ha[2], hb[2])
-    same_row = dy < 0.5 * max(a.height, b.height) and 0.6 < ratio < 1.6
-    if same_row and gap_x < 1.0 * max(a.height, b.height):
-        return True
-    overlap_x = -gap_x / max(1e-6, min(ha[2] - ha[0], hb[2] - hb[0]))
-    gap_y = max(ha[1], hb[1]) - min(ha[3], hb[3])
-    return overlap_x > 0.5 and gap_y < 0.6 * max(a.height, b.height) and 0.4 < ratio < 2.5
-
-
-def group_lines(lines: list[TextLine]) -> list[list[TextLine]]:
-    """Lines on one row, or stacked as a two-row plate, grouped (union-find)."""
-    parent = list(range(len(lines)))
-
-    def root(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    for i in range(len(lines)):
-        for j in range(i + 1, len(lines)):
-            if _belong_together(lines[i], lines[j]):
-                parent[root(i)] = root(j)
-    groups: dict[int, list[TextLine]] = {}
-    for i, line in enumerate(lines):
-        groups.setdefault(root(i), []).append(line)
-    return [reading_order(g) for g in groups.values()]
-
-
-def reading_order(lines: list[TextLine]) -> list[TextLine]:
-    """Lines sorted top row first, left to right within a row."""
-    rows: list[list[TextLine]] = []
-    for line in sorted(lines, key=lambda ln: ln.centre[1]):
-        if rows and abs(line.centre[1] - rows[-1][0].centre[1]) < 0.5 * line.height:
-            rows[-1].append(line)
-        else:
-            rows.append([line])
-    return [ln for row in rows for ln in sorted(row, key=lambda ln: ln.centre[0])]
-
-
-def registration_lines(group: list[TextLine]) -> list[TextLine]:
-    """The lines that carry the registration: small lines (city names, dealers) are dropped and,
-    while the text is too long for a plate, so are lines without digits, smallest first, then
-    the smallest lines (a watermark under a two-row plate leaves both rows)."""
-    main_height = max(ln.height for ln in group)
-    lines = [ln for ln in group if ln.height >= TEXT_LINE_RATIO * main_height]
-    while len(_text(lines)) > plate_text.MAX_CHARS and len(lines) > 1:
-        weakest = min(  # (on a tie the later line goes: the first of the tallest stays)
-            range(len(lines)), key=lambda i: (_has_digit(lines[i]), lines[i].height, -i)
-        )
-        del lines[weakest]
-    return lines
-
-
-def _has_digit(line: TextLine) -> bool:
-    return any(ch.isdigit() for ch in line.reading.text)
-
-
-def _text(lines: list[TextLine]) -> str:
-    return "".join(plate_text.clean(ln.reading.text) for ln in lines)
 
 
 def plate_quad(group: list[TextLine], image: RGBImage | None = None) -> npt.NDArray[np.float64]:
@@ -155,6 +80,20 @@ def plate_quad(group: list[TextLine], image: RGBImage | None = None) -> npt.NDAr
     return expand_quad(
         quad, PAD_SIDES * text_h / max(width, 1e-6), PAD_TOP_BOTTOM * text_h / max(height, 1e-6)
     )
+
+
+def upright(image: RGBImage, quad: npt.NDArray[np.float64]) -> RGBImage:
+    """The quad's content warped upright at its own size."""
+    w, h, _ = line_geometry(quad)
+    size = (max(8, round(w)), max(8, round(h)))
+    target = np.array([[0, 0], [size[0], 0], [size[0], size[1]], [0, size[1]]], np.float32)
+    matrix = cv2.getPerspectiveTransform(quad.astype(np.float32), target)
+    return np.asarray(cv2.warpPerspective(image, matrix, size), np.uint8)
+
+
+def fits_format(text: str, formats: tuple[str, ...]) -> bool:
+    """Whether a reading fits the request's formats, or any region's without them."""
+    return matches(text, formats or KNOWN_FORMATS)
 
 
 def ranking_formats(options: PlateOptions) -> tuple[str, ...]:
@@ -194,20 +133,21 @@ class OcrPlateDetector(PlateFinder):
             for b in detect_text(self.det, image, min_d, self.max_side)
             if keep_geometry(b, height)
         ]
-        readings = recognise(self.rec, [crop_quad(image, b.quad) for b in boxes], self.charset)
-        lines = []
-        for box, reading in zip(boxes, readings, strict=True):
-            if reading.score < min_o or not plate_text.clean(reading.text):
-                continue
-            w, h, _ = line_geometry(box.quad)
-            lines.append(TextLine(box.quad, box.score, reading, w, h, box.quad.mean(axis=0)))
+        lines = self._lines(image, boxes, min_o)
+        groups = group_lines(lines)
         plates = []
-        for group in group_lines(lines):
+        for group in groups:
+            if len(groups) > 1 and subordinate(group, groups):
+                continue
             chars = tuple(c for ln in registration_lines(group) for c in ln.reading.chars)
             ranked = plate_text.candidates(chars, formats)
             if not ranked or not plate_text.plausible(ranked[0][0]):
                 continue
             quad = plate_quad(group, image)
+            if not fits_format(ranked[0][0], formats):  # a character cut off? read it whole
+                again = self.read_crop(upright(image, quad), options)
+                if again and fits_format(again[0][0], formats):
+                    ranked = again
             plates.append(
                 PlateDetection(
                     polygon=as_quad(quad),
@@ -220,6 +160,64 @@ class OcrPlateDetector(PlateFinder):
                 )
             )
         return plates
+
+    def _lines(self, image: RGBImage, boxes: list[TextBox], min_o: float) -> list[TextLine]:
+        """The boxes read (a country band at a line's left cut off first), weak readings out."""
+        crops = [crop_quad(image, b.quad) for b in boxes]
+        crops = [c[:, band_width(c) :] if c.shape[1] > 24 else c for c in crops]
+        lines = []
+        for box, reading in zip(boxes, recognise(self.rec, crops, self.charset), strict=True):
+            if reading.score < min_o or not plate_text.clean(reading.text):
+                continue
+            w, h, _ = line_geometry(box.quad)
+            lines.append(TextLine(box.quad, box.score, reading, w, h, box.quad.mean(axis=0)))
+        return lines
+
+    def read_crop(self, crop: RGBImage, options: PlateOptions) -> list[tuple[str, float]]:
+        """The readings of one plate (an RGB crop of it), best first: its text lines found
+        inside it, the registration line(s) read; the crop as one line when none is found."""
+        h, w = crop.shape[:2]
+        scale = CROP_TEXT_PX / max(h, 1)
+        pad = round(CROP_PAD * CROP_TEXT_PX)
+        grown = cv2.resize(crop, (max(8, round(w * scale)), CROP_TEXT_PX))
+        grown = cv2.copyMakeBorder(grown, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
+        lo, hi = np.percentile(grown.mean(axis=2), (2, 98))
+        if hi - lo > 8:  # low-contrast (night, infra-red) plates stretched
+            grown = np.clip((grown.astype(np.float32) - lo) * 255 / (hi - lo), 0, 255)
+        big: RGBImage = np.asarray(grown, np.uint8)
+        boxes = [  # (any size: inside a plate, text may fill most of it)
+            b
+            for b in detect_text(self.det, big, 0.3, CROP_MAX_SIDE)
+            if keep_geometry(b, round(big.shape[0] / MAX_TEXT_FRACTION))
+        ]
+        groups = group_lines(self._lines(big, boxes, 0.3))
+        formats = ranking_formats(options)
+        if groups:
+            main = max(groups, key=lambda g: sum(ln.width * ln.height for ln in g))
+            chars = tuple(c for ln in registration_lines(main) for c in ln.reading.chars)
+            ranked = plate_text.candidates(chars, formats)
+            if ranked and plate_text.plausible(ranked[0][0]):
+                return ranked
+        whole = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float64)
+        reading = recognise(self.rec, [crop_quad(crop, whole)], self.charset)[0]
+        return plate_text.candidates(reading.chars, formats)
+
+    def complete(
+        self, image: RGBImage, plates: list[PlateDetection], options: PlateOptions
+    ) -> list[PlateDetection]:
+        """Plates other sources found and no text line reads: read on their own (two rows,
+        city lines and bands handled as in text-found plates)."""
+        out = list(plates)
+        for i, plate in enumerate(plates):
+            if plate.text or plate.evidence_only:
+                continue
+            quad = expand_quad(np.array(plate.polygon, np.float64), *READ_MARGIN)
+            ranked = self.read_crop(upright(image, quad), options)
+            if ranked and plate_text.plausible(ranked[0][0]):
+                out[i] = dataclasses.replace(
+                    plate, text=ranked[0][0], oscore=ranked[0][1], candidates=tuple(ranked)
+                )
+        return out
 
 
 @register("plate", "ocr")

@@ -26,6 +26,7 @@ NO_FORMAT_PRIOR = 0.6
 TRIM_PRIOR = 0.85
 TRIMS = ((1, 0), (2, 0), (0, 1), (1, 1))  # (leading, trailing) characters cut: bands, frames
 _SIMPLE = re.compile(r"(?:\[[^\]]+\]|\(\?:|[|)?]|\{\d+(?:,\d+)?\}|[0-9A-Z]|\\u[0-9a-fA-F]{4})*")
+_ESCAPE_OR_TEXT = re.compile(r"\\u[0-9a-fA-F]{4}|\\.|[^\\]+")
 
 
 def clean(text: str) -> str:
@@ -50,12 +51,19 @@ def _swaps(kept: Sequence[Char], base: list[str], probs: list[float]) -> dict[st
     return readings
 
 
+def _upper(pattern: str) -> str:
+    """The pattern upper-cased, escapes (`\\u4e00`, `\\d`) left as they are."""
+    return _ESCAPE_OR_TEXT.sub(lambda m: m[0] if m[0][0] == "\\" else m[0].upper(), pattern)
+
+
 def _formatted(kept: Sequence[Char], formats: Sequence[str]) -> dict[str, float]:
     """Per format (requested, then every region's), the likeliest text it allows, scored."""
     out: dict[str, float] = {}
     options = [options_of(c) for c in kept]
-    tiers = [(tuple(f.upper() for f in formats if _SIMPLE.fullmatch(f.upper())), HINT_PRIOR)]
-    tiers.append((KNOWN_FORMATS, KNOWN_PRIOR))
+    upper = [_upper(f) for f in formats]
+    tiers = [(tuple(f for f in upper if _SIMPLE.fullmatch(f)), HINT_PRIOR)]
+    if not formats:  # (with a request's formats, those alone decide)
+        tiers.append((KNOWN_FORMATS, KNOWN_PRIOR))
     for patterns, prior in tiers:
         for lead, trail in ((0, 0), *TRIMS):
             part = options[lead : len(options) - trail]
@@ -87,7 +95,10 @@ def candidates(chars: Sequence[Char], formats: Sequence[str] = ()) -> list[tuple
         for text, score in swaps.items():  # requested formats fit() cannot expand rank first
             if any(p.fullmatch(text) for p in compiled):
                 readings[text] = max(readings[text], score / NO_FORMAT_PRIOR * HINT_PRIOR)
-    ranked = sorted(readings.items(), key=lambda kv: -kv[1])
+    compiled = [re.compile(f, re.IGNORECASE) for f in formats]
+    ranked = sorted(  # a requested format's match ranks first, whatever its score
+        readings.items(), key=lambda kv: (not any(p.fullmatch(kv[0]) for p in compiled), -kv[1])
+    )
     return [(text, round(score, 3)) for text, score in ranked[:MAX_CANDIDATES]]
 
 

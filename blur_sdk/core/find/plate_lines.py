@@ -1,0 +1,147 @@
+"""Text lines inside plates: grouping into plates, the registration line(s), country bands."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from blur_sdk.core.geometry import box_of
+from blur_sdk.core.models.ppocr import TextReading
+from blur_sdk.core.plates import text as plate_text
+
+TEXT_LINE_RATIO = 0.6  # lines shorter than this x the group's tallest are not plate text
+SMALL_GROUP_RATIO = 0.62  # a group of text this much smaller than a plate's next to it: its city
+BAND_MIN, BAND_MAX = 0.05, 0.3  # a country band's share of a line crop's width
+BAND_BLUE = 0.5  # share of a column's pixels that are blue in a band
+
+
+@dataclass
+class TextLine:
+    """One recognised text line with its geometry."""
+
+    quad: npt.NDArray[np.float64]
+    dscore: float
+    reading: TextReading
+    width: float
+    height: float
+    centre: npt.NDArray[np.float64]
+
+
+def line_geometry(quad: npt.NDArray[np.float64]) -> tuple[float, float, float]:
+    """(width, height, angle in degrees) of a TL, TR, BR, BL quad."""
+    tl, tr, br, bl = quad
+    width = float(np.linalg.norm(tr - tl) + np.linalg.norm(br - bl)) / 2
+    height = float(np.linalg.norm(bl - tl) + np.linalg.norm(br - tr)) / 2
+    angle = math.degrees(math.atan2(tr[1] - tl[1], tr[0] - tl[0]))
+    return width, height, angle
+
+
+def _belong_together(a: TextLine, b: TextLine) -> bool:
+    ratio = a.height / b.height
+    dy = abs(a.centre[1] - b.centre[1])
+    ha, hb = box_of(a.quad), box_of(b.quad)
+    gap_x = max(ha[0], hb[0]) - min(ha[2], hb[2])
+    same_row = dy < 0.5 * max(a.height, b.height) and 0.6 < ratio < 1.6
+    if same_row and gap_x < 1.0 * max(a.height, b.height):
+        return True
+    overlap_x = -gap_x / max(1e-6, min(ha[2] - ha[0], hb[2] - hb[0]))
+    gap_y = max(ha[1], hb[1]) - min(ha[3], hb[3])
+    return overlap_x > 0.5 and gap_y < 0.6 * max(a.height, b.height) and 0.4 < ratio < 2.5
+
+
+def group_lines(lines: list[TextLine]) -> list[list[TextLine]]:
+    """Lines on one row, or stacked as a two-row plate, grouped (union-find)."""
+    parent = list(range(len(lines)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i in range(len(lines)):
+        for j in range(i + 1, len(lines)):
+            if _belong_together(lines[i], lines[j]):
+                parent[root(i)] = root(j)
+    groups: dict[int, list[TextLine]] = {}
+    for i, line in enumerate(lines):
+        groups.setdefault(root(i), []).append(line)
+    return [reading_order(g) for g in groups.values()]
+
+
+def reading_order(lines: list[TextLine]) -> list[TextLine]:
+    """Lines sorted top row first, left to right within a row."""
+    rows: list[list[TextLine]] = []
+    for line in sorted(lines, key=lambda ln: ln.centre[1]):
+        if rows and abs(line.centre[1] - rows[-1][0].centre[1]) < 0.5 * line.height:
+            rows[-1].append(line)
+        else:
+            rows.append([line])
+    return [ln for row in rows for ln in sorted(row, key=lambda ln: ln.centre[0])]
+
+
+def registration_lines(group: list[TextLine]) -> list[TextLine]:
+    """The lines that carry the registration: small lines (city names, dealers) are dropped and,
+    while the text is too long for a plate, so are lines without digits, smallest first, then
+    the smallest lines (a watermark under a two-row plate leaves both rows)."""
+    main_height = max(ln.height for ln in group)
+    lines = [ln for ln in group if ln.height >= TEXT_LINE_RATIO * main_height]
+    while len(_text(lines)) > plate_text.MAX_CHARS and len(lines) > 1:
+        weakest = min(  # (on a tie the later line goes: the first of the tallest stays)
+            range(len(lines)), key=lambda i: (_has_digit(lines[i]), lines[i].height, -i)
+        )
+        del lines[weakest]
+    return lines
+
+
+def _has_digit(line: TextLine) -> bool:
+    return any(ch.isdigit() for ch in line.reading.text)
+
+
+def _text(lines: list[TextLine]) -> str:
+    return "".join(plate_text.clean(ln.reading.text) for ln in lines)
+
+
+def subordinate(group: list[TextLine], groups: list[list[TextLine]]) -> bool:
+    """Whether a group is the small print of a plate next to it: a city or state line, a
+    slogan or a dealer frame above or below larger registration text."""
+    height = max(ln.height for ln in group)
+    x1, y1, x2, y2 = _extent(group)
+    for other in groups:
+        main = max(ln.height for ln in other)
+        if other is group or height > SMALL_GROUP_RATIO * main:
+            continue
+        ox1, oy1, ox2, oy2 = _extent(other)
+        centre_x = (x1 + x2) / 2
+        gap = max(oy1 - y2, y1 - oy2)
+        if ox1 - main < centre_x < ox2 + main and gap < 1.2 * main:
+            return True
+    return False
+
+
+def _extent(group: list[TextLine]) -> tuple[float, float, float, float]:
+    boxes = [box_of(ln.quad) for ln in group]
+    return (
+        min(b[0] for b in boxes),
+        min(b[1] for b in boxes),
+        max(b[2] for b in boxes),
+        max(b[3] for b in boxes),
+    )
+
+
+def band_width(crop: npt.NDArray[np.uint8]) -> int:
+    """Columns of a line crop (RGB) taken by a blue country band at its left (EU), else 0."""
+    rgb = crop.astype(np.int16)
+    blue = (rgb[..., 2] > rgb[..., 0] + 40) & (rgb[..., 2] > rgb[..., 1] + 15)
+    columns = blue.mean(axis=0) > BAND_BLUE
+    width = crop.shape[1]
+    start = next((i for i in range(min(width, max(3, width // 10))) if columns[i]), None)
+    if start is None:
+        return 0
+    end = start
+    while end < width and columns[end]:
+        end += 1
+    return end + 1 if BAND_MIN * width <= end - start <= BAND_MAX * width else 0

@@ -1,0 +1,142 @@
+"""Plate reading: the registration line (not city lines, slogans or country bands), two rows in
+order, and formats deciding ambiguous characters (rendered plates; real models where marked)."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from bench.synthetic import box_quad
+from blur_sdk.core.find.base import PlateOptions
+from blur_sdk.core.find.engine import Engine
+from blur_sdk.core.find.plate_lines import (
+    TextLine,
+    band_width,
+    group_lines,
+    line_geometry,
+    registration_lines,
+    subordinate,
+)
+from blur_sdk.core.models.ppocr import TextReading
+from blur_sdk.core.plates import text as plate_text
+from blur_sdk.core.plates.formats import expand, fit, options_of
+from blur_sdk.core.plates.regions import region_formats
+
+
+def line(x1: float, y1: float, x2: float, y2: float, text: str) -> TextLine:
+    quad = box_quad(x1, y1, x2, y2)
+    chars = tuple((ch, 0.9, "", 0.0) for ch in text)
+    width, height, _ = line_geometry(quad)
+    return TextLine(quad, 0.9, TextReading(text, 0.9, chars), width, height, quad.mean(axis=0))
+
+
+def test_city_line_above_the_registration_is_not_a_plate() -> None:
+    city, registration = line(40, 10, 160, 22, "BASALVADOR"), line(20, 30, 180, 70, "JPQ9870")
+    groups = group_lines([city, registration])
+    kept = [g for g in groups if not subordinate(g, groups)]
+    assert [[ln.reading.text for ln in g] for g in kept] == [["JPQ9870"]]
+
+
+def test_slogan_under_a_us_plate_is_dropped() -> None:
+    plate, slogan = line(20, 20, 180, 60, "5LTA600"), line(30, 64, 170, 76, "GRANDCANYONSTATE")
+    groups = group_lines([plate, slogan])
+    kept = [registration_lines(g) for g in groups if not subordinate(g, groups)]
+    assert [[ln.reading.text for ln in g] for g in kept] == [["5LTA600"]]
+
+
+def test_two_row_plate_reads_top_then_bottom() -> None:
+    groups = group_lines([line(10, 50, 70, 80, "1570"), line(12, 10, 68, 40, "PBEM")])
+    assert [ln.reading.text for ln in registration_lines(groups[0])] == ["PBEM", "1570"]
+
+
+def test_blue_country_band_is_measured() -> None:
+    crop = np.full((48, 200, 3), 240, np.uint8)
+    crop[:, :22] = (0, 51, 153)  # the EU strip
+    assert 20 <= band_width(crop) <= 24
+    assert band_width(np.full((48, 200, 3), 240, np.uint8)) == 0
+
+
+def chars_of(text: str, weak: dict[int, tuple[str, float]]) -> list[tuple[str, float, str, float]]:
+    """Confident characters, except at the weak positions: (second class, its probability)."""
+    return [(ch, 0.55, *weak[i]) if i in weak else (ch, 0.97, "", 0.0) for i, ch in enumerate(text)]
+
+
+def test_format_decides_o_and_0() -> None:
+    chars = chars_of("BA3020Z", {5: ("D", 0.2)})  # Italy: AB123CD, a letter at the sixth place
+    assert plate_text.candidates(chars, region_formats(["it"]))[0][0] == "BA302OZ"
+    chars = chars_of("ABC1234", {})
+    chars[2] = ("0", 0.9, "", 0.0)  # confident, but Brazil's formats want a letter there
+    assert plate_text.candidates(chars, region_formats(["br"]))[0][0] == "AB" + "O1234"
+
+
+def test_format_decides_i_1_b_8_without_a_region() -> None:
+    chars = chars_of("LM298A1", {6: ("I", 0.3)})
+    ranked = plate_text.candidates(chars, region_formats(["it"]))
+    assert ranked[0][0] == "LM298AI"
+    assert "LM298AI" in [t for t, _ in plate_text.candidates(chars)]
+
+
+def test_country_letters_glued_on_are_cut() -> None:
+    chars = chars_of("SKRK857AI", {})
+    assert plate_text.candidates(chars, region_formats(["sk"]))[0][0] == "RK857AI"
+
+
+def test_format_expansion() -> None:
+    assert len(expand(r"[A-Z]{3}[0-9]{4}", 7)) == 1
+    assert expand(r"[A-Z]{3}[0-9]{4}", 6) == ()
+    assert len(expand(r"[0-9]{1,4}[A-Z]{1,3}(?:[0-9]{2,3}|2A|2B)", 6)) > 1
+    options = [options_of(("8", 0.9, "", 0.0)), options_of(("A", 0.9, "", 0.0))]
+    assert fit(options, (r"[A-Z]{2}",)) == {"BA": pytest.approx((0.05 * 0.9) ** 0.5)}
+
+
+def render(rows: list[tuple[str, float]], band: bool = False) -> np.ndarray:
+    """A white plate with rows of (text, relative size), the EU band at its left on request."""
+    height = 60 + 70 * sum(size for _, size in rows)
+    plate = np.full((int(height), 420, 3), 245, np.uint8)
+    cv2.rectangle(plate, (2, 2), (417, int(height) - 3), (20, 20, 20), 3)
+    x0, y = (60 if band else 20), 30
+    if band:
+        plate[4:-4, 4:48] = (0, 51, 153)
+        cv2.putText(plate, "SK", (8, int(height) - 20), 0, 0.8, (240, 240, 240), 2)
+    for text, size in rows:
+        scale, thick = 2.2 * size, max(1, round(5 * size))
+        (tw, th), _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_DUPLEX, scale, thick)
+        x = x0 + (420 - x0 - 20 - tw) // 2
+        cv2.putText(plate, text, (x, y + th), cv2.FONT_HERSHEY_DUPLEX, scale, (15, 15, 15), thick)
+        y += th + 25
+    return plate
+
+
+@pytest.fixture(scope="module")
+def ocr(real_engine: Engine) -> object:
+    return next(d for d in real_engine.plate_detectors if d.name == "ocr")
+
+
+@pytest.mark.models
+@pytest.mark.parametrize(
+    ("rows", "band", "region", "expected"),
+    [
+        ([("BA SALVADOR", 0.4), ("JPQ9870", 1.0)], False, "br", "JPQ9870"),
+        ([("BA SALVADOR", 0.4), ("JPQ9870", 1.0)], False, "", "JPQ9870"),
+        ([("RK857AI", 1.0)], True, "sk", "RK857AI"),
+        ([("PBEM", 1.0), ("1570", 1.0)], False, "bg", "PBEM1570"),
+        ([("5LTA600", 1.0), ("GRAND CANYON STATE", 0.35)], False, "us", "5LTA600"),
+    ],
+)  # fmt: skip
+def test_rendered_plates_read_the_registration(
+    ocr: object, rows: list[tuple[str, float]], band: bool, region: str, expected: str
+) -> None:
+    options = PlateOptions(regions=(region,) if region else ())
+    ranked = ocr.read_crop(render(rows, band), options)  # type: ignore[attr-defined]
+    assert ranked[0][0] == expected
+
+
+def test_formats_with_unicode_escapes_survive_upper_casing() -> None:
+    """CN's format names its province characters as \\u escapes: upper-casing the pattern must
+    not turn them into \\U escapes (a crash on every regions=cn request)."""
+    from blur_sdk.core.plates.regions import region_formats
+    from blur_sdk.core.plates.text import candidates
+
+    chars = [("皖", 0.9, "", 0.0)] + [(c, 0.9, "", 0.0) for c in "AYL375"]
+    assert candidates(chars, region_formats(("cn",)))[0][0] == "皖AYL375"
