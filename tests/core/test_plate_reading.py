@@ -140,3 +140,16 @@ def test_formats_with_unicode_escapes_survive_upper_casing() -> None:
 
     chars = [("皖", 0.9, "", 0.0)] + [(c, 0.9, "", 0.0) for c in "AYL375"]
     assert candidates(chars, region_formats(("cn",)))[0][0] == "皖AYL375"
+
+
+def test_a_blue_plate_is_not_a_country_band() -> None:
+    """A Chinese plate is blue from edge to edge: no EU band is cut off its first character."""
+    from blur_sdk.core.find.plate_lines import band_width
+
+    plate = np.zeros((40, 200, 3), np.uint8)
+    plate[:] = (20, 60, 200)  # blue everywhere
+    plate[8:32, 20:30] = 255  # a white stroke of the first character
+    assert band_width(plate) == 0
+    eu = np.full((40, 200, 3), 255, np.uint8)
+    eu[:, :22] = (20, 60, 200)  # the blue band, white plate beyond
+    assert band_width(eu) > 0

@@ -132,6 +132,9 @@ def _extent(group: list[TextLine]) -> tuple[float, float, float, float]:
     )
 
 
+BAND_REST_BLUE = 0.35  # beyond a band, more blue than this: the whole plate is blue
+
+
 def band_width(crop: npt.NDArray[np.uint8]) -> int:
     """Columns of a line crop (RGB) taken by a blue country band at its left (EU), else 0."""
     rgb = crop.astype(np.int16)
@@ -144,4 +147,6 @@ def band_width(crop: npt.NDArray[np.uint8]) -> int:
     end = start
     while end < width and columns[end]:
         end += 1
+    if end < width and blue[:, end:].mean() > BAND_REST_BLUE:
+        return 0  # a blue plate (China, ...), not a band beside a white or yellow field
     return end + 1 if BAND_MIN * width <= end - start <= BAND_MAX * width else 0
