@@ -1,4 +1,4 @@
-"""Command line: fetch models, check them, print what the engine detects, blur folders."""
+"""Command line: fetch models, check them, print what the engine detects, blur folders, videos."""
 
 from __future__ import annotations
 
@@ -99,6 +99,9 @@ def main(argv: list[str] | None = None) -> int:
     from blur_sdk import cli
 
     cli.configure(commands.add_parser("blur", help=cli.HELP))
+    from blur_sdk.cli import video
+
+    video.configure(commands.add_parser("video", help=video.HELP))
     args = parser.parse_args(argv)
     try:
         if args.command == "models":
@@ -120,6 +123,8 @@ def main(argv: list[str] | None = None) -> int:
             return _worker()
         if args.command == "blur":
             return cli.run(args)
+        if args.command == "video":
+            return video.run(args)
         return _detect(args.images)
     except BlurSdkError as e:
         print(f"error: {e}", file=sys.stderr)

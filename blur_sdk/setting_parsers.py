@@ -14,7 +14,7 @@ from blur_sdk.core.find.config import PLATE_SOURCES
 from blur_sdk.errors import ConfigError
 
 # packages under blur_sdk/apis
-API_NAMES = ("blur", "snapshot", "watermarkly", "faceblurest", "kaze", "textmark")
+API_NAMES = ("blur", "snapshot", "watermarkly", "faceblurest", "kaze", "textmark", "video")
 
 
 def parse_bool(value: str, name: str) -> bool:

@@ -48,8 +48,8 @@ class Settings:
     config: dict[str, Any] = _opt(parse.json_object, {}, "JSON object forwarded to Snapshot")
     apis: tuple[str, ...] = _opt(
         parse.api_names,
-        ("blur", "watermarkly", "faceblurest", "kaze", "textmark"),
-        "APIs the Blur role serves (blur, watermarkly, faceblurest, kaze, textmark, snapshot)",
+        ("blur", "watermarkly", "faceblurest", "kaze", "textmark", "video"),
+        "APIs served (Blur role): blur, watermarkly, faceblurest, kaze, textmark, video, snapshot",
     )
     sdk_url: str = _opt(parse.url, "", "Snapshot URL; empty = embedded engine")
     camera_id: str = _opt(parse.text, "", "Default camera_id forwarded to Snapshot")
@@ -208,6 +208,18 @@ class Settings:
     )
     textmark_tokens_per_day: int = _opt(
         parse.int_in(1, 1_000_000), 100, "Text-watermark API: tokens issued per app per day"
+    )
+    video_max_bytes: int = _opt(
+        parse.int_in(1, None), 500 * 1024 * 1024, "Video API: largest upload (bytes)"
+    )
+    video_max_frames: int = _opt(
+        parse.int_in(1, None), 18_000, "Video API and CLI: most frames of a video"
+    )
+    video_sample: int = _opt(
+        parse.int_in(1, 120), 1, "Video: faces/plates searched every Nth frame"
+    )
+    video_window: int = _opt(
+        parse.int_in(0, 600), 8, "Video: frames before and after a detection hidden too (>= N)"
     )
     license_server_url: str = _opt(
         parse.url, "", "Licence validation endpoint (required with LICENSE_KEY and TOKEN)"

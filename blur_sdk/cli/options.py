@@ -48,6 +48,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", "-o", type=Path, required=True, metavar="DIR")
     parser.add_argument("--no-recursive", dest="recursive", action="store_false",
                         help="only the images directly in the folders given")  # fmt: skip
+    add_hide_options(parser)
+    configure_rest(parser)
+
+
+def add_hide_options(parser: argparse.ArgumentParser, *, metadata: bool = True) -> None:
+    """The Blur API's fields as options: --faces, --plates, --logo, --shape, the exclusions,
+    --regions, --skip-regexp (and --copy-metadata); shared by `blur` and `video`."""
     hide = parser.add_argument_group("what to hide (the Blur API's fields)")
     intensity = _ranged(int, -1, 10)
     hide.add_argument(
@@ -96,12 +103,19 @@ def configure(parser: argparse.ArgumentParser) -> None:
         metavar="REGEX",
         help="plates read as matching are left visible (repeatable)",
     )
+    if not metadata:
+        parser.set_defaults(copy_metadata=None)
+        return
     hide.add_argument(
         "--copy-metadata",
         action=argparse.BooleanOptionalAction,
         default=None,
         help="copy EXIF/XMP/ICC into the outputs (default COPY_METADATA)",
     )
+
+
+def configure_rest(parser: argparse.ArgumentParser) -> None:
+    """The batch command's output, executor and report options."""
     write = parser.add_argument_group("output")
     write.add_argument(
         "--format",

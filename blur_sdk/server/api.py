@@ -39,6 +39,7 @@ class Api:
     # None: `Authorization: Token <key>` (or Bearer) against API_KEYS
     processing_methods: tuple[str, ...] = ("POST",)  # gated by licence, body and busy limits
     result_stores: tuple[TaskStore, ...] = ()  # more stores GET /results/<name> serves from
+    body_limit: tuple[int, str] | None = None  # (bytes, setting) of its bodies, else the default
 
 
 def json_error(message: str, status: int) -> Response:

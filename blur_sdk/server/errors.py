@@ -7,6 +7,7 @@ that reaches no API (an unknown path) gets Plate Recognizer's `{"error": ...}`.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from flask import Flask, Response, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
@@ -56,6 +57,12 @@ def error_response(message: str, status: int) -> tuple[Response, int]:
     return response, response.status_code
 
 
+def _apis() -> list[Any]:
+    """The Api mounted for the current request's blueprint (none for app-level routes)."""
+    api = current_app.extensions.get("blur_sdk.apis", {}).get(request.blueprint)
+    return [api] if api is not None else []
+
+
 def register_error_handlers(app: Flask) -> None:
     """JSON errors for our exceptions, Werkzeug's, and anything unexpected (no stack traces)."""
 
@@ -71,7 +78,7 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(RequestEntityTooLarge)
     def _too_large(error: RequestEntityTooLarge) -> tuple[Response, int]:
-        limit = app.config.get("MAX_CONTENT_LENGTH")
+        limit = request.max_content_length
         length = request.content_length
         if length is not None and limit is not None and length <= limit:  # Werkzeug's form limits
             parts = app.config.get("MAX_FORM_PARTS")
@@ -80,8 +87,11 @@ def register_error_handlers(app: Flask) -> None:
                 "or a field too large",
                 413,
             )
+        source = "from MAX_UPLOAD_BYTES"
+        if limit != app.config.get("MAX_CONTENT_LENGTH"):  # an API's own (Api.body_limit)
+            source = next((a.body_limit[1] for a in _apis() if a.body_limit), "its API's")
         return error_response(
-            f"request body is larger than the limit of {limit} bytes (from MAX_UPLOAD_BYTES)", 413
+            f"request body is larger than the limit of {limit} bytes ({source})", 413
         )
 
     @app.errorhandler(HTTPException)

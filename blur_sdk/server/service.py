@@ -118,7 +118,7 @@ def configure_service(
             check_authorization(request.headers.get("Authorization"), settings)
         methods = api.processing_methods if api is not None else ("POST",)
         if request.method in methods:
-            check_content_length(request, settings)
+            check_content_length(request, settings, api.body_limit if api is not None else None)
             service.licence.require_valid()
             g.slot = service.take_slot()
 

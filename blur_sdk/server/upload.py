@@ -67,9 +67,20 @@ def body_limit(settings: Settings) -> int:
     return settings.max_upload_bytes * 4 // 3 + FORM_OVERHEAD
 
 
-def check_content_length(request: Request, settings: Settings) -> None:
-    """Refuse a declared oversize body before reading it."""
+def check_content_length(
+    request: Request, settings: Settings, own: tuple[int, str] | None = None
+) -> None:
+    """Refuse a declared oversize body before reading it; `own`: an API's own limit (bytes, the
+    setting), which the request is then held to instead of MAX_UPLOAD_BYTES'."""
     length = request.content_length
+    if own is not None:
+        request.max_content_length = own[0]
+        if length is not None and length > own[0]:
+            raise PayloadTooLargeError(
+                f"request body of {length} bytes is larger than the limit of {own[0]} bytes "
+                f"({own[1]})"
+            )
+        return
     if length is not None and length > body_limit(settings):
         raise PayloadTooLargeError(
             f"request body of {length} bytes is larger than the limit of "

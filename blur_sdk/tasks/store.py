@@ -26,10 +26,12 @@ RESULT_TYPES = {  # result file extension -> its Content-Type
     "jpeg": "image/jpeg",
     "webp": "image/webp",
     "json": "application/json",
+    "mp4": "video/mp4",
+    "webm": "video/webm",
 }
 _ID = re.compile(r"[A-Za-z0-9_-]{16,64}")  # secrets.token_urlsafe's alphabet: no "/" nor "."
 _INPUT = re.compile(r"[A-Za-z0-9_]{1,40}")
-_RESULT = re.compile(r"([A-Za-z0-9_-]{20,64})\.([a-z]{3,4})")
+_RESULT = re.compile(r"([A-Za-z0-9_-]{20,64})\.([a-z][a-z0-9]{2,3})")  # mp4 too
 RECORD = "task.json"
 
 

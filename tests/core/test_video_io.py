@@ -69,7 +69,7 @@ def test_odd_sizes_are_padded_not_cropped(tmp_path: Path) -> None:
             writer.write(frame)
     frames, fps, size = read_video(path)
     assert len(frames) == 3 and fps == 30 and size == (322, 242)
-    with pytest.raises(ValueError, match="must end in .webm"):
+    with pytest.raises(ValueError, match=r"must end in \.webm"):
         VideoWriter(tmp_path / "x.mp4", "webm", 30.0, 320, 240)
 
 

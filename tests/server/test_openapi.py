@@ -11,8 +11,10 @@ import base64
 import dataclasses
 import io
 import json
+import tempfile
 import types
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import flask
@@ -34,11 +36,13 @@ from blur_sdk.server.form import Form
 from blur_sdk.settings import Settings
 from tests.clients import noise_png
 from tests.fakes import FakeEngine
+from tests.videos import make_video
 
-ALL = ("blur", "snapshot", "watermarkly", "faceblurest", "kaze", "textmark")
+ALL = ("blur", "snapshot", "watermarkly", "faceblurest", "kaze", "textmark", "video")
 PNG = noise_png()
 B64 = base64.b64encode(PNG).decode()
 Reads = dict[tuple[str, str], set[str]]
+VIDEO: list[bytes] = []
 
 
 def make_app(settings: Settings, apis: tuple[str, ...] = ALL, **changes: Any) -> Flask:
@@ -264,9 +268,25 @@ def requests_of_every_api(c: FlaskClient) -> Iterator[TestResponse]:
     yield c.post(token, data={"appId": "x", "appSecret": "y"})
     yield c.post(token, json={"appId": "x", "appSecret": "y"})
     yield c.get(token)
+    clip = video_bytes()
+    sent = c.post("/v1/video", **multipart(upload=(io.BytesIO(clip), "a.mp4"), sample="2"))
+    yield sent
+    yield c.get(f"/v1/video/{(sent.get_json() or {}).get('task_id', 'x')}")
+    yield c.get("/v1/video/nope")
+    yield c.post("/v1/video", **multipart(upload=(io.BytesIO(PNG), "a.png"), look_ahead="3"))
     for path in ("/info/", "/info", "/metrics", "/demo", "/demo/assets/app.css", "/results/x",
                  "/openapi.json", "/docs", "/docs/assets/docs.js"):  # fmt: skip
         yield c.get(path)
+
+
+def video_bytes() -> bytes:
+    """A short test video (tests/videos.py), made once."""
+    if not VIDEO:
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "clip.mp4"
+            make_video(path, frames=6)
+            VIDEO.append(path.read_bytes())
+    return VIDEO[0]
 
 
 def documented_names(op: dict[str, Any]) -> set[str]:
@@ -333,7 +353,7 @@ def test_every_answer_matches_its_schema(app: Flask) -> None:
     for response in requests_of_every_api(app.test_client()):
         check(response)
         statuses.add(response.status_code)
-    assert {200, 201, 400, 404, 405} <= statuses
+    assert {200, 201, 202, 400, 404, 405} <= statuses
 
 
 def test_answers_with_http_errors_and_auth_on(settings: Settings) -> None:
@@ -368,7 +388,9 @@ def probes(field: dict[str, Any]) -> tuple[list[str], list[str]]:
     return [fmt(lo), fmt(hi)], [fmt(lo - step), fmt(hi + step)]
 
 
-@pytest.mark.parametrize(("path", "method"), [("/", "post"), ("/blur/", "get")])
+@pytest.mark.parametrize(
+    ("path", "method"), [("/", "post"), ("/blur/", "get"), ("/v1/video", "post")]
+)
 def test_documented_limits_are_the_parsers(app: Flask, path: str, method: str) -> None:
     """Each bound, choice and boolean of the spec, probed: no upload / no url, so only the
     fields are parsed; a refusal must name the field, an accepted value must not be refused."""

@@ -19,6 +19,7 @@ import numpy as np
 
 from blur_sdk.core.find.engine import Engine
 from blur_sdk.core.pipeline import Job, deadline_checker, hide_regions, job_regions
+from blur_sdk.core.regions import Region
 from blur_sdk.core.video.io import (
     OUTPUTS,
     VideoInfo,
@@ -32,6 +33,7 @@ from blur_sdk.core.video.track import MAX_WINDOW, Tracker, TrackOptions
 from blur_sdk.errors import InputError
 
 Progress = Callable[[int, int], None]  # (frames written, the container's frame count or 0)
+RegionsHook = Callable[[int, list[Region]], None]  # (frame index, the regions hidden in it)
 DEFAULT_WINDOW = 8  # frames a detection is carried before and after it (at least `sample`)
 MAX_SAMPLE = 120
 
@@ -110,12 +112,14 @@ def anonymize_video(
     limits: VideoLimits | None = None,
     timeout: float | None = None,
     progress: Progress | None = None,
+    on_regions: RegionsHook | None = None,
 ) -> VideoResult:
     """Write src_path anonymized to dst_path (.mp4: MPEG-4 Part 2, .webm: VP9).
 
     The finders run on every `sample`th frame (0, N, 2N, ...) with the job's options; the tracker
     (`track`, default track_options(sample)) carries what they found over the other frames and
     the detector's misses. job.timeout is not used (it is per image): `timeout` is for the video.
+    `progress` is called after each frame written, `on_regions` with what each frame hides.
     """
     started = time.perf_counter()
     check_deadline = deadline_checker(timeout, started)
@@ -140,6 +144,8 @@ def anonymize_video(
 
             def render(index: int, bgr: np.ndarray) -> None:
                 regions = tracker.regions_at(index)
+                if on_regions is not None:
+                    on_regions(index, regions)
                 if regions:
                     begun = time.perf_counter()
                     rgb = np.asarray(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), np.uint8)

@@ -1,0 +1,1 @@
+"""The video API: submit a video (an async task), poll it, download the anonymized video."""
