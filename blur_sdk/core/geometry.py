@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 import numpy as np
 import numpy.typing as npt
 
 from blur_sdk.core.find.base import Box, Quad
+
+T = TypeVar("T")
 
 
 def iou(a: Box, b: Box) -> float:
@@ -95,3 +98,24 @@ def expand_quad(points: npt.ArrayLike, margin_x: float, margin_y: float) -> npt.
     across = ((bl - tl) + (br - tr)) / 2
     dx, dy = along * margin_x, across * margin_y
     return np.array([tl - dx - dy, tr + dx - dy, br + dx + dy, bl - dx + dy])
+
+
+def linked_groups(items: Sequence[T], linked: Callable[[T, T], bool]) -> list[list[T]]:
+    """The items grouped transitively by `linked` (union-find), each group in input order,
+    groups in the order of their first item."""
+    parent = list(range(len(items)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i in range(len(items)):
+        for j in range(i + 1, len(items)):
+            if linked(items[i], items[j]):
+                parent[root(j)] = root(i)
+    groups: dict[int, list[T]] = {}
+    for i, item in enumerate(items):
+        groups.setdefault(root(i), []).append(item)
+    return list(groups.values())

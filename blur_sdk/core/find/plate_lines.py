@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from blur_sdk.core.geometry import box_of
+from blur_sdk.core.geometry import box_of, linked_groups
 from blur_sdk.core.models.ppocr import TextReading
 from blur_sdk.core.plates import text as plate_text
 
@@ -54,22 +54,7 @@ def _belong_together(a: TextLine, b: TextLine) -> bool:
 
 def group_lines(lines: list[TextLine]) -> list[list[TextLine]]:
     """Lines on one row, or stacked as a two-row plate, grouped (union-find)."""
-    parent = list(range(len(lines)))
-
-    def root(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    for i in range(len(lines)):
-        for j in range(i + 1, len(lines)):
-            if _belong_together(lines[i], lines[j]):
-                parent[root(i)] = root(j)
-    groups: dict[int, list[TextLine]] = {}
-    for i, line in enumerate(lines):
-        groups.setdefault(root(i), []).append(line)
-    return [reading_order(g) for g in groups.values()]
+    return [reading_order(g) for g in linked_groups(lines, _belong_together)]
 
 
 def reading_order(lines: list[TextLine]) -> list[TextLine]:

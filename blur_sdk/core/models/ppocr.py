@@ -51,20 +51,33 @@ def _normalise(bgr: npt.NDArray[Any]) -> FloatArray:
     return ((bgr.astype(np.float32) / 255.0 - 0.5) / 0.5).transpose(2, 0, 1)
 
 
+def prob_map(
+    runner: OpenVinoRunner,
+    image: RGBImage,
+    max_side: int = DET_MAX_SIDE,
+    interpolation: int = cv2.INTER_LINEAR,
+) -> FloatArray:
+    """DBNet's text probability at the detector's input scale (det_scale), cropped to the
+    image (its shape gives the scale back)."""
+    height, width = image.shape[:2]
+    scale = det_scale(width, height, max_side)
+    new_w, new_h = max(32, round(width * scale)), max(32, round(height * scale))
+    resized = cv2.resize(image[:, :, ::-1], (new_w, new_h), interpolation=interpolation)
+    batch = np.zeros(
+        (1, 3, bucket(new_h, DET_SHAPE_STEP), bucket(new_w, DET_SHAPE_STEP)), np.float32
+    )
+    batch[0, :, :new_h, :new_w] = _normalise(resized)
+    prob: FloatArray = runner.infer(batch)[0][0, 0, :new_h, :new_w]
+    return prob
+
+
 def detect_text(
     runner: OpenVinoRunner, image: RGBImage, min_score: float, max_side: int = DET_MAX_SIDE
 ) -> list[TextBox]:
     """Text quads in an RGB image, in its pixels, at DB box score >= min_score."""
     height, width = image.shape[:2]
-    scale = det_scale(width, height, max_side)
-    new_w, new_h = max(32, round(width * scale)), max(32, round(height * scale))
-    resized = cv2.resize(image[:, :, ::-1], (new_w, new_h), interpolation=cv2.INTER_LINEAR)
-    batch = np.zeros(
-        (1, 3, bucket(new_h, DET_SHAPE_STEP), bucket(new_w, DET_SHAPE_STEP)), np.float32
-    )
-    batch[0, :, :new_h, :new_w] = _normalise(resized)
-    prob = runner.infer(batch)[0][0, 0, :new_h, :new_w]
-    return decode_db(prob, min_score, new_w / width, new_h / height)
+    prob = prob_map(runner, image, max_side)
+    return decode_db(prob, min_score, prob.shape[1] / width, prob.shape[0] / height)
 
 
 def decode_db(prob: FloatArray, min_score: float, sx: float, sy: float) -> list[TextBox]:

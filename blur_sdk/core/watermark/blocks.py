@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from blur_sdk.core.geometry import linked_groups
 from blur_sdk.core.watermark.finder import TextMark
 
 Rect = tuple[int, int, int, int]  # x, y, w, h in image pixels
@@ -52,23 +53,8 @@ def rect_of(marks: Sequence[TextMark], width: int, height: int) -> Rect:
 
 def text_blocks(marks: Sequence[TextMark], width: int, height: int) -> list[TextBlock]:
     """The marks grouped into blocks (transitively), blocks in reading order."""
-    parent = list(range(len(marks)))
-
-    def root(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    for i in range(len(marks)):
-        for j in range(i + 1, len(marks)):
-            if _together(marks[i], marks[j]):
-                parent[root(i)] = root(j)
-    groups: dict[int, list[TextMark]] = {}
-    for i, mark in enumerate(marks):
-        groups.setdefault(root(i), []).append(mark)
     blocks = []
-    for group in groups.values():
+    for group in linked_groups(marks, _together):
         lines = tuple(sorted(group, key=lambda m: (_extent(m)[1], _extent(m)[0])))
         blocks.append(TextBlock(lines, rect_of(lines, width, height)))
     return sorted(blocks, key=lambda b: (b.rect[1], b.rect[0]))

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
-import numpy.typing as npt
 
 from blur_sdk.core.find.base import RGBImage
-from blur_sdk.core.models.ppocr import DET_SHAPE_STEP, TextBox, decode_db, det_scale
-from blur_sdk.core.models.runner import FloatArray, OpenVinoRunner, bucket
+from blur_sdk.core.models.ppocr import TextBox, decode_db
+from blur_sdk.core.models.ppocr import prob_map as ppocr_prob
+from blur_sdk.core.models.runner import FloatArray, OpenVinoRunner
 
 WHOLE_MAX_SIDE = 1280  # images up to TILE_ABOVE px are read whole at this long side
 TILE_ABOVE = 2200  # larger images are read in overlapping tiles of TILE px
@@ -43,22 +43,10 @@ def enhanced(rgb: RGBImage, kind: str) -> RGBImage:
     return np.asarray(cv2.cvtColor(lum, cv2.COLOR_GRAY2RGB), dtype=np.uint8)
 
 
-def _normalise(bgr: npt.NDArray[np.uint8]) -> FloatArray:
-    return ((bgr.astype(np.float32) / 255.0 - 0.5) / 0.5).transpose(2, 0, 1)
-
-
 def prob_map(det: OpenVinoRunner, rgb: RGBImage, max_side: int) -> FloatArray:
     """DBNet's text probability for an image, at the detector's input scale (short side <= 736
-    upscaled, long side <= max_side), cropped to the image."""
-    height, width = rgb.shape[:2]
-    scale = det_scale(width, height, max_side)
-    new_w, new_h = max(32, round(width * scale)), max(32, round(height * scale))
-    resized = cv2.resize(rgb[:, :, ::-1], (new_w, new_h), interpolation=cv2.INTER_AREA)
-    batch = np.zeros(
-        (1, 3, bucket(new_h, DET_SHAPE_STEP), bucket(new_w, DET_SHAPE_STEP)), np.float32
-    )
-    batch[0, :, :new_h, :new_w] = _normalise(np.asarray(resized, dtype=np.uint8))
-    return det.infer(batch)[0][0, 0, :new_h, :new_w]
+    upscaled, long side <= max_side), cropped to the image; area resampling (faint strokes)."""
+    return ppocr_prob(det, rgb, max_side, cv2.INTER_AREA)
 
 
 def rotated_prob(det: OpenVinoRunner, rgb: RGBImage, angle: float, max_side: int) -> FloatArray:
