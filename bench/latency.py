@@ -2,6 +2,7 @@
 
 Usage: python bench/latency.py [IMAGE ...] [--runs 15] [--concurrency 1] [--env KEY=VALUE ...]
        [--url URL [--pid PID]] [--deface [--deface-venv DIR]]
+       [--method platerecognizer [--calls 50] [--photo 4K.jpg]]
 
 Without --url the Blur server runs as `make run` starts it (`python -m blur_sdk serve`, i.e.
 gunicorn with config/gunicorn.conf.py, embedded engine) on a free port of 127.0.0.1; --env
@@ -14,6 +15,12 @@ image at the server's JPEG quality: what any server must spend on it), p50 / flo
 and the server's memory after the image (VmRSS and VmHWM of gunicorn master + workers, MiB;
 attached: give --pid). --deface adds deface's median (bench/deface_floor.py, faces only; run
 after the server stops). Prints a markdown table, then one JSON line with every figure.
+
+--method platerecognizer first measures the same server as Plate Recognizer's own Blur benchmark
+does (bench/latency_pr.py: 4 concurrent clients, --calls calls per size, the 4K car photo
+resized to 800x600 / 1280x720 / 1920x1080 / 2560x1440, PLATES=10 FACES=10, WORKERS=1 THREADS=4)
+and prints per-call ms and peak RSS beside their published t2.large figures, then the table
+above (one client: --concurrency is ignored).
 """
 
 from __future__ import annotations
@@ -35,6 +42,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.deface_floor import DEFAULT_VENV, deface_figures  # noqa: E402
+from bench.latency_pr import SERVER_ENV, markdown_pr, measure_pr  # noqa: E402
 from bench.procutil import Server, free_port, memory_mb, start_server  # noqa: E402
 from blur_sdk.core.image.decode import decode_image  # noqa: E402
 from blur_sdk.core.image.encode import encode_image  # noqa: E402
@@ -187,11 +195,16 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--concurrency", type=int, default=1, help="client threads")
     parser.add_argument("--deface", action="store_true", help="add deface's figures")
     parser.add_argument("--deface-venv", type=Path, default=DEFAULT_VENV)
+    parser.add_argument("--method", choices=("ours", "platerecognizer"), default="ours")
+    parser.add_argument("--calls", type=int, default=50, help="platerecognizer: calls per size")
+    parser.add_argument("--photo", type=Path, default=BENCH / "car_3840x2160.jpg")
     args = parser.parse_args()
     if any("=" not in item for item in args.env):
         parser.error("--env takes KEY=VALUE")
-    if args.runs < 1 or args.concurrency < 1:
-        parser.error("--runs and --concurrency must be at least 1")
+    if args.runs < 1 or args.concurrency < 1 or args.calls < 1:
+        parser.error("--runs, --concurrency and --calls must be at least 1")
+    if args.method == "platerecognizer":
+        args.concurrency = 1
     return args
 
 
@@ -203,6 +216,8 @@ def main() -> int:
         print(f"no images given and none in {BENCH} (is ../shared present?)")
         return 1
     env = dict(item.split("=", 1) for item in args.env)
+    theirs = args.method == "platerecognizer"
+    env = {**SERVER_ENV, **env} if theirs else env
     quality = load_settings({**os.environ, **env}).jpeg_quality
     load_before = os.getloadavg()[0]  # other work on the machine distorts every figure
     server = None
@@ -213,8 +228,14 @@ def main() -> int:
         server = start_blur(env)
         url, pid = server.url, server.process.pid
     rows = []
+    pr_rows: list[dict[str, Any]] = []
     try:
         info = requests.get(url + "/info/", timeout=30).json()
+        if theirs:
+            print(f"their method: {args.calls} calls per size...", file=sys.stderr, flush=True)
+            pr_rows = measure_pr(url, pid, args.photo, args.calls)
+            for pr_row in pr_rows:
+                print(json.dumps(pr_row), file=sys.stderr, flush=True)
         for path in images:
             row: dict[str, Any] = {"image": path.stem, "size": "?"}
             row["floor_ms"] = floor_ms(path.read_bytes(), args.runs, quality)
@@ -247,6 +268,14 @@ def main() -> int:
             f"deface: backend {deface_about['backend']} {deface_about['providers']}, "
             f"{deface_about['versions']}"
         )
+    if theirs:
+        print(
+            f"\nPlate Recognizer's method: {args.photo.name} resized, 4 concurrent clients, "
+            f"{args.calls} calls per size, POST / (upload only), per-call ms; theirs: "
+            f"benchmark_blur.md, AWS t2.large, WORKERS=1, Blur + Snapshot peak MiB\n"
+            + markdown_pr(pr_rows)
+            + "\n\nOne client:"
+        )
     print(markdown(rows, args.deface) + "\n")
     summary = {
         "server": how,
@@ -259,6 +288,8 @@ def main() -> int:
         "deface": deface_about or None,
         "images": rows,
     }
+    if theirs:
+        summary["platerecognizer"] = {"photo": str(args.photo), "sizes": pr_rows}
     print(json.dumps(summary))
     return 0
 

@@ -54,8 +54,8 @@ class QpsLimiter:
 class UsageBook:
     """Processed requests per app against its optional quota (TEXTMARK_QUOTAS, long-term).
 
-    check() before processing, use() after it succeeded: concurrent requests of an app that has
-    one request left may both pass check(), so a quota can be overrun by a few in-flight ones."""
+    take() counts a request before it is processed (atomically: a quota is never overrun by
+    concurrent requests), give_back() uncounts one that was refused or failed."""
 
     def __init__(self, path: Path, quotas: dict[str, int]) -> None:
         self.path = path
@@ -71,24 +71,28 @@ class UsageBook:
             row = db.execute("SELECT count FROM textmark_usage WHERE app = ?", (app_id,)).fetchone()
         return int(row[0]) if row else 0
 
-    def check(self, app_id: str) -> None:
-        """TextmarkAuthError(403) when the app's quota is used up; apps without one pass."""
+    def take(self, app_id: str) -> None:
+        """Count one request now, atomically against the quota: TextmarkAuthError(403), and
+        nothing counted, when it is used up (concurrent requests cannot overrun it)."""
         total = self.quotas.get(app_id)
-        if total is None:
-            return
-        used = self._used(app_id)
-        if used >= total:
-            raise TextmarkAuthError(
-                f"usage quota used up: {used} of {total} requests (TEXTMARK_QUOTAS)", 403
-            )
-
-    def use(self, app_id: str) -> None:
-        """Count one processed request (apps without a quota are counted too)."""
-        with connection(self.path) as db:
+        with transaction(self.path) as db:
+            row = db.execute("SELECT count FROM textmark_usage WHERE app = ?", (app_id,)).fetchone()
+            used = int(row[0]) if row else 0
+            if total is not None and used >= total:
+                raise TextmarkAuthError(
+                    f"usage quota used up: {used} of {total} requests (TEXTMARK_QUOTAS)", 403
+                )
             db.execute(
                 "INSERT INTO textmark_usage (app, count) VALUES (?, 1) "
                 "ON CONFLICT(app) DO UPDATE SET count = count + 1",
                 (app_id,),
+            )
+
+    def give_back(self, app_id: str) -> None:
+        """Uncount a request take() counted that was refused or failed after all."""
+        with connection(self.path) as db:
+            db.execute(
+                "UPDATE textmark_usage SET count = MAX(0, count - 1) WHERE app = ?", (app_id,)
             )
 
     def report(self, app_id: str) -> dict[str, Any]:

@@ -25,7 +25,7 @@ from blur_sdk.apis.textmark.auth import (
 from blur_sdk.apis.textmark.cache import AnswerCache, cache_key
 from blur_sdk.apis.textmark.callback import check_callback
 from blur_sdk.apis.textmark.limits import QpsLimiter, UsageBook
-from blur_sdk.apis.textmark.request import field, parse_params, read_image
+from blur_sdk.apis.textmark.request import Params, field, parse_params, read_image
 from blur_sdk.apis.textmark.work import KIND, Work, make_processor
 from blur_sdk.errors import BlurSdkError, ConfigError, ProcessingTimeoutError
 from blur_sdk.server.api import Api, ServerContext
@@ -94,20 +94,28 @@ def build(context: ServerContext) -> Api:
         if cached is not None and not params.is_async:
             repeat = {**cached, "httpCode": 304, "httpMsg": answer.HTTP_MESSAGES[304]}
             return answer.respond({**repeat, **usage.report(app_id)})  # not counted
-        usage.check(app_id)
         if params.is_async:
             check_callback(params.callback, settings)
-            job = {"params": params.to_json(), "app_id": app_id, "md5": md5, "key": key,
-                   "host_url": request.host_url}  # fmt: skip
-            tasks.submit(KIND, {"image": data}, job)
-            usage.use(app_id)
-            context.service.count_call()
-            body = answer.envelope(200, 52000, usage=usage.report(app_id), image_md5=md5,
-                                   secret=credentials.apps.get(app_id, ""))  # fmt: skip
-            return answer.respond(body)
-        body = work.run(data, params, app_id=app_id, md5=md5, key=key, host_url=request.host_url)
+        usage.take(app_id)
+        try:
+            if params.is_async:
+                body = accepted(data, params, app_id, md5, key)
+            else:
+                body = work.run(data, params, app_id=app_id, md5=md5, key=key,
+                                host_url=request.host_url)  # fmt: skip
+        except BlurSdkError:
+            usage.give_back(app_id)  # refused or failed: not counted
+            raise
         context.service.count_call()
         return answer.respond(body)
+
+    def accepted(data: bytes, params: Params, app_id: str, md5: str, key: str) -> dict[str, Any]:
+        """sync=true: the task queued, the 52000 answer."""
+        job = {"params": params.to_json(), "app_id": app_id, "md5": md5, "key": key,
+               "host_url": request.host_url}  # fmt: skip
+        tasks.submit(KIND, {"image": data}, job)
+        return answer.envelope(200, 52000, usage=usage.report(app_id), image_md5=md5,
+                               secret=credentials.apps.get(app_id, ""))  # fmt: skip
 
     def token_view() -> Response:
         if request.method != "POST":

@@ -1,5 +1,5 @@
 """The work behind an answer, in the request (sync=false) or in a task (sync=true): process,
-store the cleaned image (kept TEXTMARK_RETENTION), count the use, cache the answer."""
+store the cleaned image (kept TEXTMARK_RETENTION), cache the answer (the route counts the use)."""
 
 from __future__ import annotations
 
@@ -53,7 +53,7 @@ class Work:
         return record.result_name
 
     def run(self, data: bytes, params: Params, *, app_id: str, md5: str, key: str,
-            host_url: str, count: bool = True) -> dict[str, Any]:  # fmt: skip
+            host_url: str) -> dict[str, Any]:  # fmt: skip
         """The answer to one request (raises the project's errors for refusals)."""
         settings = self.settings
         outcome = process(
@@ -68,8 +68,6 @@ class Work:
         url = ""
         if outcome.image is not None:
             url = result_url(self.store(outcome.image, outcome.ext), settings.public_url, host_url)
-        if count:
-            self.usage.use(app_id)
         body = answer.envelope(
             200,
             outcome.status,
@@ -97,7 +95,6 @@ def make_processor(work: Work) -> Processor:
                 md5=job["md5"],
                 key=job["key"],
                 host_url=job["host_url"],
-                count=False,
             )  # fmt: skip  (counted when accepted)
         except BlurSdkError as e:
             status = status_of(e)

@@ -56,11 +56,13 @@ def test_qps_0_never_refuses(tmp_path: Path) -> None:
 def test_usage_quota_is_used_up_after_count_requests(tmp_path: Path) -> None:
     usage = UsageBook(tmp_path / "textmark.sqlite", {APP: 2})
     for _ in range(2):
-        usage.check(APP)
-        usage.use(APP)
+        usage.take(APP)
     with pytest.raises(TextmarkAuthError, match="TEXTMARK_QUOTAS") as e:
-        usage.check(APP)
+        usage.take(APP)
     assert e.value.status == 403
+    assert usage.report(APP)["allUsedCount"] == 2  # the refused one is not counted
+    usage.give_back(APP)
+    usage.take(APP)  # one was given back: one more fits
 
 
 def test_report_with_a_quota(tmp_path: Path) -> None:
@@ -72,21 +74,16 @@ def test_report_with_a_quota(tmp_path: Path) -> None:
         "limitedTermUsageCount": 0,
         "limitedTermExpireTimes": None,
     }
-    usage.use(APP)
+    usage.take(APP)
     report = usage.report(APP)
     assert (report["remainingUsage"], report["allUsedCount"]) == (2, 1)
     assert report["longTermUsageCount"] == 2
-    for _ in range(4):
-        usage.use(APP)  # overrun by in-flight requests: remaining stays at 0
-    assert usage.report(APP)["remainingUsage"] == 0
-    assert usage.report(APP)["allUsedCount"] == 5
 
 
 def test_report_without_a_quota_is_unlimited_but_counts(tmp_path: Path) -> None:
     usage = UsageBook(tmp_path / "textmark.sqlite", {APP: 3})
-    usage.check("")
-    usage.use("")
-    usage.use("")
+    usage.take("")
+    usage.take("")
     report = usage.report("")
     assert report["remainingUsage"] == -1
     assert report["longTermUsageCount"] == -1
@@ -96,9 +93,9 @@ def test_report_without_a_quota_is_unlimited_but_counts(tmp_path: Path) -> None:
 
 
 def test_usage_is_shared_by_books_on_one_file(tmp_path: Path) -> None:
-    UsageBook(tmp_path / "textmark.sqlite", {APP: 1}).use(APP)
+    UsageBook(tmp_path / "textmark.sqlite", {APP: 1}).take(APP)
     with pytest.raises(TextmarkAuthError):
-        UsageBook(tmp_path / "textmark.sqlite", {APP: 1}).check(APP)
+        UsageBook(tmp_path / "textmark.sqlite", {APP: 1}).take(APP)
 
 
 def test_concurrent_hits_admit_exactly_qps(tmp_path: Path) -> None:
@@ -115,3 +112,23 @@ def test_concurrent_hits_admit_exactly_qps(tmp_path: Path) -> None:
         admitted = sum(pool.map(one, range(24)))
     assert admitted == 5
     limiter.hit(APP, now=T0 + 1)
+
+
+def test_concurrent_takes_never_overrun_a_quota(tmp_path: Path) -> None:
+    import threading
+
+    usage = UsageBook(tmp_path / "textmark.sqlite", {APP: 5})
+    refused: list[int] = []
+
+    def one() -> None:
+        try:
+            usage.take(APP)
+        except TextmarkAuthError:
+            refused.append(1)
+
+    threads = [threading.Thread(target=one) for _ in range(12)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert usage.report(APP)["allUsedCount"] == 5 and len(refused) == 7

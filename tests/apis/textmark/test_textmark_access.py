@@ -131,3 +131,17 @@ def test_sync_true_posts_the_result_to_the_callback(settings: Settings, fail_fir
     assert result["data"]["processStatus"] == 0
     assert result["data"]["processLocation"][0]["word"] == "SAMPLE"
     assert result["data"]["url"].startswith("http://localhost/results/")
+
+
+def test_a_quota_counts_processed_requests_only(settings: Settings) -> None:
+    fields, data = _image()
+    with textmark_client(settings, fake_engine(MARKS), textmark_apps=APPS,
+                         textmark_quotas=((APP_ID, 1),)) as c:  # fmt: skip
+        extra, headers = signed(data)
+        bad = post(c, {**fields, **extra, "rectangles": "[[9999, 0, 5, 5]]"}, headers, status=400)
+        assert bad["allUsedCount"] == 0  # refused: not counted
+        done = post(c, {**fields, **extra}, headers)
+        assert done["remainingUsage"] == 0 and done["allUsedCount"] == 1
+        other = {**fields, **extra, "show": "true"}  # not a cached repeat
+        used_up = post(c, other, headers, status=403)
+        assert "TEXTMARK_QUOTAS" in used_up["data"]["processMsg"]
