@@ -19,8 +19,9 @@ after the server stops). Prints a markdown table, then one JSON line with every 
 --method platerecognizer first measures the same server as Plate Recognizer's own Blur benchmark
 does (bench/latency_pr.py: 4 concurrent clients, --calls calls per size, the 4K car photo
 resized to 800x600 / 1280x720 / 1920x1080 / 2560x1440, PLATES=10 FACES=10, WORKERS=1 THREADS=4)
-and prints per-call ms and peak RSS beside their published t2.large figures, then the table
-above (one client: --concurrency is ignored).
+and prints ms per call (wall time / calls, their t2.large "Speed"; each call's own time too) and
+peak RSS beside their published t2.large figures, then the table above (one client:
+--concurrency is ignored).
 """
 
 from __future__ import annotations
@@ -271,10 +272,9 @@ def main() -> int:
     if theirs:
         print(
             f"\nPlate Recognizer's method: {args.photo.name} resized, 4 concurrent clients, "
-            f"{args.calls} calls per size, POST / (upload only), per-call ms; theirs: "
-            f"benchmark_blur.md, AWS t2.large, WORKERS=1, Blur + Snapshot peak MiB\n"
-            + markdown_pr(pr_rows)
-            + "\n\nOne client:"
+            f"{args.calls} calls per size, POST / (upload only); Speed = wall time / calls, "
+            f"call = each call's own time; theirs: benchmark_blur.md, AWS t2.large, WORKERS=1, "
+            f"Blur + Snapshot peak MiB\n" + markdown_pr(pr_rows) + "\n\nOne client:"
         )
     print(markdown(rows, args.deface) + "\n")
     summary = {
