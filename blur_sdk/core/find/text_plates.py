@@ -144,7 +144,9 @@ class OcrPlateDetector(PlateFinder):
             if not ranked or not plate_text.plausible(ranked[0][0]):
                 continue
             quad = plate_quad(group, image)
-            if not fits_format(ranked[0][0], formats):  # a character cut off? read it whole
+            # a character cut off? read it whole: only where the request names formats (a region
+            # hint), since a second detection costs ~200 ms and helped no unhinted figure
+            if formats and not fits_format(ranked[0][0], formats):
                 again = self.read_crop(upright(image, quad), options)
                 if again and fits_format(again[0][0], formats):
                     ranked = again
