@@ -9,7 +9,8 @@ from typing import Any
 
 from blur_sdk.apis.textmark.auth import TextmarkAuthError
 from blur_sdk.errors import BusyError
-from blur_sdk.server.sqlite_file import connection, create, transaction
+from blur_sdk.server.quota import QuotaCounter
+from blur_sdk.server.sqlite_file import create, transaction
 
 
 class QpsLimiter:
@@ -51,6 +52,12 @@ class QpsLimiter:
             )
 
 
+def _refusal(used: int, total: int) -> TextmarkAuthError:
+    return TextmarkAuthError(
+        f"usage quota used up: {used} of {total} requests (TEXTMARK_QUOTAS)", 403
+    )
+
+
 class UsageBook:
     """Processed requests per app against its optional quota (TEXTMARK_QUOTAS, long-term).
 
@@ -58,47 +65,20 @@ class UsageBook:
     concurrent requests), give_back() uncounts one that was refused or failed."""
 
     def __init__(self, path: Path, quotas: dict[str, int]) -> None:
-        self.path = path
-        self.quotas = dict(quotas)
-        create(
-            path,
-            "CREATE TABLE IF NOT EXISTS textmark_usage "
-            "(app TEXT PRIMARY KEY, count INTEGER NOT NULL)",
-        )
-
-    def _used(self, app_id: str) -> int:
-        with connection(self.path) as db:
-            row = db.execute("SELECT count FROM textmark_usage WHERE app = ?", (app_id,)).fetchone()
-        return int(row[0]) if row else 0
+        self.counter = QuotaCounter(path, "textmark_usage", quotas)
 
     def take(self, app_id: str) -> None:
         """Count one request now, atomically against the quota: TextmarkAuthError(403), and
         nothing counted, when it is used up (concurrent requests cannot overrun it)."""
-        total = self.quotas.get(app_id)
-        with transaction(self.path) as db:
-            row = db.execute("SELECT count FROM textmark_usage WHERE app = ?", (app_id,)).fetchone()
-            used = int(row[0]) if row else 0
-            if total is not None and used >= total:
-                raise TextmarkAuthError(
-                    f"usage quota used up: {used} of {total} requests (TEXTMARK_QUOTAS)", 403
-                )
-            db.execute(
-                "INSERT INTO textmark_usage (app, count) VALUES (?, 1) "
-                "ON CONFLICT(app) DO UPDATE SET count = count + 1",
-                (app_id,),
-            )
+        self.counter.take(app_id, _refusal)
 
     def give_back(self, app_id: str) -> None:
         """Uncount a request take() counted that was refused or failed after all."""
-        with connection(self.path) as db:
-            db.execute(
-                "UPDATE textmark_usage SET count = MAX(0, count - 1) WHERE app = ?", (app_id,)
-            )
+        self.counter.give_back(app_id)
 
     def report(self, app_id: str) -> dict[str, Any]:
         """The vendor's usage fields; -1 = unlimited (no quota); limited-term ones are unused."""
-        used = self._used(app_id)
-        total = self.quotas.get(app_id)
+        used, total = self.counter.used(app_id), self.counter.quotas.get(app_id)
         remaining = -1 if total is None else max(0, total - used)
         return {
             "remainingUsage": remaining,
