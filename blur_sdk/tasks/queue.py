@@ -48,11 +48,16 @@ class TaskQueue:
         self.store = TaskStore(config.folder, retention=config.retention)
         self.huey = make_huey(config, poll)
         self._task = self.huey.task(name=TASK_NAME)(self._execute)
+        self._extra_stores: list[TaskStore] = []
         self._processors: dict[str, Processor] = {}
         self._heartbeats = Heartbeats(config.folder)
         self._consumer: Consumer | None = None
         self._stop = threading.Event()
         self._maintenance: threading.Thread | None = None
+
+    def sweep_also(self, store: TaskStore) -> None:
+        """Sweep this store too (its own retention), e.g. an API's results kept for less."""
+        self._extra_stores.append(store)
 
     def register(self, kind: str, processor: Processor) -> None:
         """Process tasks of this kind with `processor` in this process's consumers."""
@@ -229,6 +234,7 @@ class TaskQueue:
         now = time.time()
         (self.config.folder / SWEPT).touch()
         deleted = self.store.sweep(self.config.retention, now)
+        deleted += sum(store.sweep(store.retention, now) for store in self._extra_stores)
         return deleted + self._heartbeats.sweep(self.config.retention, now)
 
     def _sweep_due(self) -> bool:

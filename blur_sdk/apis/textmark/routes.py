@@ -56,6 +56,7 @@ def build(context: ServerContext) -> Api:
     usage = UsageBook(folder / "usage.sqlite", dict(settings.textmark_quotas))
     cache = AnswerCache(folder / "answers.sqlite", settings.textmark_retention)
     results = TaskStore(folder / "results", retention=settings.textmark_retention)
+    tasks.sweep_also(results)  # (expired cached answers go on each put)
     work = Work(context.engine.watermark_finder, settings, results, cache, usage, credentials)
     tasks.register(KIND, make_processor(work))
     routes = Blueprint("textmark", __name__)

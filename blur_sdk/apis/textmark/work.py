@@ -3,8 +3,9 @@ store the cleaned image (kept TEXTMARK_RETENTION), cache the answer (the route c
 
 from __future__ import annotations
 
+import dataclasses
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from blur_sdk.apis.textmark import answer
@@ -25,7 +26,6 @@ from blur_sdk.tasks.store import TaskRecord, TaskStore
 
 KIND = "textmark.remove"
 RESULT_KIND = "textmark.result"
-SWEEP_EVERY = 600.0  # s between deletions of expired results and cached answers
 
 
 @dataclass(frozen=True)
@@ -38,18 +38,13 @@ class Work:
     cache: AnswerCache
     usage: UsageBook
     credentials: Credentials
-    _swept: list[float] = field(default_factory=lambda: [0.0])
 
     def store(self, image: bytes, ext: str) -> str:
-        """Keep the cleaned image (expired ones are deleted now and then); its result name."""
-        now = time.time()
-        if now - self._swept[0] > SWEEP_EVERY:
-            self._swept[0] = now
-            self.results.sweep(self.settings.textmark_retention)
-            self.cache.sweep()
+        """Keep the cleaned image (the task queue's sweep deletes it after its retention)."""
         record = self.results.create(RESULT_KIND, {}, {})
         record = self.results.write_result(record, image, ext)
-        self.results.save(record)
+        record = dataclasses.replace(record, status="success", finished_at=time.time())
+        self.results.save(record)  # finished: swept with its result after the retention
         return record.result_name
 
     def run(self, data: bytes, params: Params, *, app_id: str, md5: str, key: str,

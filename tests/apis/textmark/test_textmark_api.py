@@ -7,6 +7,7 @@ import io
 import json
 
 import numpy as np
+import pytest
 from flask.testing import FlaskClient
 from PIL import Image
 
@@ -174,3 +175,24 @@ def test_get_with_an_image_url_in_the_query_string(settings: Settings) -> None:
         assert (
             refused.status_code == 400 and "image_url" in refused.get_json()["data"]["processMsg"]
         )
+
+
+def test_result_images_are_finished_records_the_queue_sweeps(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Kept TEXTMARK_RETENTION, then deleted by the task queue's sweep with their record."""
+    import time as clock
+
+    marked, _ = render(MARKS)
+    with textmark_client(settings, fake_engine(MARKS), textmark_retention=60.0) as c:
+        body = post(c, image_field(marked))
+        name = body["data"]["url"].rsplit("/", 1)[1]
+        tasks = c.application.extensions["blur_sdk.tasks"]
+        results = next(s for s in tasks._extra_stores if s.result_path(name) is not None)
+        (record,) = [r for r in (results.get(p.name) for p in results.tasks_dir.iterdir())]
+        assert record.finished and not results.unfinished()
+        assert tasks.sweep() == 0  # fresh: kept
+        later = clock.time() + 61
+        monkeypatch.setattr(clock, "time", lambda: later)
+        assert tasks.sweep() == 2  # the record and its image, from the API's own store
+        assert c.get("/results/" + name).status_code == 404
