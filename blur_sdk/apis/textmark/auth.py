@@ -217,7 +217,7 @@ def authenticate(
     salt: str,
     sign: str,
     token: str,
-    image: bytes,
+    image_md5: str,
     client_ip: str,
 ) -> str | None:
     """The request's app id (None when auth is off); TextmarkAuthError (401 / 403) otherwise.
@@ -240,7 +240,7 @@ def authenticate(
         raise TextmarkAuthError("salt: expected 8 digits, the first not 0")
     if not SIGN_RE.fullmatch(sign):
         raise TextmarkAuthError("x-access-api-sign: expected 32 lowercase hex digits (an md5)")
-    expected = signature(app_id, md5_hex(image), salt, secret)
+    expected = signature(app_id, image_md5, salt, secret)
     if not hmac.compare_digest(sign.encode("ascii"), expected.encode("ascii")):
         raise TextmarkAuthError(
             "x-access-api-sign: does not match md5(appId + imageMd5 + salt + appSecret)"

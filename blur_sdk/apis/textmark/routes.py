@@ -82,11 +82,11 @@ def build(context: ServerContext) -> Api:
                 "sign": request.headers.get("x-access-api-sign", "").strip(), "token": token,
                 "client_ip": _client_ip()}  # fmt: skip
         if token:  # the token scheme needs no image: refuse a bad token before fetching one
-            g.textmark_app = authenticate(credentials, tokens, image=b"", **auth) or ""
+            g.textmark_app = authenticate(credentials, tokens, image_md5="", **auth) or ""
         data = read_image(request, settings)
         g.textmark_md5 = md5 = md5_hex(data)
         if not token:
-            g.textmark_app = authenticate(credentials, tokens, image=data, **auth) or ""
+            g.textmark_app = authenticate(credentials, tokens, image_md5=md5, **auth) or ""
         app_id: str = g.textmark_app
         qps.hit(app_id)
         params = parse_params(values)

@@ -42,7 +42,7 @@ def auth(tmp_path: Path, credentials: Credentials | None = None, **fields: str) 
     sign = signature(APP, md5_hex(IMAGE), SALT, SECRET)
     args = {"app_id": APP, "salt": SALT, "sign": sign, "token": "", "client_ip": "10.0.0.1"}
     args.update(fields)
-    return authenticate(credentials, book(tmp_path, credentials), image=IMAGE, **args)
+    return authenticate(credentials, book(tmp_path, credentials), image_md5=md5_hex(IMAGE), **args)
 
 
 def test_md5_and_signature_are_lowercase_hex_of_the_concatenation() -> None:
@@ -54,7 +54,7 @@ def test_auth_off_without_apps(tmp_path: Path) -> None:
     off = Credentials.from_settings(Settings())
     assert not off.enabled
     result = authenticate(
-        off, book(tmp_path, off), app_id="", salt="", sign="", token="", image=IMAGE,
+        off, book(tmp_path, off), app_id="", salt="", sign="", token="", image_md5=md5_hex(IMAGE),
         client_ip="1.2.3.4",
     )  # fmt: skip
     assert result is None
@@ -138,8 +138,8 @@ def test_token_header_wins_over_a_bad_signature(tmp_path: Path) -> None:
     tokens = book(tmp_path, credentials)
     token, _ = tokens.issue(OTHER, "other-secret", "10.0.0.1")  # now: authenticate has no clock
     result = authenticate(
-        credentials, tokens, app_id=APP, salt="0", sign="bad", token=token, image=IMAGE,
-        client_ip="10.0.0.1",
+        credentials, tokens, app_id=APP, salt="0", sign="bad", token=token,
+        image_md5=md5_hex(IMAGE), client_ip="10.0.0.1",
     )  # fmt: skip
     assert result == OTHER
 
