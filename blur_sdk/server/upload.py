@@ -28,14 +28,24 @@ def naming_image_field(form: Form) -> Iterator[None]:
         raise type(e)(f"{field}: {e}", field) from e
 
 
-def decode_base64(text: str, field: str, what: str = "not valid base64") -> bytes:
-    """Standard base64 (whitespace and a data: header tolerated); InputError naming field."""
+def decode_base64(
+    text: str, field: str, what: str = "not valid base64", limit: int | None = None
+) -> bytes:
+    """Standard base64 (whitespace and a data: header tolerated); InputError naming field, and
+    PayloadTooLargeError when it holds more than `limit` bytes (refused before decoding when the
+    text alone says so)."""
+    too_large = PayloadTooLargeError(f"{field}: larger than {limit} bytes", field)
+    if limit is not None and len(text) > limit * 4 // 3 + 4:
+        raise too_large
     if text.startswith("data:"):
         text = text.split(",", 1)[-1]
     try:
-        return base64.b64decode(re.sub(r"\s+", "", text), validate=True)
+        data = base64.b64decode(re.sub(r"\s+", "", text), validate=True)
     except (binascii.Error, ValueError) as e:
         raise InputError(f"{field}: {what}", field) from e
+    if limit is not None and len(data) > limit:
+        raise too_large
+    return data
 
 
 def read_upload(request: Request, form: Form, settings: Settings) -> tuple[bytes, str]:

@@ -9,7 +9,7 @@ from flask import Request
 
 from blur_sdk.core.image.decode import decode_image
 from blur_sdk.core.watermark.smear import smear_mask
-from blur_sdk.errors import InputError, PayloadTooLargeError
+from blur_sdk.errors import InputError
 from blur_sdk.options import image_limits
 from blur_sdk.server.upload import decode_base64
 from blur_sdk.server.url_fetch import fetch_image_bytes
@@ -55,13 +55,8 @@ def _source(body: dict[str, Any], kind: str, settings: Settings) -> tuple[bytes 
         return fetch_image_bytes(url, settings, field=url_field)[0], url_field
     if not b64:
         return None, ""
-    limit = settings.max_upload_bytes
-    if len(b64) > limit * 4 // 3 + 4:
-        raise PayloadTooLargeError(f"{b64_field}: larger than {limit} bytes", b64_field)
-    data = decode_base64(b64, b64_field, "not valid base64 (raw base64, no data: header)")
-    if len(data) > limit:
-        raise PayloadTooLargeError(f"{b64_field}: larger than {limit} bytes", b64_field)
-    return data, b64_field
+    what = "not valid base64 (raw base64, no data: header)"
+    return decode_base64(b64, b64_field, what, limit=settings.max_upload_bytes), b64_field
 
 
 def _named(error: InputError, field: str) -> InputError:

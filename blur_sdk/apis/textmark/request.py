@@ -167,9 +167,7 @@ def read_image(request: Request, settings: Settings) -> bytes:
         except PayloadTooLargeError as e:
             raise PayloadTooLargeError(f"image_url: larger than {limit} bytes", "image_url") from e
     elif b64.strip():
-        if len(b64) > limit * 4 // 3 + 4:
-            raise PayloadTooLargeError(f"image_base64: larger than {limit} bytes", "image_base64")
-        data, name = decode_base64(b64, "image_base64"), "image_base64"
+        data, name = decode_base64(b64, "image_base64", limit=limit), "image_base64"
     else:
         raise InputError("image_file, image_url or image_base64: required", "image_file")
     if len(data) > limit:
