@@ -69,7 +69,9 @@ def build(context: ServerContext) -> Api:
     def _ours(error: BlurSdkError) -> Response:
         return errors.handle_error(error)
 
-    def method_error() -> Response | None:
+    @routes.before_request
+    def _post_only() -> Response | None:
+        """Their code 1001 for any other method, on every route."""
         if request.method == "POST":
             return None
         return errors.envelope(
@@ -77,8 +79,6 @@ def build(context: ServerContext) -> Api:
         )
 
     def submit() -> Response:
-        if (refused := method_error()) is not None:
-            return refused
         submission = parse_submission(json_body(request), settings)
         quotas.take(bearer_key())
         inputs = {IMAGE: submission.image}
@@ -95,8 +95,6 @@ def build(context: ServerContext) -> Api:
         return errors.success({"task_id": record.id})
 
     def result() -> Response:
-        if (refused := method_error()) is not None:
-            return refused
         task_id = text_field(json_body(request), "task_id")
         if not task_id:
             raise InputError("task_id: required", "task_id")
@@ -106,8 +104,6 @@ def build(context: ServerContext) -> Api:
         return errors.success(task_answer(record, settings.public_url))
 
     def quota() -> Response:
-        if (refused := method_error()) is not None:
-            return refused
         return errors.success(quotas.report(bearer_key()))
 
     for name, view in ((SUBMIT, submit), (RESULT, result), (QUOTA, quota)):
