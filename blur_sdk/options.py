@@ -20,7 +20,7 @@ def runner_config(settings: Settings) -> RunnerConfig:
 
 
 def finder_config(settings: Settings) -> FinderConfig:
-    """The runner plus PLATE_DETECTORS, PLATE_MAX_RESOLUTION and the PLATEDET_* settings."""
+    """The runner plus PLATE_DETECTORS, PLATE_MAX_RESOLUTION, PLATE_READER and PLATEDET_*."""
     return FinderConfig(
         runner=runner_config(settings),
         plate_sources=settings.plate_detectors,
@@ -28,6 +28,7 @@ def finder_config(settings: Settings) -> FinderConfig:
         platedet_resolution=settings.platedet_resolution,
         platedet_threshold=settings.platedet_threshold,
         platedet_confirm_threshold=settings.platedet_confirm_threshold,
+        plate_reader=settings.plate_reader,
     )
 
 

@@ -13,6 +13,7 @@ import yaml
 
 from blur_sdk import PROJECT_ROOT
 from blur_sdk import setting_parsers as parse
+from blur_sdk.core.find.config import PLATE_READERS
 from blur_sdk.core.redact.blur import FACE_SHAPES, STYLES
 from blur_sdk.errors import ConfigError
 
@@ -83,6 +84,11 @@ class Settings:
     )
     plate_detectors: tuple[str, ...] = _opt(
         parse.plate_detectors, ("ocr", "platedet"), "Plate sources: ocr (text), platedet, or both"
+    )
+    plate_reader: str = _opt(
+        parse.choice(PLATE_READERS),
+        "both",
+        "Plate text: both (PP-OCR and our plate recogniser, best reading wins) or ppocr",
     )
     plate_margin: float = _opt(
         parse.float_in(0.0, 1.0), 0.3, "Plate blur margin (fraction of size)"

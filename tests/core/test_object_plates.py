@@ -130,3 +130,12 @@ def test_detector_alone_reads_its_plates(settings: Settings) -> None:
     (plate,) = plates
     assert plate.source == "platedet"
     assert "482MX" in plate.text  # read from the detector's quad (its edges can be tight)
+
+
+def test_a_weak_hit_where_no_plate_is_is_passed_on_after_the_plates() -> None:
+    backed = plate((10, 10, 90, 30), TEXT_SOURCE)
+    confirming = plate((12, 8, 92, 32), "platedet", text="", dscore=0.3, evidence_only=True)
+    elsewhere = plate((200, 100, 280, 125), "platedet", text="", dscore=0.3, evidence_only=True)
+    united = unite_plates([elsewhere, backed, confirming], confirm_text=True)
+    assert [p.box for p in united] == [backed.box, elsewhere.box]
+    assert united[1].evidence_only  # (a reader may make it a plate; else the engine drops it)

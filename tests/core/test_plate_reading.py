@@ -18,6 +18,7 @@ from blur_sdk.core.find.plate_lines import (
     registration_lines,
     subordinate,
 )
+from blur_sdk.core.models.platerec import read_plates
 from blur_sdk.core.models.ppocr import TextReading
 from blur_sdk.core.plates import text as plate_text
 from blur_sdk.core.plates.formats import expand, fit, options_of
@@ -130,6 +131,24 @@ def test_rendered_plates_read_the_registration(
     options = PlateOptions(regions=(region,) if region else ())
     ranked = ocr.read_crop(render(rows, band), options)  # type: ignore[attr-defined]
     assert ranked[0][0] == expected
+
+
+@pytest.mark.models
+@pytest.mark.parametrize(
+    ("rows", "band", "expected"),
+    [
+        ([("JPQ9870", 1.0)], False, "JPQ9870"),
+        ([("RK857AI", 1.0)], True, "RK857AI"),
+        ([("PBEM", 1.0), ("1570", 1.0)], False, "PBEM1570"),
+    ],
+)  # fmt: skip
+def test_our_recogniser_reads_one_and_two_row_plates_without_the_band(
+    ocr: object, rows: list[tuple[str, float]], band: bool, expected: str
+) -> None:
+    plate_rec = ocr.plate_rec  # type: ignore[attr-defined]
+    assert plate_rec is not None  # (PLATE_READER=both, the default)
+    (reading,) = read_plates(plate_rec, [render(rows, band)])
+    assert reading.text == expected
 
 
 def test_formats_with_unicode_escapes_survive_upper_casing() -> None:

@@ -36,7 +36,8 @@ class PlateDetection:
     candidates: tuple[tuple[str, float], ...] = ()
     source: str = ""
     raw: dict[str, Any] | None = field(default=None, compare=False)
-    evidence_only: bool = False  # a weak detector hit: support for a text plate, never a plate
+    evidence_only: bool = False  # a weak detector hit: support for a text plate, a plate only
+    # where a reader makes it one (OcrPlateDetector.promote); the engine drops the others
 
 
 SMALL_FACE, LARGE_FACE = 12.0, 40.0  # face heights (px) between which the region scale ramps

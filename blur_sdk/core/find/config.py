@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from blur_sdk.core.models.runner import RunnerConfig
 
 PLATE_SOURCES = ("ocr", "platedet")  # plates through their text; plates as objects
+PLATE_READERS = ("both", "ppocr")  # PP-OCR and our plate recogniser, best reading wins; PP-OCR
 
 
 @dataclass(frozen=True)
@@ -19,3 +20,4 @@ class FinderConfig:
     platedet_resolution: int = 512  # longest side the plate detector runs at
     platedet_threshold: float = 0.5  # a plate on its own
     platedet_confirm_threshold: float = 0.25  # evidence that confirms a text plate
+    plate_reader: str = "both"  # one of PLATE_READERS

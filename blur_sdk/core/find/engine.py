@@ -132,5 +132,6 @@ class Engine:
             result.plates = unite_plates(plates, self.confirms_text)
             for detector in self.plate_detectors:  # e.g. plates found as objects, read if needed
                 result.plates = detector.complete(image, result.plates, plate_options)
+            result.plates = [p for p in result.plates if not p.evidence_only]  # (weak, unread)
             result.timings["plates_ms"] = (time.perf_counter() - started) * 1000
         return result

@@ -113,7 +113,11 @@ class PlateDetDetector(PlateFinder):
         self, image: RGBImage, plates: list[PlateDetection], options: PlateOptions
     ) -> list[PlateDetection]:
         """The plates with this detector's unread plates read by PP-OCR (one batch)."""
-        unread = [i for i, p in enumerate(plates) if p.source == self.name and not p.text]
+        unread = [
+            i
+            for i, p in enumerate(plates)
+            if p.source == self.name and not p.text and not p.evidence_only
+        ]
         if not unread:
             return plates
         crops = [crop_quad(image, expand_quad(plates[i].polygon, *READ_MARGIN)) for i in unread]

@@ -22,6 +22,7 @@ from blur_sdk.core.find.plate_lines import (
     subordinate,
 )
 from blur_sdk.core.geometry import as_quad, box_of, expand_quad, order_quad
+from blur_sdk.core.models.platerec import read_plates
 from blur_sdk.core.models.ppocr import (
     DET_MAX_SIDE,
     TextBox,
@@ -49,6 +50,7 @@ CROP_TEXT_PX = 160  # a plate read on its own is warped to this height (its text
 CROP_MAX_SIDE = 640  # and detected at this longest side at most
 CROP_PAD = 0.2  # of its height, on every side, so that text at its edges is detected
 READ_MARGIN = (0.15, 0.05)  # a detector's box is grown by this (x, y) before it is read
+PROMOTE_SCORE = 0.7  # a reading of a weak detector hit that makes it a plate (see promote)
 __all__ = ["TEXT_LINE_RATIO", "TextLine", "group_lines", "reading_order", "registration_lines"]
 
 
@@ -107,12 +109,17 @@ class OcrPlateDetector(PlateFinder):
     name = "ocr"
 
     def __init__(
-        self, det: OpenVinoRunner, rec: OpenVinoRunner, max_side: int = DET_MAX_SIDE
+        self,
+        det: OpenVinoRunner,
+        rec: OpenVinoRunner,
+        max_side: int = DET_MAX_SIDE,
+        plate_rec: OpenVinoRunner | None = None,
     ) -> None:
         self.det = det
         self.rec = rec
         self.max_side = max_side  # text detection input's longest side
         self.charset = load_charset(rec)
+        self.plate_rec = plate_rec  # our whole-plate recogniser: a second reading of each plate
 
     def warm_up(self) -> None:
         """Compile the recogniser for the batch shapes most images need."""
@@ -161,7 +168,40 @@ class OcrPlateDetector(PlateFinder):
                     source=self.name,
                 )
             )
-        return plates
+        crops = [upright(image, np.array(p.polygon, np.float64)) for p in plates]
+        rankings = self.second_opinion(crops, [list(p.candidates) for p in plates], formats)
+        return [
+            dataclasses.replace(p, text=r[0][0], candidates=tuple(r)) if r else p
+            for p, r in zip(plates, rankings, strict=True)
+        ]
+
+    def second_opinion(
+        self,
+        crops: list[RGBImage],
+        rankings: list[list[tuple[str, float]]],
+        formats: tuple[str, ...],
+    ) -> list[list[tuple[str, float]]]:
+        """PP-OCR's rankings of these plates, where their best reading fits no plate format,
+        merged with our plate recogniser's readings of their crops (best calibrated candidate
+        first). A reading that fits a format, or a Chinese one, stays PP-OCR's (merging every
+        plate's candidates read 1-2 points worse on the crop sets' service path)."""
+        if self.plate_rec is None or not crops:
+            return rankings
+        out = []
+        for ranking, reading in zip(rankings, read_plates(self.plate_rec, crops), strict=True):
+            settled = ranking and (
+                plate_text.has_cjk(ranking[0][0]) or fits_format(ranking[0][0], formats)
+            )
+            if settled:
+                out.append(ranking)
+                continue
+            ours = [
+                (t, s)
+                for t, s in plate_text.candidates(reading.chars, formats)
+                if plate_text.plausible(t)
+            ]
+            out.append(plate_text.merged([ranking, ours], formats))
+        return out
 
     def _lines(self, image: RGBImage, boxes: list[TextBox], min_o: float) -> list[TextLine]:
         """The boxes read (a country band at a line's left cut off first), weak readings out."""
@@ -194,23 +234,52 @@ class OcrPlateDetector(PlateFinder):
         ]
         groups = group_lines(self._lines(big, boxes, 0.3))
         formats = ranking_formats(options)
+        ranked: list[tuple[str, float]] = []
         if groups:
             main = max(groups, key=lambda g: sum(ln.width * ln.height for ln in g))
             chars = tuple(c for ln in registration_lines(main) for c in ln.reading.chars)
             ranked = plate_text.candidates(chars, formats)
-            if ranked and plate_text.plausible(ranked[0][0]):
-                return ranked
-        whole = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float64)
-        reading = recognise(self.rec, [crop_quad(crop, whole)], self.charset)[0]
-        return plate_text.candidates(reading.chars, formats)
+        if not ranked or not plate_text.plausible(ranked[0][0]):
+            whole = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float64)
+            reading = recognise(self.rec, [crop_quad(crop, whole)], self.charset)[0]
+            ranked = plate_text.candidates(reading.chars, formats)
+        return self.second_opinion([crop], [ranked], formats)[0]
+
+    def promote(
+        self, image: RGBImage, plates: list[PlateDetection], formats: tuple[str, ...]
+    ) -> list[PlateDetection]:
+        """Weak detector hits (evidence_only) read as plates (PP-OCR on the hit as one line,
+        merged with our recogniser's reading: a format fits, score >= PROMOTE_SCORE) made
+        plates; the others left as they are."""
+        weak = [i for i, p in enumerate(plates) if p.evidence_only]
+        if not weak:
+            return list(plates)
+        grown = [expand_quad(np.array(plates[i].polygon, np.float64), *READ_MARGIN) for i in weak]
+        lines = recognise(self.rec, [crop_quad(image, q) for q in grown], self.charset)
+        rankings = [plate_text.candidates(line.chars, formats) for line in lines]
+        rankings = self.second_opinion([upright(image, q) for q in grown], rankings, formats)
+        out = list(plates)
+        for i, ranked in zip(weak, rankings, strict=True):
+            if (
+                ranked
+                and plate_text.plausible(ranked[0][0])
+                and ranked[0][1] >= PROMOTE_SCORE
+                and fits_format(ranked[0][0], formats)
+            ):
+                out[i] = dataclasses.replace(
+                    plates[i], text=ranked[0][0], oscore=ranked[0][1], candidates=tuple(ranked),
+                    evidence_only=False,
+                )  # fmt: skip
+        return out
 
     def complete(
         self, image: RGBImage, plates: list[PlateDetection], options: PlateOptions
     ) -> list[PlateDetection]:
         """Plates other sources found and no text line reads: read on their own (two rows,
-        city lines and bands handled as in text-found plates)."""
-        out = list(plates)
-        for i, plate in enumerate(plates):
+        city lines and bands handled as in text-found plates); weak detector hits become plates
+        where our recogniser reads them clearly in a plate format."""
+        out = self.promote(image, plates, ranking_formats(options))
+        for i, plate in enumerate(out):
             if plate.text or plate.evidence_only:
                 continue
             quad = expand_quad(np.array(plate.polygon, np.float64), *READ_MARGIN)
@@ -224,6 +293,10 @@ class OcrPlateDetector(PlateFinder):
 
 @register("plate", "ocr")
 def create_ocr_plates(config: FinderConfig) -> OcrPlateDetector:
-    """Build the detector from the verified PP-OCRv4 det and rec files."""
+    """Build the detector from the verified PP-OCRv4 det and rec files (and our plate
+    recogniser's, unless PLATE_READER is ppocr)."""
     det, rec = model_runners(config.runner, "ppocr_det", "ppocr_rec")
-    return OcrPlateDetector(det, rec, max_side=config.plate_max_resolution)
+    plate_rec = None
+    if config.plate_reader != "ppocr":
+        (plate_rec,) = model_runners(config.runner, "platerec")
+    return OcrPlateDetector(det, rec, max_side=config.plate_max_resolution, plate_rec=plate_rec)

@@ -77,9 +77,11 @@ def _reads_clearly(plate: PlateDetection) -> bool:
 def unite_plates(plates: Sequence[PlateDetection], confirm_text: bool) -> list[PlateDetection]:
     """One polygon per plate from every source; with a plate detector, text finds need its support.
 
-    Weak detector hits (evidence_only) are never plates: they only confirm plates found through
-    their text, which cuts the text pipeline's false positives (badges, signs, timestamps). A
-    text plate that reads clearly as letters and digits stands on its own (recall first).
+    Weak detector hits (evidence_only) are not plates: they confirm plates found through their
+    text, which cuts the text pipeline's false positives (badges, signs, timestamps). A text
+    plate that reads clearly as letters and digits stands on its own (recall first). Weak hits
+    where no plate is are passed on, still evidence_only, after the plates: a reader may make
+    them plates (complete()); the engine drops those it does not.
     """
     support = [p for p in plates if p.source != TEXT_SOURCE]
     kept = [p for p in plates if not p.evidence_only]
@@ -89,4 +91,10 @@ def unite_plates(plates: Sequence[PlateDetection], confirm_text: bool) -> list[P
             for p in kept
             if p.source != TEXT_SOURCE or _supported(p, support) or _reads_clearly(p)
         ]
-    return merge_plates(kept)
+    united = merge_plates(kept)
+    weak = [
+        p
+        for p in merge_plates([p for p in plates if p.evidence_only])
+        if all(overlap_of_smaller(p.box, k.box) <= SUPPORT_OVERLAP for k in united)
+    ]
+    return united + weak

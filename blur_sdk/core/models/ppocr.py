@@ -16,7 +16,7 @@ from blur_sdk.core.models.runner import FloatArray, OpenVinoRunner, bucket
 
 DET_MIN_SIDE = 736
 DET_MAX_SIDE = 1280  # default; PLATE_MAX_RESOLUTION
-DET_SHAPE_STEP = 128
+DET_SHAPE_STEP = 32  # DBNet's stride: no more padding than it needs
 DB_BIN_THRESHOLD = 0.3
 DB_UNCLIP_RATIO = 1.6
 REC_HEIGHT = 48

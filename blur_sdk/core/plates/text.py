@@ -80,9 +80,12 @@ def candidates(chars: Sequence[Char], formats: Sequence[str] = ()) -> list[tuple
 
     chars holds per character (best, p_best, second, p_second) from the CTC decoder. Each
     format picks, per position, the likeliest alternative its letters or digits allow (O/0,
-    I/1, B/8, S/5, Z/2, G/6); readings that fit no format keep their single swaps.
+    I/1, B/8, S/5, Z/2, G/6); readings that fit no format keep their single swaps. A CJK
+    character inside a reading (not first, as a Chinese province, nor last, as 学 or 警) is a
+    coat of arms or sticker read as one (Austria, Switzerland) and is dropped.
     """
     kept = [c for c in chars if clean(c[0])]
+    kept = [c for i, c in enumerate(kept) if i in (0, len(kept) - 1) or not has_cjk(c[0])]
     if not kept:
         return []
     base = [clean(c[0]) for c in kept]
@@ -105,3 +108,25 @@ def candidates(chars: Sequence[Char], formats: Sequence[str] = ()) -> list[tuple
 def plausible(text: str) -> bool:
     """Whether a cleaned reading has a plate's length."""
     return MIN_CHARS <= len(text) <= MAX_CHARS
+
+
+def merged(
+    rankings: Sequence[Sequence[tuple[str, float]]], formats: Sequence[str] = ()
+) -> list[tuple[str, float]]:
+    """Several readers' candidates for one plate, ranked as candidates() ranks one reader's:
+    a requested format's match first, then by calibrated score (a text that more than one
+    reader proposes keeps its best score)."""
+    best: dict[str, float] = {}
+    for ranking in rankings:
+        for text, score in ranking:
+            best[text] = max(score, best.get(text, 0.0))
+    compiled = [re.compile(f, re.IGNORECASE) for f in formats]
+    ranked = sorted(
+        best.items(), key=lambda kv: (not any(p.fullmatch(kv[0]) for p in compiled), -kv[1])
+    )
+    return ranked[:MAX_CANDIDATES]
+
+
+def has_cjk(text: str) -> bool:
+    """Whether a reading holds a CJK character (a Chinese province: only PP-OCR reads those)."""
+    return any("\u4e00" <= c <= "\u9fff" for c in text)

@@ -1,0 +1,139 @@
+"""Our plate recogniser's pre-processing and CTC decoding, and how its readings are merged
+with PP-OCR's (fake runners; the real model is exercised in test_plate_reading.py)."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+import numpy as np
+import pytest
+
+from blur_sdk.core.find.text_plates import OcrPlateDetector
+from blur_sdk.core.models.platerec import INPUT_H, INPUT_W, prepare, read_plates
+from blur_sdk.core.models.runner import OpenVinoRunner
+from blur_sdk.core.plates import text as plate_text
+from blur_sdk.core.plates.regions import region_formats
+from blur_sdk.errors import ConfigError
+from blur_sdk.settings import load_settings
+
+ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"  # class i + 1; 0 is the CTC blank
+STEPS = 48
+
+
+def sequence(text: str, confidence: float = 0.9, alternatives: dict[int, str] | None = None) -> Any:
+    """CTC probabilities [STEPS, 1 + len(ALPHABET)] reading `text` (blank between characters,
+    the characters in the bottom row's steps as a one-row plate reads)."""
+    probs = np.full((STEPS, 1 + len(ALPHABET)), 0.001, np.float32)
+    probs[:, 0] = 0.95
+    for i, char in enumerate(text):
+        t = STEPS // 2 + 2 * i
+        probs[t, 0] = 0.001
+        probs[t, 1 + ALPHABET.index(char)] = confidence
+        alt = (alternatives or {}).get(i)
+        if alt:
+            probs[t, 1 + ALPHABET.index(alt)] = 1 - confidence - 0.01
+    return probs
+
+
+class FakeRecogniser:
+    """Stands in for the OpenVINO runner: answers the same reading for every crop."""
+
+    def __init__(self, text: str, alternatives: dict[int, str] | None = None) -> None:
+        self.text, self.alternatives = text, alternatives
+        self.batches: list[tuple[int, ...]] = []
+
+    def infer(self, batch: Any) -> list[Any]:
+        self.batches.append(tuple(batch.shape))
+        return [np.stack([sequence(self.text, 0.9, self.alternatives)] * batch.shape[0])]
+
+    def metadata(self, *keys: str) -> str:
+        return ALPHABET
+
+
+def test_prepare_resizes_any_crop_to_the_input() -> None:
+    for shape in ((20, 30, 3), (200, 500, 3), (48, 96, 3)):
+        out = prepare(np.full(shape, 255, np.uint8))
+        assert out.shape == (3, INPUT_H, INPUT_W)
+        assert out.dtype == np.float32 and float(out.max()) == 1.0
+
+
+def test_readings_keep_each_characters_alternative() -> None:
+    runner = FakeRecogniser("AB1230", {2: "I"})
+    (reading,) = read_plates(cast(OpenVinoRunner, runner), [np.zeros((40, 80, 3), np.uint8)])
+    assert reading.text == "AB1230"
+    assert reading.chars[2][:3] == ("1", pytest.approx(0.9), "I")
+    assert reading.score == pytest.approx(0.9)
+    (empty,) = read_plates(
+        cast(OpenVinoRunner, FakeRecogniser("")), [np.zeros((9, 9, 3), np.uint8)]
+    )
+    assert empty.text == ""
+
+
+def test_read_plates_batches_in_powers_of_two() -> None:
+    runner = FakeRecogniser("ABC1234")
+    crops = [np.zeros((30, 90, 3), np.uint8)] * 7
+    readings = read_plates(cast(OpenVinoRunner, runner), crops)
+    assert [r.text for r in readings] == ["ABC1234"] * 7
+    assert [b[0] for b in runner.batches] == [4, 2, 1]
+
+
+def test_merged_ranks_a_requested_format_first_then_by_score() -> None:
+    ppocr = [("ESVITORIA", 0.9)]
+    ours = [("JPQ9870", 0.7), ("JPQ987O", 0.2)]
+    assert plate_text.merged([ppocr, ours])[0] == ("ESVITORIA", 0.9)
+    formats = region_formats(("br",))
+    assert plate_text.merged([ppocr, ours], formats)[0] == ("JPQ9870", 0.7)
+    # a text both readers propose keeps its best score, once
+    assert plate_text.merged([[("AB12", 0.5)], [("AB12", 0.6)]]) == [("AB12", 0.6)]
+
+
+def test_second_opinion_keeps_chinese_readings_and_merges_the_rest() -> None:
+    detector = OcrPlateDetector.__new__(OcrPlateDetector)
+    detector.plate_rec = cast(OpenVinoRunner, FakeRecogniser("RKO82AL"))
+    crops = [np.zeros((30, 90, 3), np.uint8)] * 2
+    chinese = [("\u4eacA12345", 0.5)]
+    misread = [("SKRK082A1", 0.4)]
+    out = detector.second_opinion(crops, [chinese, misread], ())
+    assert out[0] == chinese
+    assert out[1][0][0] == "RKO82AL"
+    detector.plate_rec = None
+    assert detector.second_opinion(crops, [chinese, misread], ()) == [chinese, misread]
+
+
+def test_plate_reader_setting_is_validated() -> None:
+    assert load_settings(env={}).plate_reader == "both"
+    assert load_settings(env={"PLATE_READER": "ppocr"}).plate_reader == "ppocr"
+    with pytest.raises(ConfigError, match="PLATE_READER"):
+        load_settings(env={"PLATE_READER": "tesseract"})
+
+
+def weak_hit(box: tuple[float, float, float, float]) -> Any:
+    from blur_sdk.core.find.base import PlateDetection
+    from blur_sdk.core.geometry import as_quad
+
+    x1, y1, x2, y2 = box
+    quad = as_quad([(x1, y1), (x2, y1), (x2, y2), (x1, y2)])
+    return PlateDetection(quad, box, "", 0.3, 0.0, source="platedet", evidence_only=True)
+
+
+@pytest.mark.parametrize(("reading", "promoted"), [("ABC1234", True), ("XQ", False)])
+@pytest.mark.parametrize("ours", [True, False])
+def test_a_weak_hit_read_clearly_in_a_plate_format_becomes_a_plate(
+    reading: str, promoted: bool, ours: bool
+) -> None:
+    detector = OcrPlateDetector.__new__(OcrPlateDetector)
+    detector.rec = cast(OpenVinoRunner, FakeRecogniser(reading))  # PP-OCR, as one line
+    detector.charset = list(ALPHABET)
+    detector.plate_rec = cast(OpenVinoRunner, FakeRecogniser(reading)) if ours else None
+    image = np.zeros((120, 200, 3), np.uint8)
+    (out,) = detector.promote(image, [weak_hit((20, 20, 120, 50))], ())
+    assert out.evidence_only is not promoted
+    assert (out.text == reading) is promoted
+
+
+def test_a_cjk_character_inside_a_latin_reading_is_dropped() -> None:
+    def chars(text: str) -> list[tuple[str, float, str, float]]:
+        return [(c, 0.95, "", 0.0) for c in text]
+
+    assert plate_text.candidates(chars("FR\u53701SFK"))[0][0] == "FR1SFK"  # an Austrian crest
+    assert plate_text.candidates(chars("\u4eacA12345"))[0][0] == "\u4eacA12345"  # a province
