@@ -127,6 +127,9 @@ class OcrPlateDetector(PlateFinder):
             for count in (1, 2, 4):
                 crops = [np.zeros((48, width, 3), np.uint8)] * count
                 recognise(self.rec, crops, self.charset)
+        if self.plate_rec is not None:  # our recogniser's batches
+            for count in (1, 2, 4):
+                read_plates(self.plate_rec, [np.zeros((48, 96, 3), np.uint8)] * count)
 
     def detect(self, image: RGBImage, options: PlateOptions) -> list[PlateDetection]:
         """Plates in an RGB image: quad, box, reading, scores and candidates."""
@@ -185,22 +188,23 @@ class OcrPlateDetector(PlateFinder):
         merged with our plate recogniser's readings of their crops (best calibrated candidate
         first). A reading that fits a format, or a Chinese one, stays PP-OCR's (merging every
         plate's candidates read 1-2 points worse on the crop sets' service path)."""
-        if self.plate_rec is None or not crops:
+        unsettled = [
+            i
+            for i, ranking in enumerate(rankings)
+            if not ranking
+            or not (plate_text.has_cjk(ranking[0][0]) or fits_format(ranking[0][0], formats))
+        ]
+        if self.plate_rec is None or not unsettled:
             return rankings
-        out = []
-        for ranking, reading in zip(rankings, read_plates(self.plate_rec, crops), strict=True):
-            settled = ranking and (
-                plate_text.has_cjk(ranking[0][0]) or fits_format(ranking[0][0], formats)
-            )
-            if settled:
-                out.append(ranking)
-                continue
+        out = list(rankings)
+        readings = read_plates(self.plate_rec, [crops[i] for i in unsettled])
+        for i, reading in zip(unsettled, readings, strict=True):
             ours = [
                 (t, s)
                 for t, s in plate_text.candidates(reading.chars, formats)
                 if plate_text.plausible(t)
             ]
-            out.append(plate_text.merged([ranking, ours], formats))
+            out[i] = plate_text.merged([rankings[i], ours], formats)
         return out
 
     def _lines(self, image: RGBImage, boxes: list[TextBox], min_o: float) -> list[TextLine]:
@@ -277,7 +281,7 @@ class OcrPlateDetector(PlateFinder):
     ) -> list[PlateDetection]:
         """Plates other sources found and no text line reads: read on their own (two rows,
         city lines and bands handled as in text-found plates); weak detector hits become plates
-        where our recogniser reads them clearly in a plate format."""
+        where their reading fits a plate format (promote)."""
         out = self.promote(image, plates, ranking_formats(options))
         for i, plate in enumerate(out):
             if plate.text or plate.evidence_only:
