@@ -88,7 +88,7 @@ class Settings:
     plate_reader: str = _opt(
         parse.choice(PLATE_READERS),
         "both",
-        "Plate text: both (PP-OCR and our plate recogniser, best reading wins) or ppocr",
+        "Plate text: both (our recogniser backs PP-OCR where it fits no format) or ppocr",
     )
     plate_margin: float = _opt(
         parse.float_in(0.0, 1.0), 0.3, "Plate blur margin (fraction of size)"

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from blur_sdk.core.models.runner import RunnerConfig
 
 PLATE_SOURCES = ("ocr", "platedet")  # plates through their text; plates as objects
-PLATE_READERS = ("both", "ppocr")  # PP-OCR and our plate recogniser, best reading wins; PP-OCR
+PLATE_READERS = ("both", "ppocr")  # PP-OCR backed by our plate recogniser; PP-OCR alone
 
 
 @dataclass(frozen=True)
