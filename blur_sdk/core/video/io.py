@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+from typing import Self
 
 import cv2
 import numpy as np
@@ -77,7 +78,25 @@ def _fourcc_text(value: float) -> str:
     return text.strip("\x00 ") or "unknown"
 
 
-class VideoReader:
+class _ClosedOnExit:
+    """A `with` block closes it (close() is the subclass's)."""
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class VideoReader(_ClosedOnExit):
     """A video file opened for reading; frames() yields (index, BGR frame, milliseconds)."""
 
     def __init__(self, path: Path, limits: VideoLimits | None = None) -> None:
@@ -165,24 +184,13 @@ class VideoReader:
         """Release the decoder."""
         self._capture.release()
 
-    def __enter__(self) -> VideoReader:
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
 
 def output_size(width: int, height: int) -> tuple[int, int]:
     """The size a frame is written at: odd sides padded to even (4:2:0 chroma)."""
     return width + width % 2, height + height % 2
 
 
-class VideoWriter:
+class VideoWriter(_ClosedOnExit):
     """Frames written at a constant rate into an MP4 (MPEG-4 Part 2) or WebM (VP9) file."""
 
     def __init__(self, path: Path, container: str, fps: float, width: int, height: int) -> None:
@@ -215,14 +223,3 @@ class VideoWriter:
     def close(self) -> None:
         """Finish the file (its index is written here)."""
         self._writer.release()
-
-    def __enter__(self) -> VideoWriter:
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
