@@ -90,14 +90,15 @@ def test_merged_ranks_a_requested_format_first_then_by_score() -> None:
 def test_second_opinion_keeps_chinese_readings_and_merges_the_rest() -> None:
     detector = OcrPlateDetector.__new__(OcrPlateDetector)
     detector.plate_rec = cast(OpenVinoRunner, FakeRecogniser("RKO82AL"))
-    crops = [np.zeros((30, 90, 3), np.uint8)] * 2
+    image = np.zeros((60, 200, 3), np.uint8)
+    quads = [np.array([[10, 10], [100, 10], [100, 40], [10, 40]], np.float64)] * 2
     chinese = [("\u4eacA12345", 0.5)]
     misread = [("SKRK082A1", 0.4)]
-    out = detector.second_opinion(crops, [chinese, misread], ())
+    out = detector.second_opinion(image, quads, [chinese, misread], ())
     assert out[0] == chinese
     assert out[1][0][0] == "RKO82AL"
     detector.plate_rec = None
-    assert detector.second_opinion(crops, [chinese, misread], ()) == [chinese, misread]
+    assert detector.second_opinion(image, quads, [chinese, misread], ()) == [chinese, misread]
 
 
 def test_plate_reader_setting_is_validated() -> None:

@@ -171,8 +171,8 @@ class OcrPlateDetector(PlateFinder):
                     source=self.name,
                 )
             )
-        crops = [upright(image, np.array(p.polygon, np.float64)) for p in plates]
-        rankings = self.second_opinion(crops, [list(p.candidates) for p in plates], formats)
+        quads = [np.array(p.polygon, np.float64) for p in plates]
+        rankings = self.second_opinion(image, quads, [list(p.candidates) for p in plates], formats)
         return [
             dataclasses.replace(p, text=r[0][0], candidates=tuple(r)) if r else p
             for p, r in zip(plates, rankings, strict=True)
@@ -180,14 +180,16 @@ class OcrPlateDetector(PlateFinder):
 
     def second_opinion(
         self,
-        crops: list[RGBImage],
+        image: RGBImage,
+        quads: list[npt.NDArray[np.float64]],
         rankings: list[list[tuple[str, float]]],
         formats: tuple[str, ...],
     ) -> list[list[tuple[str, float]]]:
-        """PP-OCR's rankings of these plates, where their best reading fits no plate format,
-        merged with our plate recogniser's readings of their crops (best calibrated candidate
-        first). A reading that fits a format, or a Chinese one, stays PP-OCR's (merging every
-        plate's candidates read 1-2 points worse on the crop sets' service path)."""
+        """PP-OCR's rankings of these plates (quads in the image), where their best reading
+        fits no plate format, merged with our plate recogniser's readings of them, warped
+        upright (best calibrated candidate first). A reading that fits a format, or a Chinese
+        one, stays PP-OCR's (merging every plate's candidates read 1-2 points worse on the
+        crop sets' service path); only the others are warped and read."""
         unsettled = [
             i
             for i, ranking in enumerate(rankings)
@@ -197,7 +199,7 @@ class OcrPlateDetector(PlateFinder):
         if self.plate_rec is None or not unsettled:
             return rankings
         out = list(rankings)
-        readings = read_plates(self.plate_rec, [crops[i] for i in unsettled])
+        readings = read_plates(self.plate_rec, [upright(image, quads[i]) for i in unsettled])
         for i, reading in zip(unsettled, readings, strict=True):
             ours = [
                 (t, s)
@@ -243,11 +245,11 @@ class OcrPlateDetector(PlateFinder):
             main = max(groups, key=lambda g: sum(ln.width * ln.height for ln in g))
             chars = tuple(c for ln in registration_lines(main) for c in ln.reading.chars)
             ranked = plate_text.candidates(chars, formats)
+        whole = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float64)
         if not ranked or not plate_text.plausible(ranked[0][0]):
-            whole = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float64)
             reading = recognise(self.rec, [crop_quad(crop, whole)], self.charset)[0]
             ranked = plate_text.candidates(reading.chars, formats)
-        return self.second_opinion([crop], [ranked], formats)[0]
+        return self.second_opinion(crop, [whole], [ranked], formats)[0]
 
     def promote(
         self, image: RGBImage, plates: list[PlateDetection], formats: tuple[str, ...]
@@ -261,7 +263,7 @@ class OcrPlateDetector(PlateFinder):
         grown = [expand_quad(np.array(plates[i].polygon, np.float64), *READ_MARGIN) for i in weak]
         lines = recognise(self.rec, [crop_quad(image, q) for q in grown], self.charset)
         rankings = [plate_text.candidates(line.chars, formats) for line in lines]
-        rankings = self.second_opinion([upright(image, q) for q in grown], rankings, formats)
+        rankings = self.second_opinion(image, grown, rankings, formats)
         out = list(plates)
         for i, ranked in zip(weak, rankings, strict=True):
             if (

@@ -98,11 +98,17 @@ def candidates(chars: Sequence[Char], formats: Sequence[str] = ()) -> list[tuple
         for text, score in swaps.items():  # requested formats fit() cannot expand rank first
             if any(p.fullmatch(text) for p in compiled):
                 readings[text] = max(readings[text], score / NO_FORMAT_PRIOR * HINT_PRIOR)
+    return ranked(readings, formats)
+
+
+def ranked(readings: dict[str, float], formats: Sequence[str]) -> list[tuple[str, float]]:
+    """The best MAX_CANDIDATES readings: a requested format's match first, whatever its score,
+    then by score (rounded to 3 places)."""
     compiled = [re.compile(f, re.IGNORECASE) for f in formats]
-    ranked = sorted(  # a requested format's match ranks first, whatever its score
+    order = sorted(
         readings.items(), key=lambda kv: (not any(p.fullmatch(kv[0]) for p in compiled), -kv[1])
     )
-    return [(text, round(score, 3)) for text, score in ranked[:MAX_CANDIDATES]]
+    return [(text, round(score, 3)) for text, score in order[:MAX_CANDIDATES]]
 
 
 def plausible(text: str) -> bool:
@@ -120,11 +126,7 @@ def merged(
     for ranking in rankings:
         for text, score in ranking:
             best[text] = max(score, best.get(text, 0.0))
-    compiled = [re.compile(f, re.IGNORECASE) for f in formats]
-    ranked = sorted(
-        best.items(), key=lambda kv: (not any(p.fullmatch(kv[0]) for p in compiled), -kv[1])
-    )
-    return ranked[:MAX_CANDIDATES]
+    return ranked(best, formats)
 
 
 def has_cjk(text: str) -> bool:
