@@ -20,18 +20,11 @@ import numpy.typing as npt
 from PIL import Image
 
 from bench.synthetic import astronaut, warp_onto
+from bench.vehicle_codes import VEHICLE_CODES
 from blur_sdk.core.image.decode import decode_image
 
 DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "plates"
 CROP_SETS = {"br_crops_dev": DATA / "br_crops_dev", "eu_crops_dev": DATA / "eu_crops_dev"}
-# eu_crops_dev names countries by their international vehicle codes; Snapshot takes ISO codes.
-VEHICLE_CODES = {
-    "a": "at", "b": "be", "bg": "bg", "by": "by", "ch": "ch", "cz": "cz", "d": "de", "dk": "dk",
-    "e": "es", "f": "fr", "fin": "fi", "fl": "li", "fo": "fo", "gb": "gb", "gbj": "je",
-    "gbm": "im", "gr": "gr", "h": "hu", "i": "it", "irl": "ie", "is": "is", "lt": "lt",
-    "lv": "lv", "mne": "me", "n": "no", "nl": "nl", "p": "pt", "pl": "pl", "ro": "ro",
-    "s": "se", "sk": "sk", "slo": "si",
-}  # fmt: skip
 CANVAS = (640, 480)
 
 

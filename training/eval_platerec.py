@@ -19,12 +19,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from platerec_model import ALPHABET, INPUT_H, INPUT_W, PlateRec
 
+from bench.vehicle_codes import VEHICLE_CODES
 from blur_sdk.core.plates import text as plate_text
 from blur_sdk.core.plates.regions import region_formats
 
 DATA = Path("/work/shared/data/plates")
-CODES = {"a": "at", "d": "de", "f": "fr", "n": "no", "s": "se", "i": "it", "e": "es", "b": "be",
-         "p": "pt", "h": "hu", "fin": "fi", "slo": "si", "irl": "ie", "fl": "li"}  # fmt: skip
 
 
 def chars_of(probs: np.ndarray) -> list[tuple[str, float, str, float]]:
@@ -63,7 +62,7 @@ def main() -> int:
             raw += text == truth
             ranked = plate_text.candidates(chars)
             fmt += bool(ranked) and ranked[0][0] == truth
-            region = CODES.get(r["region"], r["region"])
+            region = VEHICLE_CODES.get(r["region"], r["region"])
             ranked_h = plate_text.candidates(chars, region_formats((region,)))
             hint += bool(ranked_h) and ranked_h[0][0] == truth
             if not ranked or ranked[0][0] != truth:
