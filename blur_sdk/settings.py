@@ -99,6 +99,9 @@ class Settings:
     logos_dir: Path = _opt(parse.path, PROJECT_ROOT / "logos", "Folder that logo paths resolve in")
     ov_precision: str = _opt(parse.choice(PRECISIONS), "auto", "OpenVINO inference precision hint")
     ov_threads: int = _opt(parse.int_in(0, 256), 0, "OpenVINO CPU threads per model (0 = all)")
+    ov_cpu_pinning: bool = _opt(
+        parse.boolean, False, "Pin OpenVINO's threads to cores (off: concurrent requests overlap)"
+    )
     ov_max_shapes: int = _opt(
         parse.int_in(1, 64), 8, "Compiled input shapes kept per model (each holds 50-400 MB)"
     )

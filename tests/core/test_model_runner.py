@@ -97,3 +97,18 @@ def test_max_shapes_evicts_least_recently_used(centerface_path: Path) -> None:
     assert list(runner._compiled) == [a, c]
     runner.infer(batch(32, 64))
     assert list(runner._compiled) == [c, b]
+
+
+@pytest.mark.models
+@pytest.mark.parametrize("pinning", [False, True])
+def test_cpu_pinning_is_what_the_setting_says(centerface_path: Path, pinning: bool) -> None:
+    runner = OpenVinoRunner(centerface_path, precision="f32", cpu_pinning=pinning)
+    compiled = runner.compiled_for((1, 3, 64, 64)).compiled
+    assert compiled.get_property("ENABLE_CPU_PINNING") is pinning
+
+
+def test_cpu_pinning_is_off_unless_set() -> None:
+    assert load_settings(env={}).ov_cpu_pinning is False
+    assert load_settings(env={"OV_CPU_PINNING": "true"}).ov_cpu_pinning is True
+    with pytest.raises(ConfigError, match="OV_CPU_PINNING"):
+        load_settings(env={"OV_CPU_PINNING": "sometimes"})

@@ -58,10 +58,11 @@ class RunnerConfig:
     precision: str = "auto"
     threads: int = 0
     max_shapes: int = 8
+    cpu_pinning: bool = False  # see OpenVinoRunner._config
 
 
 _runners_lock = threading.Lock()
-_runners: dict[tuple[Path, str, int, int], OpenVinoRunner] = {}
+_runners: dict[tuple[Path, str, int, int, bool], OpenVinoRunner] = {}
 
 
 class _Compiled:
@@ -97,7 +98,13 @@ class OpenVinoRunner:
     """Compile-once-per-shape inference of one model file on the CPU."""
 
     def __init__(
-        self, path: Path, *, precision: str = "auto", threads: int = 0, max_shapes: int = 12
+        self,
+        path: Path,
+        *,
+        precision: str = "auto",
+        threads: int = 0,
+        max_shapes: int = 12,
+        cpu_pinning: bool = False,
     ) -> None:
         self.path = path
         self.core = shared_core()
@@ -106,6 +113,7 @@ class OpenVinoRunner:
             raise ConfigError(f"OV_PRECISION: unsupported precision {precision!r}")
         self.threads = threads
         self.max_shapes = max_shapes
+        self.cpu_pinning = cpu_pinning
         try:
             self.model = self.core.read_model(str(path))
         except RuntimeError as e:
@@ -116,7 +124,13 @@ class OpenVinoRunner:
     @classmethod
     def shared(cls, path: Path, config: RunnerConfig) -> OpenVinoRunner:
         """The process's one runner for this file and configuration (compiled shapes shared)."""
-        key = (path.resolve(), config.precision, config.threads, config.max_shapes)
+        key = (
+            path.resolve(),
+            config.precision,
+            config.threads,
+            config.max_shapes,
+            config.cpu_pinning,
+        )
         with _runners_lock:
             runner = _runners.get(key)
             if runner is None:
@@ -125,14 +139,20 @@ class OpenVinoRunner:
                     precision=config.precision,
                     threads=config.threads,
                     max_shapes=config.max_shapes,
+                    cpu_pinning=config.cpu_pinning,
                 )
                 _runners[key] = runner
             return runner
 
     def _config(self) -> dict[str, Any]:
+        """Latency hint (one inference uses every core). CPU pinning is off by default: with it,
+        inferences of concurrent requests and the Python work between them were pinned onto
+        the same cores and queued (4 clients at 800x600: 572 -> 508 ms per call without it,
+        one client unchanged; bench/latency.py --method platerecognizer)."""
         config: dict[str, Any] = {
             "INFERENCE_PRECISION_HINT": self.precision,
             "PERFORMANCE_HINT": "LATENCY",
+            "ENABLE_CPU_PINNING": self.cpu_pinning,
         }
         if self.threads:
             config["INFERENCE_NUM_THREADS"] = self.threads
