@@ -42,6 +42,7 @@ def face_options(settings: Settings, max_resolution: int | None = None) -> FaceO
         min_resolution=min(settings.face_min_resolution, cap),
         region_scale=settings.face_blur_scale,
         small_region_scale=max(settings.face_small_blur_scale, settings.face_blur_scale),
+        coarse_resolution=settings.face_coarse_resolution,
     )
 
 

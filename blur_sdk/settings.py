@@ -63,6 +63,11 @@ class Settings:
     face_min_resolution: int = _opt(
         parse.int_in(64, 8192), 800, "Smaller images are upscaled to this long side (max 3x)"
     )
+    face_coarse_resolution: int = _opt(
+        parse.int_in(0, 8192),
+        1280,
+        "Larger face inputs: a pass at this long side, then full-resolution tiles (0 = off)",
+    )
     plate_max_resolution: int = _opt(
         parse.int_in(320, 4096), 1280, "Longest side plate text is detected at"
     )
@@ -288,6 +293,8 @@ def load_settings(env: Mapping[str, str] | None = None, config_dir: Path | None 
         )
     if settings.face_min_resolution > settings.face_max_resolution:
         raise ConfigError("FACE_MIN_RESOLUTION must not exceed FACE_MAX_RESOLUTION")
+    if 0 < settings.face_coarse_resolution < 320:
+        raise ConfigError("FACE_COARSE_RESOLUTION must be 0 (off) or at least 320")
     return settings
 
 

