@@ -147,8 +147,8 @@ class OpenVinoRunner:
     def _config(self) -> dict[str, Any]:
         """Latency hint (one inference uses every core). CPU pinning is off by default: with it,
         inferences of concurrent requests and the Python work between them were pinned onto
-        the same cores and queued (4 clients at 800x600: 572 -> 508 ms per call without it,
-        one client unchanged; bench/latency.py --method platerecognizer)."""
+        the same cores and queued (bench/latency.py --method platerecognizer, 4 clients:
+        611 -> 506 ms per call at 800x600, 1095 -> 915 at 1080p; one client unchanged)."""
         config: dict[str, Any] = {
             "INFERENCE_PRECISION_HINT": self.precision,
             "PERFORMANCE_HINT": "LATENCY",
