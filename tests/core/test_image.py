@@ -9,7 +9,7 @@ import zlib
 import numpy as np
 import numpy.typing as npt
 import pytest
-from PIL import Image, ImageCms
+from PIL import Image, ImageCms, JpegImagePlugin
 
 from bench.synthetic import save
 from blur_sdk.core.image.decode import (
@@ -270,6 +270,23 @@ def test_encode_keeps_or_maps_format(fmt: str, out_format: str, content_type: st
     assert written.size == (rgb.shape[1], rgb.shape[0])
     if out_format == "PNG":
         assert np.array_equal(np.asarray(written.convert("RGB")), rgb)  # lossless
+
+
+@pytest.mark.parametrize("sampling", [0, 1, 2])
+def test_a_jpeg_keeps_its_chroma_subsampling(sampling: int) -> None:
+    data = save(Image.fromarray(quadrants(64, 64)), "JPEG", subsampling=sampling)
+    decoded = decode_image(data)
+    assert decoded.jpeg_sampling == sampling
+    out, _ = encode_image(decoded, decoded.rgb, quality=95)
+    assert JpegImagePlugin.get_sampling(Image.open(io.BytesIO(out))) == sampling
+
+
+@pytest.mark.parametrize(("quality", "sampling"), [(95, 0), (80, 2)])
+def test_other_inputs_written_as_jpeg_subsample_by_quality(quality: int, sampling: int) -> None:
+    decoded = decode_image(save(Image.fromarray(quadrants(64, 64)), "PNG"))
+    assert decoded.jpeg_sampling == -1
+    out, _ = encode_image(decoded, decoded.rgb, quality=quality, fmt="JPEG")
+    assert JpegImagePlugin.get_sampling(Image.open(io.BytesIO(out))) == sampling
 
 
 def test_copy_metadata_copies_icc_and_exif() -> None:

