@@ -31,12 +31,26 @@ def overlap_of_smaller(a: Box, b: Box) -> float:
 
 
 def nms(boxes: Sequence[Box], scores: Sequence[float], threshold: float) -> list[int]:
-    """Indices of boxes kept by greedy non-maximum suppression, best first."""
-    order = sorted(range(len(boxes)), key=lambda i: -scores[i])
+    """Indices of boxes kept by greedy non-maximum suppression, best first (a box is dropped
+    when its IoU with a kept, better-scoring box exceeds threshold). Vectorised per kept box:
+    a crowd's thousands of raw face hits took 10 % of the face stage in pairwise Python."""
+    if not boxes:
+        return []
+    b = np.asarray(boxes, np.float64)
+    areas = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
+    suppressed = np.zeros(len(b), bool)
     keep: list[int] = []
-    for i in order:
-        if all(iou(boxes[i], boxes[j]) <= threshold for j in keep):
-            keep.append(i)
+    for i in np.argsort(-np.asarray(scores, np.float64), kind="stable"):
+        if suppressed[i]:
+            continue
+        keep.append(int(i))
+        iw = np.maximum(0.0, np.minimum(b[i, 2], b[:, 2]) - np.maximum(b[i, 0], b[:, 0]))
+        ih = np.maximum(0.0, np.minimum(b[i, 3], b[:, 3]) - np.maximum(b[i, 1], b[:, 1]))
+        inter = iw * ih
+        union = areas[i] + areas - inter
+        with np.errstate(divide="ignore", invalid="ignore"):
+            overlap = np.where(union > 0, inter / union, 0.0)
+        suppressed |= overlap > threshold
     return keep
 
 

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from bench.synthetic import box_quad
+from blur_sdk.core.find.base import Box
 from blur_sdk.core.geometry import (
     as_quad,
     expand_quad,
@@ -52,6 +53,26 @@ def test_nms() -> None:
     boxes = [(0, 0, 10, 10), (1, 0, 11, 10), (50, 50, 60, 60), (0, 0, 10, 10)]
     assert nms(boxes, [0.5, 0.9, 0.7, 0.4], 0.3) == [1, 2]
     assert nms([], [], 0.3) == []
+
+
+def _pairwise_nms(boxes: list[Box], scores: list[float], threshold: float) -> list[int]:
+    order = sorted(range(len(boxes)), key=lambda i: -scores[i])
+    keep: list[int] = []
+    for i in order:
+        if all(iou(boxes[i], boxes[j]) <= threshold for j in keep):
+            keep.append(i)
+    return keep
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_nms_keeps_what_pairwise_greedy_suppression_keeps(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    corners = rng.uniform(0, 200, (300, 2))
+    sizes = rng.uniform(0, 40, (300, 2))  # (some empty boxes among them)
+    boxes = [(x, y, x + w, y + h) for (x, y), (w, h) in zip(corners, sizes, strict=True)]
+    scores = [float(s) for s in rng.choice([0.2, 0.5, 0.9], 300)]  # ties keep index order
+    for threshold in (0.0, 0.3, 0.7):
+        assert nms(boxes, scores, threshold) == _pairwise_nms(boxes, scores, threshold)
 
 
 def test_scale_box() -> None:
