@@ -54,6 +54,7 @@ def test_odd_sizes_share_one_compiled_shape(centerface_path: Path) -> None:
 def test_threads_match_a_single_threaded_run(centerface_path: Path) -> None:
     runner = OpenVinoRunner(centerface_path, precision="f32", threads=1)
     inputs = [batch(64, 64, seed) for seed in range(4)]
+    runner.infer(inputs[0])  # (the first use of a shape runs on the dynamic-shape model)
     expected = [runner.infer(b) for b in inputs]
     jobs = inputs * 3
     with ThreadPoolExecutor(max_workers=4) as pool:
@@ -88,8 +89,10 @@ def test_unreadable_model_is_a_model_error(tmp_path: Path) -> None:
 def test_max_shapes_evicts_least_recently_used(centerface_path: Path) -> None:
     runner = OpenVinoRunner(centerface_path, precision="f32", threads=1, max_shapes=2)
     a, b, c = (1, 3, 32, 32), (1, 3, 32, 64), (1, 3, 64, 32)
-    runner.infer(batch(32, 32))
-    runner.infer(batch(32, 64))
+    runner.infer(batch(64, 32))  # c: a first use, on the dynamic model
+    for _ in range(2):  # a and b: used twice, compiled
+        runner.infer(batch(32, 32))
+        runner.infer(batch(32, 64))
     first_a = runner._compiled[a]
     runner.infer(batch(32, 32))  # a used again: b is now the oldest
     assert runner._compiled[a] is first_a  # a cache hit, not a recompile
@@ -103,8 +106,25 @@ def test_max_shapes_evicts_least_recently_used(centerface_path: Path) -> None:
 @pytest.mark.parametrize("pinning", [False, True])
 def test_cpu_pinning_is_what_the_setting_says(centerface_path: Path, pinning: bool) -> None:
     runner = OpenVinoRunner(centerface_path, precision="f32", cpu_pinning=pinning)
-    compiled = runner.compiled_for((1, 3, 64, 64)).compiled
-    assert compiled.get_property("ENABLE_CPU_PINNING") is pinning
+    assert runner.compiled_for((1, 3, 64, 64)) is None  # (first use: the dynamic model)
+    static = runner.compiled_for((1, 3, 64, 64))
+    assert static is not None
+    assert static.compiled.get_property("ENABLE_CPU_PINNING") is pinning
+
+
+@pytest.mark.models
+def test_a_shape_seen_once_runs_on_the_dynamic_model_then_gets_its_own(
+    centerface_path: Path,
+) -> None:
+    runner = OpenVinoRunner(centerface_path, precision="f32", threads=1)
+    first = {shape: runner.infer(batch(*shape)) for shape in [(64, 96), (96, 64), (32, 32)]}
+    assert list(runner._compiled) == []  # three sizes, no compile each: one dynamic model
+    assert runner._dynamic is not None
+    for (h, w), outputs in first.items():
+        again = runner.infer(batch(h, w))  # the second use compiles it
+        for got, want in zip(again, outputs, strict=True):
+            np.testing.assert_allclose(got, want, rtol=1e-3, atol=1e-4)
+    assert list(runner._compiled) == [(1, 3, 64, 96), (1, 3, 96, 64), (1, 3, 32, 32)]
 
 
 def test_cpu_pinning_is_off_unless_set() -> None:

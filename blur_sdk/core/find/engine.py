@@ -22,6 +22,7 @@ from blur_sdk.core.find.base import (
 )
 from blur_sdk.core.find.config import FinderConfig
 from blur_sdk.core.find.unite import merge_faces, unite_plates
+from blur_sdk.core.models.runner import STATIC_AFTER
 
 if TYPE_CHECKING:
     from blur_sdk.core.watermark.removal import WatermarkSource
@@ -83,16 +84,18 @@ class Engine:
         return cls(face, plates, watermark_finder(config) if watermarks else None)
 
     def warm_up(self, sizes: Sequence[tuple[int, int]]) -> None:
-        """Compile the models for these image sizes now, so first requests do not stall."""
-        for width, height in sizes:
-            blank = np.zeros((height, width, 3), np.uint8)
-            self.detect(blank, face_options=FaceOptions(), plate_options=PlateOptions())
-        if sizes:
-            face_warm_up = getattr(self.face_detector, "warm_up", None)  # (optional for finders)
-            if face_warm_up is not None:
-                face_warm_up()
-            for detector in self.plate_detectors:  # stages a blank image never reaches
-                detector.warm_up()
+        """Compile the models for these image sizes now, so first requests do not stall (twice:
+        a shape gets its own compiled model on its second use, see runner.STATIC_AFTER)."""
+        for _ in range(STATIC_AFTER):
+            for width, height in sizes:
+                blank = np.zeros((height, width, 3), np.uint8)
+                self.detect(blank, face_options=FaceOptions(), plate_options=PlateOptions())
+            if sizes:
+                face_warm_up = getattr(self.face_detector, "warm_up", None)  # (optional)
+                if face_warm_up is not None:
+                    face_warm_up()
+                for detector in self.plate_detectors:  # stages a blank image never reaches
+                    detector.warm_up()
 
     def describe(self) -> dict[str, object]:
         """The detectors in use, for /info/."""
