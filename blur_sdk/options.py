@@ -10,13 +10,15 @@ from blur_sdk.settings import Settings
 
 
 def runner_config(settings: Settings) -> RunnerConfig:
-    """MODELS_DIR, OV_PRECISION, OV_THREADS, OV_MAX_SHAPES, OV_CPU_PINNING."""
+    """MODELS_DIR, OV_PRECISION, OV_THREADS, OV_MAX_SHAPES, OV_CPU_PINNING,
+    OV_DYNAMIC_FIRST_USE."""
     return RunnerConfig(
         models_dir=settings.models_dir,
         precision=settings.ov_precision,
         threads=settings.ov_threads,
         max_shapes=settings.ov_max_shapes,
         cpu_pinning=settings.ov_cpu_pinning,
+        dynamic_first_use=settings.ov_dynamic_first_use,
     )
 
 

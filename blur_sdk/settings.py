@@ -107,6 +107,11 @@ class Settings:
     ov_cpu_pinning: bool = _opt(
         parse.boolean, False, "Pin OpenVINO's threads to cores (off: concurrent requests overlap)"
     )
+    ov_dynamic_first_use: bool = _opt(
+        parse.boolean,
+        True,
+        "A shape's first use runs on a dynamic-shape model, compiled on its second (false: first)",
+    )
     ov_max_shapes: int = _opt(
         parse.int_in(1, 64), 8, "Compiled input shapes kept per model (each holds 50-400 MB)"
     )

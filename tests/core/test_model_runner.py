@@ -132,3 +132,11 @@ def test_cpu_pinning_is_off_unless_set() -> None:
     assert load_settings(env={"OV_CPU_PINNING": "true"}).ov_cpu_pinning is True
     with pytest.raises(ConfigError, match="OV_CPU_PINNING"):
         load_settings(env={"OV_CPU_PINNING": "sometimes"})
+
+
+@pytest.mark.models
+def test_without_dynamic_first_use_a_shape_compiles_on_its_first(centerface_path: Path) -> None:
+    runner = OpenVinoRunner(centerface_path, precision="f32", threads=1, dynamic_first_use=False)
+    runner.infer(batch(32, 32))
+    assert list(runner._compiled) == [(1, 3, 32, 32)] and runner._dynamic is None
+    assert load_settings(env={"OV_DYNAMIC_FIRST_USE": "false"}).ov_dynamic_first_use is False
