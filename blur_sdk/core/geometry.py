@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
+import cv2
 import numpy as np
 import numpy.typing as npt
 
@@ -133,3 +134,12 @@ def linked_groups(items: Sequence[T], linked: Callable[[T, T], bool]) -> list[li
     for i, item in enumerate(items):
         groups.setdefault(root(i), []).append(item)
     return list(groups.values())
+
+
+def heatmap_peaks(
+    heat: npt.NDArray[np.float32], low: float, high: float = np.inf
+) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+    """(ys, xs) of a heatmap's 3x3 local maxima scoring in [low, high)."""
+    local_max = heat == cv2.dilate(heat, np.ones((3, 3), np.uint8))
+    ys, xs = np.nonzero((heat >= low) & (heat < high) & local_max)
+    return ys, xs

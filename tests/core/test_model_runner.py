@@ -11,7 +11,12 @@ import pytest
 
 from blur_sdk.core.find.base import FaceOptions
 from blur_sdk.core.find.faces import SHAPE_STEP, CenterFaceDetector
-from blur_sdk.core.models.runner import OpenVinoRunner, bucket, resolve_precision
+from blur_sdk.core.models.runner import (
+    OpenVinoRunner,
+    bucket,
+    eager_compiles,
+    resolve_precision,
+)
 from blur_sdk.core.models.store import load_manifest, verify_model
 from blur_sdk.errors import ConfigError, ModelError
 from blur_sdk.settings import load_settings
@@ -140,3 +145,13 @@ def test_without_dynamic_first_use_a_shape_compiles_on_its_first(centerface_path
     runner.infer(batch(32, 32))
     assert list(runner._compiled) == [(1, 3, 32, 32)] and runner._dynamic is None
     assert load_settings(env={"OV_DYNAMIC_FIRST_USE": "false"}).ov_dynamic_first_use is False
+
+
+@pytest.mark.models
+def test_within_eager_compiles_a_shape_compiles_on_its_first_use(centerface_path: Path) -> None:
+    runner = OpenVinoRunner(centerface_path, precision="f32", threads=1)
+    with eager_compiles():
+        runner.infer(batch(32, 32))
+    assert list(runner._compiled) == [(1, 3, 32, 32)] and runner._dynamic is None
+    runner.infer(batch(32, 64))  # outside it again: a first use on the dynamic model
+    assert list(runner._compiled) == [(1, 3, 32, 32)] and runner._dynamic is not None

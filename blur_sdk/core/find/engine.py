@@ -22,7 +22,7 @@ from blur_sdk.core.find.base import (
 )
 from blur_sdk.core.find.config import FinderConfig
 from blur_sdk.core.find.unite import merge_faces, unite_plates
-from blur_sdk.core.models.runner import STATIC_AFTER
+from blur_sdk.core.models.runner import eager_compiles
 
 if TYPE_CHECKING:
     from blur_sdk.core.watermark.removal import WatermarkSource
@@ -84,9 +84,8 @@ class Engine:
         return cls(face, plates, watermark_finder(config) if watermarks else None)
 
     def warm_up(self, sizes: Sequence[tuple[int, int]]) -> None:
-        """Compile the models for these image sizes now, so first requests do not stall (twice:
-        a shape gets its own compiled model on its second use, see runner.STATIC_AFTER)."""
-        for _ in range(STATIC_AFTER):
+        """Compile the models for these image sizes now, so first requests do not stall."""
+        with eager_compiles():  # (not on the dynamic-shape model that serves first uses)
             for width, height in sizes:
                 blank = np.zeros((height, width, 3), np.uint8)
                 self.detect(blank, face_options=FaceOptions(), plate_options=PlateOptions())

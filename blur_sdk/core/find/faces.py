@@ -10,7 +10,7 @@ import numpy as np
 from blur_sdk.core.find import register
 from blur_sdk.core.find.base import Box, FaceDetection, FaceOptions, RGBImage
 from blur_sdk.core.find.config import FinderConfig
-from blur_sdk.core.geometry import nms, scale_box
+from blur_sdk.core.geometry import heatmap_peaks, nms, scale_box
 from blur_sdk.core.models.runner import FloatArray, OpenVinoRunner, bucket, model_runners
 
 STRIDE = 4
@@ -74,9 +74,7 @@ def candidates(
     outputs: list[FloatArray], low: float, high: float, scale: float
 ) -> list[tuple[float, float]]:
     """Centres (image pixels) of heatmap peaks (3x3 local maxima) scoring in [low, high)."""
-    heat = outputs[0][0, 0]
-    peaks = (heat >= low) & (heat < high) & (heat == cv2.dilate(heat, np.ones((3, 3), np.uint8)))
-    ys, xs = np.nonzero(peaks)
+    ys, xs = heatmap_peaks(outputs[0][0, 0], low, high)
     return [
         ((x + 0.5) * STRIDE / scale, (y + 0.5) * STRIDE / scale)
         for y, x in zip(ys, xs, strict=True)

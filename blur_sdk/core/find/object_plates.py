@@ -11,7 +11,7 @@ from blur_sdk.core.find import register
 from blur_sdk.core.find.base import Box, PlateDetection, PlateFinder, PlateOptions, RGBImage
 from blur_sdk.core.find.config import FinderConfig
 from blur_sdk.core.find.text_plates import ranking_formats
-from blur_sdk.core.geometry import as_quad, expand_quad, nms
+from blur_sdk.core.geometry import as_quad, expand_quad, heatmap_peaks, nms
 from blur_sdk.core.models.ppocr import crop_quad, load_charset, recognise
 from blur_sdk.core.models.runner import FloatArray, OpenVinoRunner, bucket, model_runners
 from blur_sdk.core.plates import text as plate_text
@@ -31,9 +31,8 @@ def decode_platedet(
     """Heatmap peaks (3x3 local maxima >= threshold) with size/offset -> boxes in image pixels."""
     heatmap, sizes, offsets = (o[0] for o in outputs)
     heat = heatmap[0]
-    peaks = (heat >= threshold) & (heat == cv2.dilate(heat, np.ones((3, 3), np.uint8)))
     found: list[tuple[Box, float]] = []
-    for y, x in zip(*np.nonzero(peaks), strict=True):
+    for y, x in zip(*heatmap_peaks(heat, threshold), strict=True):
         box_h = float(np.exp(sizes[0, y, x])) * STRIDE
         box_w = float(np.exp(sizes[1, y, x])) * STRIDE
         cy = (y + float(offsets[0, y, x]) + 0.5) * STRIDE

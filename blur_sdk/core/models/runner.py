@@ -6,7 +6,8 @@ import logging
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -64,6 +65,19 @@ class RunnerConfig:
 
 STATIC_AFTER = 2  # uses of an input shape before it gets a compiled model of its own
 MAX_COUNTED_SHAPES = 4096  # shapes whose uses are counted (the count restarts beyond)
+_eager = threading.local()  # set by eager_compiles() in this thread
+
+
+@contextmanager
+def eager_compiles() -> Iterator[None]:
+    """Within it (start-up warm-up), a shape is compiled on its first use in this thread."""
+    previous = getattr(_eager, "on", False)
+    _eager.on = True
+    try:
+        yield
+    finally:
+        _eager.on = previous
+
 
 _runners_lock = threading.Lock()
 _runners: dict[tuple[Path, str, int, int, bool, bool], OpenVinoRunner] = {}
@@ -175,9 +189,10 @@ class OpenVinoRunner:
 
     def compiled_for(self, shape: tuple[int, ...]) -> _Compiled | None:
         """The compiled model for this static input shape (LRU-cached), compiled on its
-        STATIC_AFTER-th use (its first with OV_DYNAMIC_FIRST_USE off); None before that (the
-        dynamic-shape model serves it: mixed image sizes cost no compile stall each, for
-        ~150 MB more, measured with their benchmark's four sizes)."""
+        STATIC_AFTER-th use (its first with OV_DYNAMIC_FIRST_USE off or within
+        eager_compiles()); None before that (the dynamic-shape model serves it: mixed image
+        sizes cost no compile stall each, for ~150 MB more, measured with their benchmark's
+        four sizes)."""
         with self._lock:
             hit = self._compiled.get(shape)
             if hit is not None:
@@ -186,9 +201,13 @@ class OpenVinoRunner:
             if len(self._uses) >= MAX_COUNTED_SHAPES:
                 self._uses.clear()
             self._uses[shape] = self._uses.get(shape, 0) + 1
-            if self._uses[shape] < self.static_after:
+            if self._uses[shape] < self.static_after and not getattr(_eager, "on", False):
                 return None
-            return self._compile(shape)
+            compiled = self._compile(shape)
+            self._compiled[shape] = compiled
+            while len(self._compiled) > self.max_shapes:
+                self._compiled.popitem(last=False)
+            return compiled
 
     def _dynamic_model(self) -> _Compiled:
         """One model compiled for any input shape: ~7-13 % slower per inference than a
@@ -201,19 +220,13 @@ class OpenVinoRunner:
             return self._dynamic
 
     def _compile(self, shape: tuple[int, ...]) -> _Compiled:
-        """Compile for this input shape (-1: dynamic dimensions); static shapes are cached
-        (the caller holds self._lock)."""
+        """Compile for this input shape (-1: dynamic dimensions; the caller holds self._lock)."""
         model = self.model.clone()
         model.reshape({model.inputs[0].any_name: ov.PartialShape(list(shape))})
         log.info("compiling %s for input %s (%s)", self.path.name, shape, self.precision)
         started = time.perf_counter()
         compiled = _Compiled(self.core.compile_model(model, "CPU", self._config()))
         _compiled_hooks(self.path.stem, shape, time.perf_counter() - started)
-        if -1 in shape:
-            return compiled
-        self._compiled[shape] = compiled
-        while len(self._compiled) > self.max_shapes:
-            self._compiled.popitem(last=False)
         return compiled
 
     def infer(self, batch: FloatArray) -> list[FloatArray]:
