@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from blur_sdk.core.find.base import PlateOptions
 from blur_sdk.core.find.engine import Engine
-from blur_sdk.core.find.text_plates import READ_MARGIN, upright
+from blur_sdk.core.find.plate_rereads import READ_MARGIN, upright
 from blur_sdk.core.geometry import expand_quad
 from blur_sdk.core.plates.regions import KNOWN_FORMATS, matches
 from blur_sdk.options import finder_config

@@ -31,6 +31,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from platedet_decode import box_iou, coverage, decode, expand, prepare
+from platedet_hard import paste_plate, wash_out
 from platedet_model import PlateDet, conv_index
 
 DATA = Path("/work/shared/data/platetrain")
@@ -178,12 +179,17 @@ def make_targets(boxes: np.ndarray, size: int):
     return heat, wh, off, mask
 
 
-def make_batch(data, probs, rng, batch: int, size: int):
+def make_batch(data, probs, rng, batch: int, size: int, paste: float = 0.0, washout: float = 0.0):
     imgs, heats, whs, offs, masks = [], [], [], [], []
     idx = rng.choice(len(data), size=batch, p=probs)
     for i in idx:
         img, boxes = data[i]
         crop, nb = random_view(img, boxes, rng, size)
+        if paste and rng.random() < paste:
+            donor, donor_boxes = data[int(rng.integers(len(data)))]
+            crop, nb = paste_plate(crop, nb, donor, donor_boxes, rng)
+        if washout and rng.random() < washout:
+            crop, nb = wash_out(crop, nb, rng)
         x = photometric(crop, rng)
         h, wh, o, m = make_targets(nb, size)
         imgs.append(x.transpose(2, 0, 1))
@@ -279,6 +285,8 @@ def main() -> int:
         help="unix time: checkpoint and stop there (wall-clock guard; 0 = off)",
     )
     ap.add_argument("--resume", action="store_true")
+    ap.add_argument("--paste", type=float, default=0.0, help="share of views with a pasted plate")
+    ap.add_argument("--washout", type=float, default=0.0, help="share of views, plates washed out")
     ap.add_argument(
         "--init",
         type=Path,
@@ -365,7 +373,9 @@ def main() -> int:
     while step < total_steps and not stop["flag"]:
         for g in opt.param_groups:
             g["lr"] = lr_at(step)
-        x, h, wh, off, m = make_batch(data, probs, rng, args.batch, args.size)
+        x, h, wh, off, m = make_batch(
+            data, probs, rng, args.batch, args.size, args.paste, args.washout
+        )
         fl, lw, lo = losses(model(x), h, wh, off, m)
         loss = fl + lw + lo
         opt.zero_grad(set_to_none=True)

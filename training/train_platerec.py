@@ -7,6 +7,7 @@ synthetic crops of another seed. plates/br_crops_dev and eu_crops_dev are never 
 
   nice -n 5 training/.venv/bin/python training/train_platerec.py --out training/out/rec1
   ... --resume   continues from OUT/last.pt (model, optimiser, step, RNG state)
+  ... --init training/out/ctc1/best.pt   a new schedule from an earlier run's weights
 """
 
 from __future__ import annotations
@@ -142,6 +143,8 @@ def main() -> int:
     parser.add_argument("--eval-every", type=int, default=250)
     parser.add_argument("--ckpt-min", type=float, default=5.0)
     parser.add_argument("--resume", action="store_true")
+    parser.add_argument("--init", type=Path, help="start from this checkpoint's weights")
+    parser.add_argument("--warmup", type=int, default=200)
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(7)
@@ -149,6 +152,10 @@ def main() -> int:
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
     step, best = 0, -1.0
     rng = np.random.default_rng(7)
+    if args.init is not None:
+        model.load_state_dict(torch.load(args.init, weights_only=False)["model"])
+        rng = np.random.default_rng(8)
+        log(f"weights from {args.init}")
     if args.resume and (args.out / "last.pt").exists():
         state = torch.load(args.out / "last.pt", weights_only=False)
         model.load_state_dict(state["model"])
@@ -175,7 +182,7 @@ def main() -> int:
         if step % 100 == 0:
             data.refresh()
         lr = args.lr * 0.5 * (1 + math.cos(math.pi * step / args.steps))
-        lr *= min(1.0, (step + 1) / 200)  # warm-up
+        lr *= min(1.0, (step + 1) / args.warmup)  # warm-up
         for group in opt.param_groups:
             group["lr"] = lr
         x, y = data.batch(args.batch, rng)

@@ -172,3 +172,24 @@ def test_a_blue_plate_is_not_a_country_band() -> None:
     eu = np.full((40, 200, 3), 255, np.uint8)
     eu[:, :22] = (20, 60, 200)  # the blue band, white plate beyond
     assert band_width(eu) > 0
+
+
+@pytest.mark.models
+def test_a_first_character_text_detection_left_out_is_read(ocr: object) -> None:
+    """Text detection's line starts after a faint first character (seen on blurred, washed-out
+    Brazilian plates): the line, fitting no format, is read again wider (real PP-OCR)."""
+    plate = render([("ABB4730", 1.0)])
+    (tw, th), _ = cv2.getTextSize("ABB4730", cv2.FONT_HERSHEY_DUPLEX, 2.2, 5)
+    (aw, _), _ = cv2.getTextSize("A", cv2.FONT_HERSHEY_DUPLEX, 2.2, 5)
+    x = 20 + (420 - 20 - 20 - tw) // 2
+    scene = np.full((240, 560, 3), 90, np.uint8)
+    scene[40 : 40 + plate.shape[0], 70:490] = plate
+    x1, x2, y1, y2 = 70 + x + aw + 4, 70 + x + tw + 6, 40 + 24, 40 + 36 + th
+    quad = box_quad(x1, y1, x2, y2)
+    width, height, _ = line_geometry(quad)
+    chars = tuple((c, 0.9, "", 0.0) for c in "BB4730")
+    cut = TextLine(quad, 0.9, TextReading("BB4730", 0.9, chars), width, height, quad.mean(0))
+    formats = region_formats(["br"])
+    ranked = plate_text.candidates(chars, formats)
+    out = ocr.reread_wider(scene, cut, ranked, formats)  # type: ignore[attr-defined]
+    assert out[0][0] == "ABB4730"

@@ -138,3 +138,35 @@ def test_a_cjk_character_inside_a_latin_reading_is_dropped() -> None:
 
     assert plate_text.candidates(chars("FR\u53701SFK"))[0][0] == "FR1SFK"  # an Austrian crest
     assert plate_text.candidates(chars("\u4eacA12345"))[0][0] == "\u4eacA12345"  # a province
+
+
+@pytest.mark.parametrize("hint", [(), ("br",)])
+def test_a_weak_hit_in_another_regions_format_is_a_plate_whatever_the_hint(
+    hint: tuple[str, ...],
+) -> None:
+    """A foreign car's plate is a plate: a region hint ranks readings, it does not unfind one."""
+    detector = OcrPlateDetector.__new__(OcrPlateDetector)
+    detector.rec = cast(OpenVinoRunner, FakeRecogniser("AU7020"))  # fits no Brazilian format
+    detector.charset = list(ALPHABET)
+    detector.plate_rec = None
+    image = np.zeros((120, 200, 3), np.uint8)
+    (out,) = detector.promote(image, [weak_hit((20, 20, 120, 50))], region_formats(hint))
+    assert not out.evidence_only and out.text == "AU7020"
+
+
+@pytest.mark.parametrize(("wider", "expected"), [("ABB4730", "ABB4730"), ("XQ", "BB4730")])
+def test_a_line_that_fits_no_format_is_read_again_wider(wider: str, expected: str) -> None:
+    from blur_sdk.core.find.plate_lines import TextLine, line_geometry
+    from blur_sdk.core.models.ppocr import TextReading
+
+    detector = OcrPlateDetector.__new__(OcrPlateDetector)
+    detector.rec = cast(OpenVinoRunner, FakeRecogniser(wider))  # the wider crop's reading
+    detector.charset = list(ALPHABET)
+    quad = np.array([[40, 20], [120, 20], [120, 40], [40, 40]], np.float64)
+    width, height, _ = line_geometry(quad)
+    chars = tuple((c, 0.9, "", 0.0) for c in "BB4730")
+    line = TextLine(quad, 0.9, TextReading("BB4730", 0.9, chars), width, height, quad.mean(0))
+    ranked = plate_text.candidates(chars, region_formats(["br"]))
+    image = np.zeros((60, 200, 3), np.uint8)
+    out = detector.reread_wider(image, line, ranked, region_formats(["br"]))
+    assert out[0][0] == expected

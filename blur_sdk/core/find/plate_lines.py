@@ -9,13 +9,17 @@ import numpy as np
 import numpy.typing as npt
 
 from blur_sdk.core.geometry import box_of, linked_groups
-from blur_sdk.core.models.ppocr import TextReading
+from blur_sdk.core.models.ppocr import TextBox, TextReading
 from blur_sdk.core.plates import text as plate_text
 
 TEXT_LINE_RATIO = 0.6  # lines shorter than this x the group's tallest are not plate text
 SMALL_GROUP_RATIO = 0.62  # a group of text this much smaller than a plate's next to it: its city
 BAND_MIN, BAND_MAX = 0.05, 0.3  # a country band's share of a line crop's width
 BAND_BLUE = 0.5  # share of a column's pixels that are blue in a band
+MIN_TEXT_PX = 6
+MAX_TEXT_FRACTION = 0.35
+MAX_ASPECT = 14.0
+MAX_ANGLE = 40.0
 
 
 @dataclass
@@ -37,6 +41,18 @@ def line_geometry(quad: npt.NDArray[np.float64]) -> tuple[float, float, float]:
     height = float(np.linalg.norm(bl - tl) + np.linalg.norm(br - tr)) / 2
     angle = math.degrees(math.atan2(tr[1] - tl[1], tr[0] - tl[0]))
     return width, height, angle
+
+
+def keep_geometry(box: TextBox, image_height: int) -> bool:
+    """Text that could be a plate's: big enough, not huge, not too long, not too tilted."""
+    width, height, angle = line_geometry(box.quad)
+    return (
+        height >= MIN_TEXT_PX
+        and height <= MAX_TEXT_FRACTION * image_height
+        and width >= 0.8 * height
+        and width / max(height, 1e-6) <= MAX_ASPECT
+        and abs(angle) <= MAX_ANGLE
+    )
 
 
 def _belong_together(a: TextLine, b: TextLine) -> bool:

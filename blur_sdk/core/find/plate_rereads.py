@@ -1,0 +1,210 @@
+"""Plates read again: a line wider, a plate on its own (read_crop), our recogniser's second
+opinion, weak detector hits read as plates; mixed into the text-plate detector."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from blur_sdk.core.find.base import PlateDetection, PlateOptions, RGBImage
+from blur_sdk.core.find.plate_lines import (
+    MAX_TEXT_FRACTION,
+    TextLine,
+    band_width,
+    group_lines,
+    keep_geometry,
+    line_geometry,
+    registration_lines,
+)
+from blur_sdk.core.geometry import expand_quad
+from blur_sdk.core.models.platerec import read_plates
+from blur_sdk.core.models.ppocr import TextBox, crop_quad, detect_text, recognise
+from blur_sdk.core.models.runner import OpenVinoRunner
+from blur_sdk.core.plates import text as plate_text
+from blur_sdk.core.plates.extent import Extension, extend_quad, measure_extension
+from blur_sdk.core.plates.regions import KNOWN_FORMATS, matches, region_formats
+
+CROP_TEXT_PX = 160  # a plate read on its own is warped to this height (its text ~40-70 px)
+CROP_MAX_SIDE = 640  # and detected at this longest side at most
+CROP_PAD = 0.2  # of its height, on every side, so that text at its edges is detected
+READ_MARGIN = (0.15, 0.05)  # a detector's box is grown by this (x, y) before it is read
+WIDER_PAD = 0.4  # a line re-read wider: over the plate's glyphs beyond it, then this many text
+# heights more on each side (a faint end character that the glyph search misses too)
+PROMOTE_SCORE = 0.7  # a reading of a weak detector hit that makes it a plate (see promote)
+
+
+def upright(image: RGBImage, quad: npt.NDArray[np.float64]) -> RGBImage:
+    """The quad's content warped upright at its own size."""
+    w, h, _ = line_geometry(quad)
+    size = (max(8, round(w)), max(8, round(h)))
+    target = np.array([[0, 0], [size[0], 0], [size[0], size[1]], [0, size[1]]], np.float32)
+    matrix = cv2.getPerspectiveTransform(quad.astype(np.float32), target)
+    return np.asarray(cv2.warpPerspective(image, matrix, size), np.uint8)
+
+
+def fits_format(text: str, formats: tuple[str, ...]) -> bool:
+    """Whether a reading fits the request's formats, or any region's without them."""
+    return matches(text, formats or KNOWN_FORMATS)
+
+
+def ranking_formats(options: PlateOptions) -> tuple[str, ...]:
+    """The request's text formats, then those of its region hints: matching readings rank first."""
+    return tuple(dict.fromkeys(options.text_formats + region_formats(options.regions)))
+
+
+class PlateRereads:
+    """Reading found plates again (PP-OCR det/rec and our plate recogniser, set by the class
+    that mixes this in)."""
+
+    det: OpenVinoRunner
+    rec: OpenVinoRunner
+    charset: list[str]
+    plate_rec: OpenVinoRunner | None
+
+    def reread_wider(
+        self,
+        image: RGBImage,
+        line: TextLine,
+        ranked: list[tuple[str, float]],
+        formats: tuple[str, ...],
+    ) -> list[tuple[str, float]]:
+        """A one-line plate whose reading fits no format, read again wider: over the plate's
+        glyphs that text detection left out at the line's ends (extent.measure_extension) and
+        WIDER_PAD more (a blurred or faint first or last character). Where that reading fits
+        a format, the two readings' candidates merged; else the first kept."""
+        reach = measure_extension(image, line.quad, line.height)
+        pad = WIDER_PAD * line.height
+        wider = extend_quad(line.quad, Extension(reach.left + pad, reach.right + pad))
+        reading = recognise(self.rec, [crop_quad(image, wider)], self.charset)[0]
+        again = [(t, sc) for t, sc in plate_text.candidates(reading.chars, formats)
+                 if plate_text.plausible(t)]  # fmt: skip
+        if not again or not fits_format(again[0][0], formats):
+            return ranked
+        return plate_text.merged([ranked, again], formats)
+
+    def second_opinion(
+        self,
+        image: RGBImage,
+        quads: list[npt.NDArray[np.float64]],
+        rankings: list[list[tuple[str, float]]],
+        formats: tuple[str, ...],
+    ) -> list[list[tuple[str, float]]]:
+        """PP-OCR's rankings of these plates (quads in the image), where their best reading
+        fits no plate format, merged with our plate recogniser's readings of them, warped
+        upright (best calibrated candidate first). A reading that fits a format, or a Chinese
+        one, stays PP-OCR's (merging every plate's candidates read 1-2 points worse on the
+        crop sets' service path); only the others are warped and read."""
+        unsettled = [
+            i
+            for i, ranking in enumerate(rankings)
+            if not ranking
+            or not (plate_text.has_cjk(ranking[0][0]) or fits_format(ranking[0][0], formats))
+        ]
+        if self.plate_rec is None or not unsettled:
+            return rankings
+        out = list(rankings)
+        readings = read_plates(self.plate_rec, [upright(image, quads[i]) for i in unsettled])
+        for i, reading in zip(unsettled, readings, strict=True):
+            ours = [
+                (t, s)
+                for t, s in plate_text.candidates(reading.chars, formats)
+                if plate_text.plausible(t)
+            ]
+            out[i] = plate_text.merged([rankings[i], ours], formats)
+        return out
+
+    def _lines(self, image: RGBImage, boxes: list[TextBox], min_o: float) -> list[TextLine]:
+        """The boxes read (a country band at a line's left cut off first), weak readings out."""
+        crops = [crop_quad(image, b.quad) for b in boxes]
+        crops = [c[:, band_width(c) :] if c.shape[1] > 24 else c for c in crops]
+        lines = []
+        for box, reading in zip(boxes, recognise(self.rec, crops, self.charset), strict=True):
+            if reading.score < min_o or not plate_text.clean(reading.text):
+                continue
+            w, h, _ = line_geometry(box.quad)
+            lines.append(TextLine(box.quad, box.score, reading, w, h, box.quad.mean(axis=0)))
+        return lines
+
+    def read_crop(self, crop: RGBImage, options: PlateOptions) -> list[tuple[str, float]]:
+        """The readings of one plate (an RGB crop of it), best first: its text lines found
+        inside it, the registration line(s) read; the crop as one line when none is found."""
+        h, w = crop.shape[:2]
+        scale = CROP_TEXT_PX / max(h, 1)
+        pad = round(CROP_PAD * CROP_TEXT_PX)
+        grown = cv2.resize(crop, (max(8, round(w * scale)), CROP_TEXT_PX))
+        grown = cv2.copyMakeBorder(grown, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
+        lo, hi = np.percentile(grown.mean(axis=2), (2, 98))
+        if hi - lo > 8:  # low-contrast (night, infra-red) plates stretched
+            grown = np.clip((grown.astype(np.float32) - lo) * 255 / (hi - lo), 0, 255)
+        big: RGBImage = np.asarray(grown, np.uint8)
+        boxes = [  # (any size: inside a plate, text may fill most of it)
+            b
+            for b in detect_text(self.det, big, 0.3, CROP_MAX_SIDE)
+            if keep_geometry(b, round(big.shape[0] / MAX_TEXT_FRACTION))
+        ]
+        groups = group_lines(self._lines(big, boxes, 0.3))
+        formats = ranking_formats(options)
+        ranked: list[tuple[str, float]] = []
+        if groups:
+            main = max(groups, key=lambda g: sum(ln.width * ln.height for ln in g))
+            chars = tuple(c for ln in registration_lines(main) for c in ln.reading.chars)
+            ranked = plate_text.candidates(chars, formats)
+        whole = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float64)
+        if not ranked or not plate_text.plausible(ranked[0][0]):
+            reading = recognise(self.rec, [crop_quad(crop, whole)], self.charset)[0]
+            ranked = plate_text.candidates(reading.chars, formats)
+        return self.second_opinion(crop, [whole], [ranked], formats)[0]
+
+    def promote(
+        self, image: RGBImage, plates: list[PlateDetection], formats: tuple[str, ...]
+    ) -> list[PlateDetection]:
+        """Weak detector hits (evidence_only) read as plates (PP-OCR on the hit as one line,
+        merged with our recogniser's reading: any region's format fits, score >=
+        PROMOTE_SCORE) made plates, whatever the request's region hint (a foreign car's plate
+        is a plate): the hint's formats only rank their readings; the others left."""
+        weak = [i for i, p in enumerate(plates) if p.evidence_only]
+        if not weak:
+            return list(plates)
+        grown = [expand_quad(np.array(plates[i].polygon, np.float64), *READ_MARGIN) for i in weak]
+        lines = recognise(self.rec, [crop_quad(image, q) for q in grown], self.charset)
+        unhinted = [plate_text.candidates(line.chars) for line in lines]
+        decisions = self.second_opinion(image, grown, unhinted, ())
+        rankings = decisions
+        if formats:
+            hinted = [plate_text.candidates(line.chars, formats) for line in lines]
+            rankings = self.second_opinion(image, grown, hinted, formats)
+        out = list(plates)
+        for i, decision, ranking in zip(weak, decisions, rankings, strict=True):
+            if (
+                decision
+                and plate_text.plausible(decision[0][0])
+                and decision[0][1] >= PROMOTE_SCORE
+                and fits_format(decision[0][0], ())
+            ):
+                ranked = plate_text.merged([ranking, decision], formats)
+                out[i] = dataclasses.replace(
+                    plates[i], text=ranked[0][0], oscore=ranked[0][1], candidates=tuple(ranked),
+                    evidence_only=False,
+                )  # fmt: skip
+        return out
+
+    def complete(
+        self, image: RGBImage, plates: list[PlateDetection], options: PlateOptions
+    ) -> list[PlateDetection]:
+        """Plates other sources found and no text line reads: read on their own (two rows,
+        city lines and bands handled as in text-found plates); weak detector hits become plates
+        where their reading fits a plate format (promote)."""
+        out = self.promote(image, plates, ranking_formats(options))
+        for i, plate in enumerate(out):
+            if plate.text or plate.evidence_only:
+                continue
+            quad = expand_quad(np.array(plate.polygon, np.float64), *READ_MARGIN)
+            ranked = self.read_crop(upright(image, quad), options)
+            if ranked and plate_text.plausible(ranked[0][0]):
+                out[i] = dataclasses.replace(
+                    plate, text=ranked[0][0], oscore=ranked[0][1], candidates=tuple(ranked)
+                )
+        return out
