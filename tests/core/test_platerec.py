@@ -170,3 +170,94 @@ def test_a_line_that_fits_no_format_is_read_again_wider(wider: str, expected: st
     image = np.zeros((60, 200, 3), np.uint8)
     out = detector.reread_wider(image, line, ranked, region_formats(["br"]))
     assert out[0][0] == expected
+
+
+class RowsRecogniser(FakeRecogniser):
+    """Answers the given readings in turn, one per crop."""
+
+    def __init__(self, texts: list[str]) -> None:
+        super().__init__("")
+        self.queue = list(texts)
+
+    def infer(self, batch: Any) -> list[Any]:
+        texts = [self.queue.pop(0) for _ in range(batch.shape[0])]
+        return [np.stack([sequence(t, 0.9) for t in texts])]
+
+
+def text_line(quad_box: tuple[float, float, float, float], text: str) -> Any:
+    from blur_sdk.core.find.plate_lines import TextLine, line_geometry
+    from blur_sdk.core.models.ppocr import TextReading
+
+    x1, y1, x2, y2 = quad_box
+    quad = np.array([[x1, y1], [x2, y1], [x2, y2], [x1, y2]], np.float64)
+    width, height, _ = line_geometry(quad)
+    chars = tuple((c, 0.9, "", 0.0) for c in text)
+    return TextLine(quad, 0.9, TextReading(text, 0.9, chars), width, height, quad.mean(0))
+
+
+def rows_reader(texts: list[str]) -> OcrPlateDetector:
+    detector = OcrPlateDetector.__new__(OcrPlateDetector)
+    detector.rec = cast(OpenVinoRunner, RowsRecogniser(texts))
+    detector.charset = list(ALPHABET)
+    return detector
+
+
+CONTENT = (32.0, 32.0, 256.0, 192.0)  # the plate inside read_crop's padded, grown image
+
+
+@pytest.mark.parametrize(
+    ("answers", "expected"),
+    [(["KA", "1403"], "KA1403"), (["XQ", "ZZZZZZZZZ"], "A1403")],
+)
+def test_a_two_row_plates_rows_are_read_across_the_whole_plate(
+    answers: list[str], expected: str
+) -> None:
+    """Text detection found only "A" of the top row "K A": the rows read again across the
+    plate; a wider reading that fits no format leaves the first reading."""
+    rows = [text_line((150, 40, 190, 100), "A"), text_line((60, 110, 230, 180), "1403")]
+    formats = region_formats(["by"]) + region_formats(["bg"])
+    ranked = plate_text.candidates(tuple(c for r in rows for c in r.reading.chars))
+    big = np.zeros((224, 288, 3), np.uint8)
+    out = rows_reader(answers).rows_across(big, rows, CONTENT, ranked, formats)
+    assert out[0][0] == expected
+
+
+@pytest.mark.parametrize(
+    ("above", "region", "expected"),
+    [("I", "at", "I510AG"), ("I", "", "I510AG"), ("BASALVADOR", "", "510AG")],
+)
+def test_a_missing_top_row_is_read_above_a_single_row(
+    above: str, region: str, expected: str
+) -> None:
+    """A one-row reading with a row's room above it: the strip above read as a top row of 1-4
+    characters (an Austrian "I" beside its crest); a city line's long text is not one."""
+    rows = [text_line((60, 120, 230, 180), "510AG")]
+    formats = region_formats([region] if region else [])
+    ranked = plate_text.candidates(rows[0].reading.chars, formats)
+    big = np.zeros((224, 288, 3), np.uint8)
+    out = rows_reader([above, "510AG"]).rows_across(big, rows, CONTENT, ranked, formats)
+    assert out[0][0] == expected
+
+
+@pytest.mark.parametrize(
+    ("region", "text"),
+    [("it", "AY73888"), ("it", "VI868807"), ("gr", "XTX582"), ("pl", "BIAKY73"),
+     ("pl", "KNS1H98"), ("pl", "CIN78A6"), ("me", "PG11259")],
+)  # fmt: skip
+def test_older_and_motorcycle_formats_keep_confident_digits(region: str, text: str) -> None:
+    """Italian motorcycles (AB12345) and pre-1985 plates, Greek motorcycles (ABC123), Polish
+    three-letter districts' 1A23 / 12A3 / AB12 series, Yugoslav-era Montenegrin plates: a
+    region hint no longer forces letters onto confident digits."""
+    chars = tuple((c, 0.95, "", 0.0) for c in text)
+    assert plate_text.candidates(chars, region_formats([region]))[0][0] == text
+
+
+def test_a_one_row_plate_is_read_with_a_row_above_it() -> None:
+    """The hinted re-read of a plate that fits no format looks a text row above a one-row
+    plate (a two-row plate whose top row text detection missed); two rows stay as they are."""
+    quad = np.array([[10, 50], [110, 50], [110, 80], [10, 80]], np.float64)
+    one = [text_line((20, 55, 100, 75), "510AG")]
+    grown = OcrPlateDetector.with_row_above(quad, one)
+    assert grown[0][1] == pytest.approx(50 - 1.2 * 20) and grown[3][1] == pytest.approx(80)
+    two = [text_line((40, 20, 80, 40), "KA"), text_line((20, 55, 100, 75), "1403")]
+    assert np.array_equal(OcrPlateDetector.with_row_above(quad, two), quad)

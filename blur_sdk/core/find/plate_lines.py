@@ -19,6 +19,7 @@ BAND_BLUE = 0.5  # share of a column's pixels that are blue in a band
 MIN_TEXT_PX = 6
 MAX_TEXT_FRACTION = 0.35
 MAX_ASPECT = 14.0
+MIN_ASPECT = 0.8  # narrower text in a photo is rarely a plate's (inside a plate: see read_crop)
 MAX_ANGLE = 40.0
 
 
@@ -43,13 +44,13 @@ def line_geometry(quad: npt.NDArray[np.float64]) -> tuple[float, float, float]:
     return width, height, angle
 
 
-def keep_geometry(box: TextBox, image_height: int) -> bool:
+def keep_geometry(box: TextBox, image_height: int, min_aspect: float = MIN_ASPECT) -> bool:
     """Text that could be a plate's: big enough, not huge, not too long, not too tilted."""
     width, height, angle = line_geometry(box.quad)
     return (
         height >= MIN_TEXT_PX
         and height <= MAX_TEXT_FRACTION * image_height
-        and width >= 0.8 * height
+        and width >= min_aspect * height
         and width / max(height, 1e-6) <= MAX_ASPECT
         and abs(angle) <= MAX_ANGLE
     )

@@ -29,10 +29,13 @@ from blur_sdk.core.plates.regions import KNOWN_FORMATS, matches, region_formats
 
 CROP_TEXT_PX = 160  # a plate read on its own is warped to this height (its text ~40-70 px)
 CROP_MAX_SIDE = 640  # and detected at this longest side at most
+CROP_MIN_ASPECT = 0.5  # inside a plate, a row of one or two characters ("I", "KI") is text
 CROP_PAD = 0.2  # of its height, on every side, so that text at its edges is detected
 READ_MARGIN = (0.15, 0.05)  # a detector's box is grown by this (x, y) before it is read
 WIDER_PAD = 0.4  # a line re-read wider: over the plate's glyphs beyond it, then this many text
 # heights more on each side (a faint end character that the glyph search misses too)
+ROW_ROOM = 0.6  # room above a plate's one text row, in its heights, that may hold a missed row
+ROW_SCORE, MAX_ROW_CHARS = 0.6, 4  # such a top row's reading: its score and length
 PROMOTE_SCORE = 0.7  # a reading of a weak detector hit that makes it a plate (see promote)
 
 
@@ -143,20 +146,73 @@ class PlateRereads:
         boxes = [  # (any size: inside a plate, text may fill most of it)
             b
             for b in detect_text(self.det, big, 0.3, CROP_MAX_SIDE)
-            if keep_geometry(b, round(big.shape[0] / MAX_TEXT_FRACTION))
+            if keep_geometry(b, round(big.shape[0] / MAX_TEXT_FRACTION), CROP_MIN_ASPECT)
         ]
         groups = group_lines(self._lines(big, boxes, 0.3))
         formats = ranking_formats(options)
         ranked: list[tuple[str, float]] = []
         if groups:
             main = max(groups, key=lambda g: sum(ln.width * ln.height for ln in g))
-            chars = tuple(c for ln in registration_lines(main) for c in ln.reading.chars)
+            rows = registration_lines(main)
+            chars = tuple(c for ln in rows for c in ln.reading.chars)
             ranked = plate_text.candidates(chars, formats)
+            content = (pad, pad, big.shape[1] - pad, pad + CROP_TEXT_PX)
+            if len(rows) > 1 or rows[0].quad[:, 1].min() - pad >= ROW_ROOM * rows[0].height:
+                ranked = self.rows_across(big, rows, content, ranked, formats)
         whole = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float64)
         if not ranked or not plate_text.plausible(ranked[0][0]):
             reading = recognise(self.rec, [crop_quad(crop, whole)], self.charset)[0]
             ranked = plate_text.candidates(reading.chars, formats)
         return self.second_opinion(crop, [whole], [ranked], formats)[0]
+
+    def rows_across(
+        self,
+        big: RGBImage,
+        rows: list[TextLine],
+        content: tuple[float, float, float, float],
+        ranked: list[tuple[str, float]],
+        formats: tuple[str, ...],
+    ) -> list[tuple[str, float]]:
+        """A two-row plate's rows read again across the whole plate (content: its x1, y1, x2,
+        y2 in big), where text detection found only part of a row (a short top row beside a
+        crest or band: "KA" of KA1403 found as "A"); a one-row reading with a row's room above
+        it gets that strip read as its missing top row (1-4 characters). The wider reading
+        wins where it fits a format and holds the first one with characters added at its
+        ends; otherwise both readings' candidates are merged."""
+        x1, y1, x2, _ = content
+        spans: list[list[float]] = []  # one (top, bottom, centre) per row of text
+        for ln in rows:  # (in reading order: a row's lines follow each other)
+            top, bottom = float(ln.quad[:, 1].min()), float(ln.quad[:, 1].max())
+            if spans and abs(ln.centre[1] - spans[-1][2]) < 0.5 * ln.height:
+                spans[-1][:2] = [min(spans[-1][0], top), max(spans[-1][1], bottom)]
+            else:
+                spans.append([top, bottom, float(ln.centre[1])])
+        quads = [
+            np.array([[x1, top], [x2, top], [x2, bottom], [x1, bottom]], np.float64)
+            for top, bottom, _ in spans
+        ]
+        top, height = rows[0].quad[:, 1].min(), rows[0].height
+        above = len(spans) == 1 and top - y1 >= ROW_ROOM * height
+        if above:
+            up = max(y1 - 0.1 * height, top - 1.2 * height)
+            quads.insert(0, np.array([[x1, up], [x2, up], [x2, top], [x1, top]], np.float64))
+        crops = [crop_quad(big, q) for q in quads]
+        crops = [c[:, band_width(c) :] if c.shape[1] > 24 else c for c in crops]
+        readings = recognise(self.rec, crops, self.charset)
+        if above and not (
+            readings[0].score >= ROW_SCORE
+            and 1 <= len(plate_text.clean(readings[0].text)) <= MAX_ROW_CHARS
+        ):
+            readings = readings[1:]
+        chars = tuple(c for r in readings for c in r.chars)
+        again = [
+            (t, sc) for t, sc in plate_text.candidates(chars, formats) if plate_text.plausible(t)
+        ]
+        if not again or not fits_format(again[0][0], formats):
+            return ranked
+        if ranked and len(ranked[0][0]) < len(again[0][0]) and ranked[0][0] in again[0][0]:
+            return again + [c for c in ranked if c[0] not in dict(again)][: len(ranked)]
+        return plate_text.merged([ranked, again], formats)
 
     def promote(
         self, image: RGBImage, plates: list[PlateDetection], formats: tuple[str, ...]

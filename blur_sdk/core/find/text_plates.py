@@ -36,7 +36,10 @@ from blur_sdk.core.models.platerec import read_plates
 from blur_sdk.core.models.ppocr import DET_MAX_SIDE, detect_text, load_charset, recognise
 from blur_sdk.core.models.runner import OpenVinoRunner, model_runners
 from blur_sdk.core.plates import text as plate_text
-from blur_sdk.core.plates.extent import extend_to_plate
+from blur_sdk.core.plates.extent import Extension, extend_quad, extend_to_plate
+
+QuadArray = npt.NDArray[np.float64]
+
 
 # (detection score, OCR score) floors per Snapshot mode; threshold_d / threshold_o override.
 MODE_THRESHOLDS = {"redaction": (0.4, 0.5), "fast": (0.5, 0.6)}
@@ -44,6 +47,7 @@ MODE_THRESHOLDS = {"redaction": (0.4, 0.5), "fast": (0.5, 0.6)}
 # adds PLATE_MARGIN on top (see README figures for how both were tuned on openlpr_val).
 PAD_SIDES = 0.25
 PAD_TOP_BOTTOM = 0.3
+ROW_ABOVE = 1.2  # a one-row plate read on its own with this many text heights more above it
 __all__ = [
     "MAX_ANGLE",
     "MAX_ASPECT",
@@ -107,6 +111,15 @@ class OcrPlateDetector(PlateRereads, PlateFinder):
             for count in (1, 2, 4):
                 read_plates(self.plate_rec, [np.zeros((48, 96, 3), np.uint8)] * count)
 
+    @staticmethod
+    def with_row_above(quad: npt.NDArray[np.float64], group: list[TextLine]) -> QuadArray:
+        """A one-row plate's quad grown upwards by a text row (a two-row plate whose top row
+        text detection missed: read_crop then finds it), else the quad."""
+        heights = [ln.height for ln in group]
+        if np.ptp([ln.centre[1] for ln in group]) >= 0.5 * min(heights):
+            return quad
+        return extend_quad(quad, Extension(top=ROW_ABOVE * float(np.mean(heights))))
+
     def detect(self, image: RGBImage, options: PlateOptions) -> list[PlateDetection]:
         """Plates in an RGB image: quad, box, reading, scores and candidates."""
         height, width = image.shape[:2]
@@ -135,7 +148,7 @@ class OcrPlateDetector(PlateRereads, PlateFinder):
             # a character cut off? read it whole: only where the request names formats (a region
             # hint), since a second detection costs ~200 ms and helped no unhinted figure
             if formats and not fits_format(ranked[0][0], formats):
-                again = self.read_crop(upright(image, quad), options)
+                again = self.read_crop(upright(image, self.with_row_above(quad, group)), options)
                 if again and fits_format(again[0][0], formats):
                     ranked = again
             plates.append(

@@ -41,8 +41,8 @@ REGION_FORMATS: dict[str, tuple[str, ...]] = {
     "fr": (r"[A-Z]{2}[0-9]{3}[A-Z]{2}", r"[0-9]{1,4}[A-Z]{1,3}(?:[0-9]{2,3}|2A|2B)"),
     # Germany: district (1-3 letters) + 1-2 letters + 1-4 digits, E (electric) / H (historic).
     "de": (r"[A-Z]{1,3}[A-Z]{1,2}[0-9]{1,4}[EH]?",),
-    # Italy: AB123CD since 1994.
-    "it": (r"[A-Z]{2}[0-9]{3}[A-Z]{2}",),
+    # Italy: AB123CD since 1994; motorcycles AB12345 since 1999; province + six digits before.
+    "it": (r"[A-Z]{2}[0-9]{3}[A-Z]{2}", r"[A-Z]{2}[0-9]{5}", r"[A-Z]{2}[0-9]{6}"),
     # Spain: 1234BCD (no vowels) since 2000; provincial A1234BC / AB1234C before.
     "es": (r"[0-9]{4}[B-DF-HJ-NP-TV-Z]{3}", r"[A-Z]{1,2}[0-9]{4}[A-Z]{1,2}"),
     # Netherlands: the six-character "sidecodes" 1-11.
@@ -75,14 +75,14 @@ REGION_FORMATS: dict[str, tuple[str, ...]] = {
     "cz": (r"[0-9][A-Z][0-9A-Z]?[0-9]{4}",),
     "dk": (r"[A-Z]{2}[0-9]{5}",),
     "fi": (r"[A-Z]{2,3}[0-9]{1,3}",),
-    "gr": (r"[A-Z]{3}[0-9]{4}",),
+    "gr": (r"[A-Z]{3}[0-9]{4}", r"[A-Z]{3}[0-9]{3}"),  # (three digits: motorcycles)
     "hu": (r"[A-Z]{3}[0-9]{3}", r"[A-Z]{4}[0-9]{3}"),
     "ie": (r"[0-9]{2,3}[A-Z]{1,2}[0-9]{1,6}",),
     "is": (r"[A-Z]{2}[A-Z0-9][0-9]{2}",),
     "li": (r"FL[0-9]{1,5}",),
     "lt": (r"[A-Z]{3}[0-9]{3}",),
     "lv": (r"[A-Z]{2}[0-9]{1,4}", r"[A-Z][0-9]{4}"),
-    "me": (r"[A-Z]{2}[A-Z]{0,2}[0-9]{3,4}",),
+    "me": (r"[A-Z]{2}[A-Z]{0,2}[0-9]{3,4}", r"[A-Z]{2}[0-9]{3}[0-9A-Z]{2}"),  # (Yugoslav-era)
     "no": (r"[A-Z]{2}[0-9]{4,5}",),
     "pl": (
         r"[A-Z]{2}[0-9]{5}",
@@ -93,6 +93,12 @@ REGION_FORMATS: dict[str, tuple[str, ...]] = {
         r"[A-Z]{3}[A-Z][0-9]{2,3}",
         r"[A-Z]{3}[0-9][A-Z]{2,3}",
         r"[A-Z]{3}[0-9]{2}[A-Z]{2}",
+        r"[A-Z]{3}[0-9][A-Z][0-9]{2}",
+        r"[A-Z]{3}[0-9]{2}[A-Z][0-9]",
+        r"[A-Z]{3}[0-9][A-Z]{2}[0-9]",
+        r"[A-Z]{3}[A-Z]{2}[0-9]{2}",
+        r"[A-Z]{2}[0-9][A-Z][0-9]{3}",
+        r"[A-Z]{2}[0-9][A-Z]{2}[0-9]{2}",
     ),
     "pt": (
         r"[0-9]{2}[A-Z]{2}[0-9]{2}",
