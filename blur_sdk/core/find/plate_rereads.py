@@ -35,6 +35,7 @@ READ_MARGIN = (0.15, 0.05)  # a detector's box is grown by this (x, y) before it
 WIDER_PAD = 0.4  # a line re-read wider: over the plate's glyphs beyond it, then this many text
 # heights more on each side (a faint end character that the glyph search misses too)
 ROW_ROOM = 0.6  # room above a plate's one text row, in its heights, that may hold a missed row
+ROW_ABOVE = 1.2  # a missed top row is looked for this many row heights above (at most)
 ROW_SCORE, MAX_ROW_CHARS = 0.6, 4  # such a top row's reading: its score and length
 PROMOTE_SCORE = 0.7  # a reading of a weak detector hit that makes it a plate (see promote)
 
@@ -194,7 +195,7 @@ class PlateRereads:
         top, height = rows[0].quad[:, 1].min(), rows[0].height
         above = len(spans) == 1 and top - y1 >= ROW_ROOM * height
         if above:
-            up = max(y1 - 0.1 * height, top - 1.2 * height)
+            up = max(y1 - 0.1 * height, top - ROW_ABOVE * height)
             quads.insert(0, np.array([[x1, up], [x2, up], [x2, top], [x1, top]], np.float64))
         crops = [crop_quad(big, q) for q in quads]
         crops = [c[:, band_width(c) :] if c.shape[1] > 24 else c for c in crops]
@@ -211,7 +212,8 @@ class PlateRereads:
         if not again or not fits_format(again[0][0], formats):
             return ranked
         if ranked and len(ranked[0][0]) < len(again[0][0]) and ranked[0][0] in again[0][0]:
-            return again + [c for c in ranked if c[0] not in dict(again)][: len(ranked)]
+            rest = [c for c in ranked if c[0] not in dict(again)]
+            return (again + rest)[: plate_text.MAX_CANDIDATES]
         return plate_text.merged([ranked, again], formats)
 
     def promote(

@@ -26,6 +26,7 @@ from blur_sdk.core.find.plate_lines import (
     subordinate,
 )
 from blur_sdk.core.find.plate_rereads import (
+    ROW_ABOVE,
     PlateRereads,
     fits_format,
     ranking_formats,
@@ -47,7 +48,6 @@ MODE_THRESHOLDS = {"redaction": (0.4, 0.5), "fast": (0.5, 0.6)}
 # adds PLATE_MARGIN on top (see README figures for how both were tuned on openlpr_val).
 PAD_SIDES = 0.25
 PAD_TOP_BOTTOM = 0.3
-ROW_ABOVE = 1.2  # a one-row plate read on its own with this many text heights more above it
 __all__ = [
     "MAX_ANGLE",
     "MAX_ASPECT",
