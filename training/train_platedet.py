@@ -179,7 +179,9 @@ def make_targets(boxes: np.ndarray, size: int):
     return heat, wh, off, mask
 
 
-def make_batch(data, probs, rng, batch: int, size: int, paste: float = 0.0, washout: float = 0.0):
+def make_batch(
+    data, probs, rng, batch: int, size: int, *, paste: float = 0.0, washout: float = 0.0
+):
     imgs, heats, whs, offs, masks = [], [], [], [], []
     idx = rng.choice(len(data), size=batch, p=probs)
     for i in idx:
@@ -374,7 +376,7 @@ def main() -> int:
         for g in opt.param_groups:
             g["lr"] = lr_at(step)
         x, h, wh, off, m = make_batch(
-            data, probs, rng, args.batch, args.size, args.paste, args.washout
+            data, probs, rng, args.batch, args.size, paste=args.paste, washout=args.washout
         )
         fl, lw, lo = losses(model(x), h, wh, off, m)
         loss = fl + lw + lo
