@@ -74,15 +74,21 @@ def group_lines(lines: list[TextLine]) -> list[list[TextLine]]:
     return [reading_order(g) for g in linked_groups(lines, _belong_together)]
 
 
-def reading_order(lines: list[TextLine]) -> list[TextLine]:
-    """Lines sorted top row first, left to right within a row."""
+def text_rows(lines: list[TextLine]) -> list[list[TextLine]]:
+    """Lines in rows, top row first, each left to right (a line within half its height of a
+    row's first line belongs to that row)."""
     rows: list[list[TextLine]] = []
     for line in sorted(lines, key=lambda ln: ln.centre[1]):
         if rows and abs(line.centre[1] - rows[-1][0].centre[1]) < 0.5 * line.height:
             rows[-1].append(line)
         else:
             rows.append([line])
-    return [ln for row in rows for ln in sorted(row, key=lambda ln: ln.centre[0])]
+    return [sorted(row, key=lambda ln: ln.centre[0]) for row in rows]
+
+
+def reading_order(lines: list[TextLine]) -> list[TextLine]:
+    """Lines sorted top row first, left to right within a row."""
+    return [ln for row in text_rows(lines) for ln in row]
 
 
 def registration_lines(group: list[TextLine]) -> list[TextLine]:

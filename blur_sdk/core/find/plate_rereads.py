@@ -18,6 +18,7 @@ from blur_sdk.core.find.plate_lines import (
     keep_geometry,
     line_geometry,
     registration_lines,
+    text_rows,
 )
 from blur_sdk.core.geometry import expand_quad
 from blur_sdk.core.models.platerec import read_plates
@@ -83,8 +84,7 @@ class PlateRereads:
         pad = WIDER_PAD * line.height
         wider = extend_quad(line.quad, Extension(reach.left + pad, reach.right + pad))
         reading = recognise(self.rec, [crop_quad(image, wider)], self.charset)[0]
-        again = [(t, sc) for t, sc in plate_text.candidates(reading.chars, formats)
-                 if plate_text.plausible(t)]  # fmt: skip
+        again = plate_text.plausible_candidates(reading.chars, formats)
         if not again or not fits_format(again[0][0], formats):
             return ranked
         return plate_text.merged([ranked, again], formats)
@@ -112,11 +112,7 @@ class PlateRereads:
         out = list(rankings)
         readings = read_plates(self.plate_rec, [upright(image, quads[i]) for i in unsettled])
         for i, reading in zip(unsettled, readings, strict=True):
-            ours = [
-                (t, s)
-                for t, s in plate_text.candidates(reading.chars, formats)
-                if plate_text.plausible(t)
-            ]
+            ours = plate_text.plausible_candidates(reading.chars, formats)
             out[i] = plate_text.merged([rankings[i], ours], formats)
         return out
 
@@ -158,8 +154,7 @@ class PlateRereads:
             chars = tuple(c for ln in rows for c in ln.reading.chars)
             ranked = plate_text.candidates(chars, formats)
             content = (pad, pad, big.shape[1] - pad, pad + CROP_TEXT_PX)
-            if len(rows) > 1 or rows[0].quad[:, 1].min() - pad >= ROW_ROOM * rows[0].height:
-                ranked = self.rows_across(big, rows, content, ranked, formats)
+            ranked = self.rows_across(big, rows, content, ranked, formats)
         whole = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float64)
         if not ranked or not plate_text.plausible(ranked[0][0]):
             reading = recognise(self.rec, [crop_quad(crop, whole)], self.charset)[0]
@@ -174,26 +169,26 @@ class PlateRereads:
         ranked: list[tuple[str, float]],
         formats: tuple[str, ...],
     ) -> list[tuple[str, float]]:
-        """A two-row plate's rows read again across the whole plate (content: its x1, y1, x2,
-        y2 in big), where text detection found only part of a row (a short top row beside a
-        crest or band: "KA" of KA1403 found as "A"); a one-row reading with a row's room above
-        it gets that strip read as its missing top row (1-4 characters). The wider reading
-        wins where it fits a format and holds the first one with characters added at its
-        ends; otherwise both readings' candidates are merged."""
+        """A plate's text rows read again across the whole plate (content: its x1, y1, x2, y2
+        in big), where text detection found only part of a row (a short top row beside a
+        crest or band: "KA" of KA1403 found as "A"); a one-line reading with a row's room
+        above it gets that strip read as its missing top row (1-4 characters), a one-line
+        reading without it is left as it is. The wider reading wins where it fits a format
+        and holds the first one with characters added at its ends; otherwise both readings'
+        candidates are merged."""
         x1, y1, x2, _ = content
-        spans: list[list[float]] = []  # one (top, bottom, centre) per row of text
-        for ln in rows:  # (in reading order: a row's lines follow each other)
-            top, bottom = float(ln.quad[:, 1].min()), float(ln.quad[:, 1].max())
-            if spans and abs(ln.centre[1] - spans[-1][2]) < 0.5 * ln.height:
-                spans[-1][:2] = [min(spans[-1][0], top), max(spans[-1][1], bottom)]
-            else:
-                spans.append([top, bottom, float(ln.centre[1])])
+        spans = [
+            (min(ln.quad[:, 1].min() for ln in row), max(ln.quad[:, 1].max() for ln in row))
+            for row in text_rows(rows)
+        ]
         quads = [
             np.array([[x1, top], [x2, top], [x2, bottom], [x1, bottom]], np.float64)
-            for top, bottom, _ in spans
+            for top, bottom in spans
         ]
         top, height = rows[0].quad[:, 1].min(), rows[0].height
         above = len(spans) == 1 and top - y1 >= ROW_ROOM * height
+        if len(rows) == 1 and not above:
+            return ranked  # one line, no room for a missed row: nothing to read again
         if above:
             up = max(y1 - 0.1 * height, top - ROW_ABOVE * height)
             quads.insert(0, np.array([[x1, up], [x2, up], [x2, top], [x1, top]], np.float64))
@@ -206,9 +201,7 @@ class PlateRereads:
         ):
             readings = readings[1:]
         chars = tuple(c for r in readings for c in r.chars)
-        again = [
-            (t, sc) for t, sc in plate_text.candidates(chars, formats) if plate_text.plausible(t)
-        ]
+        again = plate_text.plausible_candidates(chars, formats)
         if not again or not fits_format(again[0][0], formats):
             return ranked
         if ranked and len(ranked[0][0]) < len(again[0][0]) and ranked[0][0] in again[0][0]:

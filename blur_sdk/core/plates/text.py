@@ -116,6 +116,13 @@ def plausible(text: str) -> bool:
     return MIN_CHARS <= len(text) <= MAX_CHARS
 
 
+def plausible_candidates(
+    chars: Sequence[Char], formats: Sequence[str] = ()
+) -> list[tuple[str, float]]:
+    """candidates() of a plate's length only."""
+    return [(t, score) for t, score in candidates(chars, formats) if plausible(t)]
+
+
 def merged(
     rankings: Sequence[Sequence[tuple[str, float]]], formats: Sequence[str] = ()
 ) -> list[tuple[str, float]]:
