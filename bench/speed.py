@@ -95,9 +95,11 @@ def main() -> int:
     settings = load_settings()
     engine = Engine.build(finder_config(settings))
     face_opts = face_options(settings)
-    print(
-        json.dumps({"cpus": os.cpu_count(), "precision": engine.plate_detectors[0].det.precision})
-    )  # type: ignore[attr-defined]
+    precision = {
+        "faces": engine.face_detector.runner.precision,  # type: ignore[union-attr]
+        "plates": engine.plate_detectors[0].det.precision,  # type: ignore[attr-defined]
+    }
+    print(json.dumps({"cpus": os.cpu_count(), "precision": precision}))
     for path in images:
         print(json.dumps(profile(engine, path, args.runs, face_opts)), flush=True)
     return 0

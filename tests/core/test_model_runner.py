@@ -15,6 +15,7 @@ from blur_sdk.core.models.runner import (
     OpenVinoRunner,
     bucket,
     eager_compiles,
+    model_precision,
     resolve_precision,
 )
 from blur_sdk.core.models.store import load_manifest, verify_model
@@ -81,6 +82,17 @@ def test_precision(centerface_path: Path) -> None:
     assert resolve_precision("f16") == "f16"
     with pytest.raises(ConfigError, match="OV_PRECISION"):
         OpenVinoRunner(centerface_path, precision="int8")
+
+
+def test_auto_precision_is_bf16_only_where_the_manifest_allows_it() -> None:
+    manifest = load_manifest()
+    assert manifest["centerface"].auto_bf16
+    for name in ("ppocr_det", "ppocr_rec", "platedet", "platerec"):
+        assert not manifest[name].auto_bf16  # bf16 read and found fewer plates (README)
+        assert model_precision("auto", manifest[name]) == "f32"
+        assert model_precision("bf16", manifest[name]) == "bf16"  # asked for: honoured
+    assert model_precision("auto", manifest["centerface"]) == "auto"
+    assert model_precision("f32", manifest["centerface"]) == "f32"
 
 
 def test_unreadable_model_is_a_model_error(tmp_path: Path) -> None:
