@@ -14,6 +14,7 @@ import yaml
 from blur_sdk import PROJECT_ROOT
 from blur_sdk import setting_parsers as parse
 from blur_sdk.core.find.config import PLATE_READERS
+from blur_sdk.core.models.runner import RELEASES
 from blur_sdk.core.redact.blur import FACE_SHAPES, STYLES
 from blur_sdk.errors import ConfigError
 
@@ -102,22 +103,19 @@ class Settings:
         parse.path, PROJECT_ROOT / "models", "Where `make models` puts the models"
     )
     logos_dir: Path = _opt(parse.path, PROJECT_ROOT / "logos", "Folder that logo paths resolve in")
-    ov_precision: str = _opt(
-        parse.choice(PRECISIONS),
-        "auto",
-        "OpenVINO precision (auto: f32; bf16 for auto_bf16 models)",
-    )
+    ov_precision: str = _opt(parse.choice(PRECISIONS), "auto", "OpenVINO precision (see README)")
     ov_threads: int = _opt(parse.int_in(0, 256), 0, "OpenVINO CPU threads per model (0 = all)")
     ov_cpu_pinning: bool = _opt(
         parse.boolean, False, "Pin OpenVINO's threads to cores (off: concurrent requests overlap)"
     )
     ov_dynamic_first_use: bool = _opt(
-        parse.boolean,
-        True,
-        "A shape's first use runs on a dynamic-shape model, compiled on its second (false: first)",
+        parse.boolean, True, "A new shape runs on a dynamic-shape model until its 2nd use"
+    )
+    ov_release_memory: str = _opt(
+        parse.choice(RELEASES), "switch", "Free a shape's buffers (switch: when another runs)"
     )
     ov_max_shapes: int = _opt(
-        parse.int_in(1, 64), 8, "Compiled input shapes kept per model (each holds 50-400 MB)"
+        parse.int_in(1, 64), 8, "Compiled input shapes kept per model (20-40 MB each, + buffers)"
     )
     warm_up: tuple[tuple[int, int], ...] = _opt(
         parse.sizes, ((800, 600), (1920, 1080)), "Image sizes compiled at start-up (empty = none)"

@@ -13,6 +13,7 @@ from blur_sdk.core.find.base import FaceOptions
 from blur_sdk.core.find.faces import SHAPE_STEP, CenterFaceDetector
 from blur_sdk.core.models.runner import (
     OpenVinoRunner,
+    _Compiled,
     bucket,
     eager_compiles,
     model_precision,
@@ -117,6 +118,40 @@ def test_max_shapes_evicts_least_recently_used(centerface_path: Path) -> None:
     assert list(runner._compiled) == [a, c]
     runner.infer(batch(32, 64))
     assert list(runner._compiled) == [c, b]
+
+
+@pytest.mark.models
+@pytest.mark.parametrize(
+    ("mode", "released"),
+    [
+        ("switch", [(1, 3, 32, 32), (1, 3, 32, 64)]),  # when the model runs another shape
+        ("always", ["after"] * 5),  # every inference
+        ("never", []),
+    ],
+)
+def test_release_memory_frees_shapes_as_the_setting_says(
+    centerface_path: Path, mode: str, released: list[object], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runner = OpenVinoRunner(centerface_path, precision="f32", threads=1, release_memory=mode)
+    freed: list[object] = []
+    monkeypatch.setattr(_Compiled, "release", lambda self: freed.append(self.shape))
+
+    def infer(self: _Compiled, data: np.ndarray, *, release: bool = False) -> list[np.ndarray]:
+        freed.extend(["after"] if release else [])
+        return []
+
+    monkeypatch.setattr(_Compiled, "infer", infer)
+    with eager_compiles():
+        for h, w in [(32, 32), (32, 32), (32, 64), (32, 64), (32, 32)]:
+            runner.infer(batch(h, w))
+    for shape, compiled in runner._compiled.items():
+        assert compiled.shape == shape
+    assert freed == released
+
+
+def test_release_memory_must_be_a_known_mode(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="OV_RELEASE_MEMORY"):
+        OpenVinoRunner(tmp_path / "unused.onnx", release_memory="sometimes")
 
 
 @pytest.mark.models

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import threading
 import time
@@ -38,6 +39,21 @@ def shared_core() -> ov.Core:
         return _core
 
 
+M_MMAP_THRESHOLD = -3  # glibc mallopt parameter
+MMAP_THRESHOLD_BYTES = 1 << 20
+
+
+def return_freed_buffers() -> None:
+    """glibc: allocations above 1 MB get mappings of their own, so released model buffers go
+    back to the OS (by default the threshold climbs to 32 MB and freed buffers stay resident)."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        log.info("not glibc: released model buffers may stay resident")
+        return
+    libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES)
+
+
 def resolve_precision(precision: str, core: ov.Core | None = None) -> str:
     """Map 'auto' to bf16 where the CPU supports it, else f32."""
     if precision != "auto":
@@ -61,8 +77,10 @@ class RunnerConfig:
     max_shapes: int = 8
     cpu_pinning: bool = False  # see OpenVinoRunner._config
     dynamic_first_use: bool = True  # see OpenVinoRunner.compiled_for
+    release_memory: str = "switch"  # see OpenVinoRunner.infer
 
 
+RELEASES = ("switch", "always", "never")  # OV_RELEASE_MEMORY: see OpenVinoRunner.infer
 STATIC_AFTER = 2  # uses of an input shape before it gets a compiled model of its own
 MAX_COUNTED_SHAPES = 4096  # shapes whose uses are counted (the count restarts beyond)
 _eager = threading.local()  # set by eager_compiles() in this thread
@@ -80,7 +98,7 @@ def eager_compiles() -> Iterator[None]:
 
 
 _runners_lock = threading.Lock()
-_runners: dict[tuple[Path, str, int, int, bool, bool], OpenVinoRunner] = {}
+_runners: dict[tuple[Path, str, int, int, bool, bool, str], OpenVinoRunner] = {}
 
 
 class _Compiled:
@@ -90,8 +108,9 @@ class _Compiled:
     so concurrent requests would only queue: one infer request per shape is enough.
     """
 
-    def __init__(self, compiled: ov.CompiledModel) -> None:
+    def __init__(self, compiled: ov.CompiledModel, shape: tuple[int, ...]) -> None:
         self.compiled = compiled
+        self.shape = shape
         self.request = compiled.create_infer_request()
         self.lock = threading.Lock()
 
@@ -107,6 +126,11 @@ class _Compiled:
             if release:
                 self.compiled.release_memory()
             return outputs
+
+    def release(self) -> None:
+        """Free the intermediate buffers now (the next inference allocates them again)."""
+        with self.lock:
+            self.compiled.release_memory()
 
 
 def _compiled_hooks(model: str, shape: tuple[int, ...], seconds: float) -> None:
@@ -129,6 +153,7 @@ class OpenVinoRunner:
         max_shapes: int = 12,
         cpu_pinning: bool = False,
         dynamic_first_use: bool = True,
+        release_memory: str = "switch",
     ) -> None:
         self.path = path
         self.core = shared_core()
@@ -139,6 +164,14 @@ class OpenVinoRunner:
         self.max_shapes = max_shapes
         self.cpu_pinning = cpu_pinning
         self.static_after = STATIC_AFTER if dynamic_first_use else 1
+        if release_memory not in RELEASES:
+            raise ConfigError(
+                f"OV_RELEASE_MEMORY: expected one of {RELEASES}, not {release_memory!r}"
+            )
+        self.release_memory = release_memory
+        if release_memory != "never":
+            return_freed_buffers()
+        self._holding: _Compiled | None = None  # the static shape whose buffers are kept
         try:
             self.model = self.core.read_model(str(path))
         except RuntimeError as e:
@@ -158,6 +191,7 @@ class OpenVinoRunner:
             config.max_shapes,
             config.cpu_pinning,
             config.dynamic_first_use,
+            config.release_memory,
         )
         with _runners_lock:
             runner = _runners.get(key)
@@ -169,6 +203,7 @@ class OpenVinoRunner:
                     max_shapes=config.max_shapes,
                     cpu_pinning=config.cpu_pinning,
                     dynamic_first_use=config.dynamic_first_use,
+                    release_memory=config.release_memory,
                 )
                 _runners[key] = runner
             return runner
@@ -225,16 +260,28 @@ class OpenVinoRunner:
         model.reshape({model.inputs[0].any_name: ov.PartialShape(list(shape))})
         log.info("compiling %s for input %s (%s)", self.path.name, shape, self.precision)
         started = time.perf_counter()
-        compiled = _Compiled(self.core.compile_model(model, "CPU", self._config()))
+        compiled = _Compiled(self.core.compile_model(model, "CPU", self._config()), shape)
         _compiled_hooks(self.path.stem, shape, time.perf_counter() - started)
         return compiled
 
     def infer(self, batch: FloatArray) -> list[FloatArray]:
-        """Run the model on one NCHW float32 batch; outputs in the model's order."""
+        """Run the model on one NCHW float32 batch; outputs in the model's order.
+
+        Each compiled shape holds its intermediate buffers (5-95 MB) after an inference unless
+        released (OV_RELEASE_MEMORY): `always` frees them after each inference (allocating them
+        again costs 7-18 ms per large inference); `switch` (default) frees a shape's when this
+        model next runs another shape, so a camera's fixed size pays nothing and mixed sizes
+        hold one shape's buffers per model; `never` keeps every shape's."""
         compiled = self.compiled_for(tuple(int(d) for d in batch.shape))
         if compiled is None:
             return self._dynamic_model().infer(batch, release=True)
-        return compiled.infer(batch)
+        outputs = compiled.infer(batch, release=self.release_memory == "always")
+        if self.release_memory == "switch":
+            with self._lock:
+                previous, self._holding = self._holding, compiled
+            if previous is not None and previous is not compiled:
+                previous.release()
+        return outputs
 
     def metadata(self, *keys: str) -> str:
         """A string from the model's runtime info (e.g. ONNX metadata_props)."""
