@@ -149,6 +149,17 @@ def test_release_memory_frees_shapes_as_the_setting_says(
     assert freed == released
 
 
+@pytest.mark.models
+def test_released_buffers_give_the_same_outputs_again(centerface_path: Path) -> None:
+    kept = OpenVinoRunner(centerface_path, precision="f32", threads=1, release_memory="never")
+    freed = OpenVinoRunner(centerface_path, precision="f32", threads=1, release_memory="always")
+    with eager_compiles():
+        for h, w in [(32, 32), (64, 32), (32, 32), (64, 32)]:  # each shape freed and reused
+            data = batch(h, w, seed=h)
+            for got, want in zip(freed.infer(data), kept.infer(data), strict=True):
+                np.testing.assert_array_equal(got, want)
+
+
 def test_release_memory_must_be_a_known_mode(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="OV_RELEASE_MEMORY"):
         OpenVinoRunner(tmp_path / "unused.onnx", release_memory="sometimes")
