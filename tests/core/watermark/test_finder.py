@@ -20,6 +20,7 @@ from blur_sdk.core.watermark.finder import (
     WatermarkOptions,
 )
 from blur_sdk.settings import Settings
+from tests.core.watermark import skip_without_cjk_font
 
 pytestmark = pytest.mark.models
 FAST = WatermarkOptions(passes=("rgb", "clahe"))
@@ -37,6 +38,7 @@ def _cover(finding: WatermarkFinding, truth: np.ndarray) -> float:
 def _marked(
     text: str, angle: float = 0.0, seed: int = 1, **kw: object
 ) -> tuple[np.ndarray, np.ndarray]:
+    skip_without_cjk_font(text)
     clean = ws.background(640, 480, seed=seed)
     marked, truth, _ = ws.add_text(clean, random.Random(seed), text=text, angle=angle, **kw)  # type: ignore[arg-type]
     return marked, truth

@@ -10,6 +10,7 @@ import pytest
 
 from bench import watermark_synth as ws
 from blur_sdk.core.watermark.strokes import box_strokes, stroke_mask
+from tests.core.watermark import skip_without_cjk_font
 
 
 def _quad(truth: np.ndarray, pad: int = 8) -> np.ndarray:
@@ -28,6 +29,7 @@ def _quad(truth: np.ndarray, pad: int = 8) -> np.ndarray:
 def test_stroke_mask_follows_the_strokes(
     colour: tuple[int, int, int], text: str, light: bool
 ) -> None:
+    skip_without_cjk_font(text)
     clean = ws.background(640, 480, seed=3)
     marked, truth, _ = ws.add_text(
         clean, random.Random(1), text=text, px=40, angle=0.0, alpha=0.5, colour=colour
