@@ -103,7 +103,11 @@ class Settings:
         parse.path, PROJECT_ROOT / "models", "Where `make models` puts the models"
     )
     logos_dir: Path = _opt(parse.path, PROJECT_ROOT / "logos", "Folder that logo paths resolve in")
-    ov_precision: str = _opt(parse.choice(PRECISIONS), "auto", "OpenVINO precision (see README)")
+    ov_precision: str = _opt(
+        parse.choice(PRECISIONS),
+        "auto",
+        "OpenVINO precision (auto: bf16 or f32 per model, README Figures)",
+    )
     ov_threads: int = _opt(parse.int_in(0, 256), 0, "OpenVINO CPU threads per model (0 = all)")
     ov_cpu_pinning: bool = _opt(
         parse.boolean, False, "Pin OpenVINO's threads to cores (off: concurrent requests overlap)"
