@@ -104,9 +104,7 @@ class Settings:
     )
     logos_dir: Path = _opt(parse.path, PROJECT_ROOT / "logos", "Folder that logo paths resolve in")
     ov_precision: str = _opt(
-        parse.choice(PRECISIONS),
-        "auto",
-        "OpenVINO precision (auto: bf16 or f32 per model, README Figures)",
+        parse.choice(PRECISIONS), "auto", "OpenVINO precision (auto: per model)"
     )
     ov_threads: int = _opt(parse.int_in(0, 256), 0, "OpenVINO CPU threads per model (0 = all)")
     ov_cpu_pinning: bool = _opt(
