@@ -37,10 +37,7 @@ from blur_sdk.core.models.platerec import read_plates
 from blur_sdk.core.models.ppocr import DET_MAX_SIDE, detect_text, load_charset, recognise
 from blur_sdk.core.models.runner import OpenVinoRunner, model_runners
 from blur_sdk.core.plates import text as plate_text
-from blur_sdk.core.plates.extent import Extension, extend_quad, extend_to_plate
-
-QuadArray = npt.NDArray[np.float64]
-
+from blur_sdk.core.plates.extent import Extension, Points, extend_quad, extend_to_plate
 
 # (detection score, OCR score) floors per Snapshot mode; threshold_d / threshold_o override.
 MODE_THRESHOLDS = {"redaction": (0.4, 0.5), "fast": (0.5, 0.6)}
@@ -112,7 +109,7 @@ class OcrPlateDetector(PlateRereads, PlateFinder):
                 read_plates(self.plate_rec, [np.zeros((48, 96, 3), np.uint8)] * count)
 
     @staticmethod
-    def with_row_above(quad: npt.NDArray[np.float64], group: list[TextLine]) -> QuadArray:
+    def with_row_above(quad: Points, group: list[TextLine]) -> Points:
         """A one-row plate's quad grown upwards by a text row (a two-row plate whose top row
         text detection missed: read_crop then finds it), else the quad."""
         heights = [ln.height for ln in group]
