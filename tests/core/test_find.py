@@ -37,7 +37,14 @@ from blur_sdk.core.find.text_plates import (
 )
 from blur_sdk.core.find.unite import merge_faces, merge_plates
 from blur_sdk.core.geometry import as_quad, box_of, order_quad
-from blur_sdk.core.models.ppocr import TextBox, TextReading, decode_ctc, decode_db, det_scale
+from blur_sdk.core.models.ppocr import (
+    TextBox,
+    TextReading,
+    decode_ctc,
+    decode_db,
+    det_scale,
+    normalise_into,
+)
 from blur_sdk.errors import ConfigError
 from blur_sdk.options import finder_config
 from blur_sdk.settings import Settings
@@ -189,6 +196,29 @@ def test_decode_ctc_blank_alternative_and_empty() -> None:
     assert reading.chars == (("B", pytest.approx(0.6), "", pytest.approx(0.35)),)
     empty = decode_ctc(ctc_probs([(0, 0.9, 1, 0.05)] * 3, 3), charset)
     assert (empty.text, empty.score, empty.chars) == ("", 0.0, ())
+
+
+def test_decode_ctc_runner_up_matches_a_full_sort() -> None:
+    """Each character's runner-up is the class a full sort of its step would give."""
+    rng = np.random.default_rng(3)
+    probs = rng.random((60, 200)).astype(np.float32)
+    probs[::3, 0] = 2.0  # blanks between characters
+    reading = decode_ctc(probs, [f"c{i}" for i in range(1, 200)])
+    top2 = np.argsort(probs, axis=1)[:, -2:]
+    best = np.concatenate([[0], top2[:, 1]])  # (a blank before the first step)
+    expected = [(t, best[t + 1], top2[t, 0]) for t in range(60) if best[t + 1] not in (0, best[t])]
+    assert [c[0] for c in reading.chars] == [f"c{b}" for _, b, _ in expected]
+    assert [c[2] for c in reading.chars] == [f"c{s}" if s else "" for _, _, s in expected]
+
+
+def test_normalise_into_is_ppocr_bgr_input() -> None:
+    """RGB in, BGR (x / 255 - 0.5) / 0.5 out, written into a slice of a padded batch."""
+    rgb = np.random.default_rng(4).integers(0, 256, (20, 30, 3), dtype=np.uint8)
+    batch = np.zeros((1, 3, 32, 32), np.float32)
+    normalise_into(batch[0, :, :20, :30], rgb)
+    expected = ((rgb[:, :, ::-1].astype(np.float32) / 255.0 - 0.5) / 0.5).transpose(2, 0, 1)
+    np.testing.assert_allclose(batch[0, :, :20, :30], expected, atol=1e-6)
+    assert not batch[0, :, 20:, :].any() and not batch[0, :, :, 30:].any()
 
 
 # --- OCR plate grouping --------------------------------------------------------------------

@@ -47,8 +47,13 @@ def det_scale(width: int, height: int, max_side: int = DET_MAX_SIDE) -> float:
     return min(scale, max_side / max(width, height))
 
 
-def _normalise(bgr: npt.NDArray[Any]) -> FloatArray:
-    return ((bgr.astype(np.float32) / 255.0 - 0.5) / 0.5).transpose(2, 0, 1)
+def normalise_into(out: FloatArray, rgb: RGBImage) -> None:
+    """Write an RGB image into a (3, h, w) float32 slice as PP-OCR's input: BGR channels,
+    (x / 255 - 0.5) / 0.5. One pass per channel (the astype/divide/transpose chain it replaces
+    cost 8-10 ms on a 1280 x 720 input)."""
+    for c, channel in enumerate(cv2.split(rgb)[::-1]):
+        np.multiply(channel, np.float32(1 / 127.5), out=out[c])
+        out[c] -= np.float32(1.0)
 
 
 def prob_map(
@@ -62,11 +67,12 @@ def prob_map(
     height, width = image.shape[:2]
     scale = det_scale(width, height, max_side)
     new_w, new_h = max(32, round(width * scale)), max(32, round(height * scale))
-    resized = cv2.resize(image[:, :, ::-1], (new_w, new_h), interpolation=interpolation)
+    # (resized as RGB: a channel-reversed view made cv2 copy the whole image first, +7 ms at 1080p)
+    resized = np.asarray(cv2.resize(image, (new_w, new_h), interpolation=interpolation), np.uint8)
     batch = np.zeros(
         (1, 3, bucket(new_h, DET_SHAPE_STEP), bucket(new_w, DET_SHAPE_STEP)), np.float32
     )
-    batch[0, :, :new_h, :new_w] = _normalise(resized)
+    normalise_into(batch[0, :, :new_h, :new_w], resized)
     prob: FloatArray = runner.infer(batch)[0][0, 0, :new_h, :new_w]
     return prob
 
@@ -163,7 +169,7 @@ def recognise(
             chunk, pending = pending[:size], pending[size:]
             batch = np.zeros((size, 3, REC_HEIGHT, width), np.float32)
             for row, i in enumerate(chunk):
-                batch[row, :, :, : crops[i].shape[1]] = _normalise(crops[i][:, :, ::-1])
+                normalise_into(batch[row, :, :, : crops[i].shape[1]], crops[i])
             probs = runner.infer(batch)[0]
             for row, i in enumerate(chunk):
                 readings[i] = decode_ctc(probs[row], charset)
@@ -171,12 +177,17 @@ def recognise(
 
 
 def decode_ctc(probs: FloatArray, charset: list[str]) -> TextReading:
-    """Greedy CTC decoding (index 0 = blank) keeping the top-2 classes of each character."""
-    top2 = np.argsort(probs, axis=1)[:, -2:]
+    """Greedy CTC decoding (index 0 = blank) keeping the top-2 classes of each character.
+
+    The runner-up is looked for only at the steps that emit a character (sorting every step's
+    6,625 PP-OCR classes cost 4-5 ms a batch)."""
     chars = []
     previous = 0
-    for t, (second, best) in enumerate(top2):
+    for t, best in enumerate(probs.argmax(axis=1).tolist()):
         if best not in (0, previous):
+            others = probs[t].copy()
+            others[best] = -np.inf
+            second = int(others.argmax())
             alt = charset[second - 1] if second > 0 else ""
             chars.append((charset[best - 1], float(probs[t, best]), alt, float(probs[t, second])))
         previous = best
