@@ -11,7 +11,9 @@ import pytest
 
 from blur_sdk.core.find.base import FaceOptions
 from blur_sdk.core.find.faces import SHAPE_STEP, CenterFaceDetector
+from blur_sdk.core.models import runner as runner_module
 from blur_sdk.core.models.runner import (
+    SMALL_SHAPE_PIXELS,
     OpenVinoRunner,
     _Compiled,
     bucket,
@@ -132,6 +134,7 @@ def test_max_shapes_evicts_least_recently_used(centerface_path: Path) -> None:
 def test_release_memory_frees_shapes_as_the_setting_says(
     centerface_path: Path, mode: str, released: list[object], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(runner_module, "SMALL_SHAPE_PIXELS", 0)  # (these shapes are tiny)
     runner = OpenVinoRunner(centerface_path, precision="f32", threads=1, release_memory=mode)
     freed: list[object] = []
     monkeypatch.setattr(_Compiled, "release", lambda self: freed.append(self.shape))
@@ -147,6 +150,34 @@ def test_release_memory_frees_shapes_as_the_setting_says(
     for shape, compiled in runner._compiled.items():
         assert compiled.shape == shape
     assert freed == released
+
+
+@pytest.mark.models
+def test_switch_keeps_small_shapes_buffers(
+    centerface_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Small shapes (recogniser lines, face tiles) keep their buffers when the model runs
+    another shape, and running them frees no large shape's buffers either."""
+    runner = OpenVinoRunner(centerface_path, precision="f32", threads=1, release_memory="switch")
+    freed: list[object] = []
+    monkeypatch.setattr(_Compiled, "release", lambda self: freed.append(self.shape))
+    tall, wide = (544, 512), (512, 544)  # 278,528 input pixels: above SMALL_SHAPE_PIXELS
+    assert SMALL_SHAPE_PIXELS < 544 * 512
+    with eager_compiles():
+        for h, w in [tall, (32, 32), tall, (32, 64), (32, 32), wide, (32, 64), tall]:
+            runner.infer(batch(h, w))
+    assert freed == [(1, 3, *tall), (1, 3, *wide)]  # at switches between large shapes only
+
+
+@pytest.mark.models
+@pytest.mark.parametrize(("mode", "calls"), [("always", 1), ("switch", 0), ("never", 0)])
+def test_glibc_returns_freed_memory_at_once_only_when_always(
+    centerface_path: Path, mode: str, calls: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made: list[None] = []
+    monkeypatch.setattr(runner_module, "return_freed_buffers", lambda: made.append(None))
+    OpenVinoRunner(centerface_path, precision="f32", release_memory=mode)
+    assert len(made) == calls
 
 
 @pytest.mark.models

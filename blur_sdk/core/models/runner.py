@@ -44,8 +44,10 @@ MMAP_THRESHOLD_BYTES = 1 << 20  # (4 MB: 8 MB more in-process, 25-50 MiB more in
 
 
 def return_freed_buffers() -> None:
-    """glibc: allocations above 1 MB get mappings of their own, so released model buffers go
-    back to the OS (by default the threshold climbs to 32 MB and freed buffers stay resident)."""
+    """glibc: allocations above 1 MB get mappings of their own, so freed buffers go back to the
+    OS at once (by default the threshold climbs to 32 MB and freed memory stays resident for
+    reuse). OV_RELEASE_MEMORY=always only: every large array of every request then costs fresh
+    page faults (with 4 concurrent clients ~10 % of the CPU, in the kernel)."""
     try:
         libc = ctypes.CDLL("libc.so.6")
     except OSError:
@@ -60,6 +62,11 @@ def resolve_precision(precision: str, core: ov.Core | None = None) -> str:
         return precision
     capabilities = (core or shared_core()).get_property("CPU", "OPTIMIZATION_CAPABILITIES")
     return "bf16" if "BF16" in capabilities else "f32"
+
+
+def input_pixels(shape: tuple[int, ...]) -> int:
+    """Batch x height x width of an NCHW shape."""
+    return int(np.prod(shape)) // max(1, shape[1])
 
 
 def bucket(value: int, step: int) -> int:
@@ -81,6 +88,11 @@ class RunnerConfig:
 
 
 RELEASES = ("switch", "always", "never")  # OV_RELEASE_MEMORY: see OpenVinoRunner.infer
+# OV_RELEASE_MEMORY=switch keeps the buffers of shapes of at most this many input pixels (batch
+# x height x width: a few MB each): a request alternates recogniser widths and batch sizes, and
+# face tiles with the coarse pass, and freeing those buffers each time cost more CPU than they
+# hold (bench/latency.py --method platerecognizer, README)
+SMALL_SHAPE_PIXELS = 1 << 18
 STATIC_AFTER = 2  # uses of an input shape before it gets a compiled model of its own
 MAX_COUNTED_SHAPES = 4096  # shapes whose uses are counted (the count restarts beyond)
 _eager = threading.local()  # set by eager_compiles() in this thread
@@ -169,7 +181,7 @@ class OpenVinoRunner:
                 f"OV_RELEASE_MEMORY: expected one of {RELEASES}, not {release_memory!r}"
             )
         self.release_memory = release_memory
-        if release_memory != "never":
+        if release_memory == "always":
             return_freed_buffers()
         self._holding: _Compiled | None = None  # the static shape whose buffers are kept
         try:
@@ -270,13 +282,14 @@ class OpenVinoRunner:
         Each compiled shape holds its intermediate buffers (5-95 MB) after an inference unless
         released (OV_RELEASE_MEMORY): `always` frees them after each inference (allocating them
         again costs 7-18 ms per large inference); `switch` (default) frees a shape's when this
-        model next runs another shape, so a camera's fixed size pays nothing and mixed sizes
-        hold one shape's buffers per model; `never` keeps every shape's."""
+        model next runs another large shape, so a camera's fixed size pays nothing and mixed
+        sizes hold one large shape's buffers per model (small shapes, SMALL_SHAPE_PIXELS, keep
+        theirs); `never` keeps every shape's."""
         compiled = self.compiled_for(tuple(int(d) for d in batch.shape))
         if compiled is None:
             return self._dynamic_model().infer(batch, release=True)
         outputs = compiled.infer(batch, release=self.release_memory == "always")
-        if self.release_memory == "switch":
+        if self.release_memory == "switch" and input_pixels(compiled.shape) > SMALL_SHAPE_PIXELS:
             with self._lock:
                 previous, self._holding = self._holding, compiled
             if previous is not None and previous is not compiled:
