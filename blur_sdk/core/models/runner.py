@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ctypes
 import logging
 import threading
 import time
@@ -17,6 +16,7 @@ import numpy as np
 import numpy.typing as npt
 import openvino as ov
 
+from blur_sdk.core.models.malloc import limit_arenas, return_freed_buffers
 from blur_sdk.core.models.store import ModelSpec, load_manifest, verify_model
 from blur_sdk.errors import ConfigError, ModelError
 
@@ -37,23 +37,6 @@ def shared_core() -> ov.Core:
         if _core is None:
             _core = ov.Core()
         return _core
-
-
-M_MMAP_THRESHOLD = -3  # glibc mallopt parameter
-MMAP_THRESHOLD_BYTES = 1 << 20  # (4 MB: 8 MB more in-process, 25-50 MiB more in the server)
-
-
-def return_freed_buffers() -> None:
-    """glibc: allocations above 1 MB get mappings of their own, so freed buffers go back to the
-    OS at once (by default the threshold climbs to 32 MB and freed memory stays resident for
-    reuse). OV_RELEASE_MEMORY=always only: every large array of every request then costs fresh
-    page faults (with 4 concurrent clients ~10 % of the CPU, in the kernel)."""
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-    except OSError:
-        log.info("not glibc: released model buffers may stay resident")
-        return
-    libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES)
 
 
 def resolve_precision(precision: str, core: ov.Core | None = None) -> str:
@@ -181,6 +164,7 @@ class OpenVinoRunner:
                 f"OV_RELEASE_MEMORY: expected one of {RELEASES}, not {release_memory!r}"
             )
         self.release_memory = release_memory
+        limit_arenas()
         if release_memory == "always":
             return_freed_buffers()
         self._holding: _Compiled | None = None  # the static shape whose buffers are kept
