@@ -180,6 +180,17 @@ def test_glibc_returns_freed_memory_at_once_only_when_always(
     assert len(made) == calls
 
 
+def test_arenas_limited_once_when_the_process_core_is_made(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    made: list[None] = []
+    monkeypatch.setattr(runner_module, "limit_arenas", lambda: made.append(None))
+    monkeypatch.setattr(runner_module, "_core", None)
+    core = runner_module.shared_core()
+    assert runner_module.shared_core() is core
+    assert len(made) == 1
+
+
 @pytest.mark.models
 def test_released_buffers_give_the_same_outputs_again(centerface_path: Path) -> None:
     kept = OpenVinoRunner(centerface_path, precision="f32", threads=1, release_memory="never")

@@ -31,10 +31,12 @@ _core: ov.Core | None = None
 
 
 def shared_core() -> ov.Core:
-    """One ov.Core per process (it owns the CPU plugin and its thread pools)."""
+    """One ov.Core per process (it owns the CPU plugin and its thread pools); glibc's arenas
+    limited when it is made (a process-wide setting, before any model allocates)."""
     global _core  # noqa: PLW0603
     with _core_lock:
         if _core is None:
+            limit_arenas()
             _core = ov.Core()
         return _core
 
@@ -164,7 +166,6 @@ class OpenVinoRunner:
                 f"OV_RELEASE_MEMORY: expected one of {RELEASES}, not {release_memory!r}"
             )
         self.release_memory = release_memory
-        limit_arenas()
         if release_memory == "always":
             return_freed_buffers()
         self._holding: _Compiled | None = None  # the static shape whose buffers are kept
