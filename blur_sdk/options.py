@@ -32,6 +32,7 @@ def finder_config(settings: Settings) -> FinderConfig:
         platedet_resolution=settings.platedet_resolution,
         platedet_threshold=settings.platedet_threshold,
         platedet_confirm_threshold=settings.platedet_confirm_threshold,
+        platedet_promote_threshold=settings.platedet_promote_threshold,
         plate_reader=settings.plate_reader,
     )
 

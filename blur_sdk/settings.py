@@ -81,6 +81,9 @@ class Settings:
     platedet_confirm_threshold: float = _opt(
         parse.float_in(0.05, 1.0), 0.25, "Plate detector score that confirms a text-found plate"
     )
+    platedet_promote_threshold: float = _opt(
+        parse.float_in(0.01, 1.0), 0.08, "Plate detector score of a weak hit read as a plate"
+    )
     face_threshold: float = _opt(parse.float_in(0.01, 1.0), 0.18, "CenterFace score threshold")
     face_blur_scale: float = _opt(
         parse.float_in(1.0, 3.0), 1.8, "Blur region scale about face centre"
@@ -96,9 +99,7 @@ class Settings:
         "both",
         "Plate text: both (our recogniser backs PP-OCR where it fits no format) or ppocr",
     )
-    plate_margin: float = _opt(
-        parse.float_in(0.0, 1.0), 0.3, "Plate blur margin (fraction of size)"
-    )
+    plate_margin: float = _opt(parse.float_in(0.0, 1.0), 0.3, "Plate blur margin, fraction of size")
     models_dir: Path = _opt(
         parse.path, PROJECT_ROOT / "models", "Where `make models` puts the models"
     )
@@ -123,9 +124,7 @@ class Settings:
         parse.sizes, ((800, 600), (1920, 1080)), "Image sizes compiled at start-up (empty = none)"
     )
     max_upload_bytes: int = _opt(parse.int_in(1, None), 25 * 1024 * 1024, "Largest request body")
-    max_image_pixels: int = _opt(
-        parse.int_in(1, None), 50_000_000, "Largest image (width x height)"
-    )
+    max_image_pixels: int = _opt(parse.int_in(1, None), 50_000_000, "Largest image, width x height")
     max_image_side: int = _opt(parse.int_in(1, None), 12_000, "Largest image width or height")
     watermarkly_max_get_bytes: int = _opt(
         parse.int_in(1, None), 20 * 1024 * 1024, "Watermarkly: largest image fetched for GET /blur/"
@@ -155,9 +154,7 @@ class Settings:
         parse.float_in(0.5, 600.0), 30.0, "Timeout for Snapshot calls (s)"
     )
     jpeg_quality: int = _opt(parse.int_in(50, 100), 95, "JPEG quality of blurred output")
-    max_repeated_fields: int = _opt(
-        parse.int_in(1, 10_000), 64, "Most values of one repeated field"
-    )
+    max_repeated_fields: int = _opt(parse.int_in(1, 10_000), 64, "Most values of a repeated field")
     max_field_length: int = _opt(
         parse.int_in(16, 10_000_000), 65_536, "Longest non-file form field"
     )

@@ -12,7 +12,7 @@ from bench.synthetic import PLATE_QUAD, scene_with_plate
 from blur_sdk.core import find as detectors
 from blur_sdk.core.find.base import TEXT_SOURCE, PlateDetection, PlateOptions
 from blur_sdk.core.find.engine import Engine
-from blur_sdk.core.find.object_plates import STRIDE, decode_platedet
+from blur_sdk.core.find.object_plates import STRIDE, PlateDetDetector, decode_platedet
 from blur_sdk.core.find.unite import unite_plates
 from blur_sdk.core.geometry import as_quad
 from blur_sdk.options import finder_config
@@ -139,3 +139,51 @@ def test_a_weak_hit_where_no_plate_is_is_passed_on_after_the_plates() -> None:
     united = unite_plates([elsewhere, backed, confirming], confirm_text=True)
     assert [p.box for p in united] == [backed.box, elsewhere.box]
     assert united[1].evidence_only  # (a reader may make it a plate; else the engine drops it)
+
+
+def test_a_hit_too_weak_to_confirm_is_still_passed_on_to_be_read() -> None:
+    """Between PLATEDET_PROMOTE_THRESHOLD and PLATEDET_CONFIRM_THRESHOLD a hit confirms no text
+    plate (the text pipeline's false positives stay out) but may still be read as a plate."""
+    text = plate((10, 10, 90, 30), TEXT_SOURCE, oscore=0.7)
+    faint = plate(
+        (12, 8, 92, 32), "platedet", text="", dscore=0.1, evidence_only=True, supports_text=False
+    )
+    united = unite_plates([text, faint], confirm_text=True)
+    assert [(p.box, p.evidence_only) for p in united] == [(faint.box, True)]
+
+
+class FakeRunner:
+    """Stands in for OpenVinoRunner: fixed outputs, the PP-OCR charset metadata."""
+
+    def __init__(self, out: list[np.ndarray]) -> None:
+        self.out = out
+
+    def infer(self, batch: np.ndarray) -> list[np.ndarray]:
+        return self.out
+
+    def metadata(self, *path: str) -> str:
+        return "0\n1"
+
+
+def test_detector_sorts_its_hits_by_the_three_thresholds() -> None:
+    heads = outputs([(10, 10, 0.9), (10, 30, 0.3), (30, 10, 0.1), (30, 30, 0.05)], 16, 48)
+    detector = PlateDetDetector(
+        FakeRunner(heads),  # type: ignore[arg-type]
+        FakeRunner([]),  # type: ignore[arg-type]
+        long_side=240,
+        threshold=0.5,
+        confirm_threshold=0.25,
+        promote_threshold=0.08,
+    )
+    found = detector.detect(np.zeros((160, 240, 3), np.uint8), PlateOptions())
+    kinds = sorted((p.dscore, p.evidence_only, p.supports_text) for p in found)
+    assert kinds == [(0.1, True, False), (0.3, True, True), (0.9, False, True)]
+
+
+def test_weak_hits_merged_stay_weak() -> None:
+    """Two overlapping weak hits are one weak hit (not a plate without a reading)."""
+    a = plate((12, 8, 92, 32), "platedet", text="", dscore=0.2, evidence_only=True)
+    b = plate((14, 9, 94, 33), "platedet", text="", dscore=0.1, evidence_only=True)
+    b = dataclasses.replace(b, supports_text=False)
+    (weak,) = unite_plates([a, b], confirm_text=True)
+    assert weak.evidence_only and weak.supports_text

@@ -10,7 +10,7 @@ import pytest
 from blur_sdk.core.find.text_plates import TextLine, plate_quad
 from blur_sdk.core.geometry import box_of
 from blur_sdk.core.models.ppocr import TextReading
-from blur_sdk.core.plates.extent import Extension, extend_quad, extend_to_plate
+from blur_sdk.core.plates.extent import Extension, extend_quad, extend_to_plate, glyphs_above
 
 PLATE = (100, 80, 332, 140)  # x0, y0, x1, y1 of the rendered plate
 TEXT_TOP, TEXT_BOTTOM = 92, 128
@@ -99,3 +99,31 @@ def test_extend_quad_moves_each_side_along_the_axes() -> None:
     quad = box_quad(10, 20, 110, 40)
     out = extend_quad(quad, Extension(left=5, right=7, top=2, bottom=3))
     np.testing.assert_allclose(out, box_quad(5, 18, 117, 43))
+
+
+def two_row_scene(
+    top: str, top_scale: float
+) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.float64]]:
+    """A white plate on a dark car: a top row (at top_scale of the bottom row's size) a third
+    of a row's height over "361DH"; the bottom row's text quad."""
+    img = np.zeros((260, 420, 3), np.uint8)
+    img[:] = (40, 42, 48)
+    img[40:200, 100:320] = (240, 240, 240)
+    (bw, bh), _ = cv2.getTextSize("361DH", FONT, SCALE, THICK)
+    cv2.putText(img, "361DH", (210 - bw // 2, 180), FONT, SCALE, (20, 20, 20), THICK)
+    (tw, _), _ = cv2.getTextSize(top, FONT, SCALE * top_scale, THICK)
+    baseline = 180 - bh - bh // 3
+    cv2.putText(img, top, (210 - tw // 2, baseline), FONT, SCALE * top_scale, (20, 20, 20), THICK)
+    return img, box_quad(210 - bw / 2 - 3, 180 - bh - 3, 210 + bw / 2 + 3, 183)
+
+
+def test_a_missed_top_row_shows_as_glyphs_above_the_line() -> None:
+    img, line = two_row_scene("KI", 1.0)
+    assert glyphs_above(img, line) >= 1
+
+
+def test_a_small_city_line_or_a_bare_plate_above_is_no_top_row() -> None:
+    img, line = two_row_scene("BA SALVADOR", 0.35)
+    assert glyphs_above(img, line) == 0
+    img, line = two_row_scene("", 1.0)
+    assert glyphs_above(img, line) == 0

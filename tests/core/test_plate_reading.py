@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from bench.synthetic import box_quad
+from blur_sdk.core.find import text_plates
 from blur_sdk.core.find.base import PlateOptions
 from blur_sdk.core.find.engine import Engine
 from blur_sdk.core.find.plate_lines import (
@@ -18,8 +19,9 @@ from blur_sdk.core.find.plate_lines import (
     registration_lines,
     subordinate,
 )
+from blur_sdk.core.find.plate_rereads import with_top_row
 from blur_sdk.core.models.platerec import read_plates
-from blur_sdk.core.models.ppocr import TextReading
+from blur_sdk.core.models.ppocr import TextBox, TextReading
 from blur_sdk.core.plates import text as plate_text
 from blur_sdk.core.plates.formats import expand, fit, options_of
 from blur_sdk.core.plates.regions import region_formats
@@ -193,3 +195,34 @@ def test_a_first_character_text_detection_left_out_is_read(ocr: object) -> None:
     ranked = plate_text.candidates(chars, formats)
     out = ocr.reread_wider(scene, cut, ranked, formats)  # type: ignore[attr-defined]
     assert out[0][0] == "ABB4730"
+
+
+def test_a_reading_with_its_top_row_wins_only_where_it_is_the_whole() -> None:
+    one_row = [("361DH", 0.84)]
+    assert with_top_row(one_row, [("KI361DH", 0.8)], ())[0][0] == "KI361DH"
+    assert with_top_row(one_row, [("361DHX", 0.9)], ())[0][0] == "361DH"  # (not a row above)
+    assert with_top_row(one_row, [("KI", 0.9)], ()) == one_row  # fits no plate format
+    assert with_top_row([("3", 0.5)], [("KI361DH", 0.8)], ())[0][0] == "KI361DH"
+
+
+@pytest.mark.models
+def test_a_two_row_plate_whose_top_row_text_detection_missed_reads_both_rows(
+    ocr: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A square plate with a short top row (two letters beside a crest, as on Austrian and
+    German two-row plates) that the photo's text detection misses: the characters standing
+    above the line found make the plate be read on its own, top row first, without a hint."""
+    plate = render([("KI", 1.0), ("361DH", 1.0)])
+    scene = np.full((480, 640, 3), 70, np.uint8)
+    small = cv2.resize(plate, (plate.shape[1] // 3, plate.shape[0] // 3), cv2.INTER_AREA)
+    top = 200
+    scene[top : top + small.shape[0], 260 : 260 + small.shape[1]] = small
+    real_detect = text_plates.detect_text
+
+    def bottom_row_only(*args: object, **kwargs: object) -> list[TextBox]:
+        boxes = real_detect(*args, **kwargs)  # type: ignore[arg-type]
+        return [b for b in boxes if b.quad[:, 1].mean() > top + small.shape[0] / 2]
+
+    monkeypatch.setattr(text_plates, "detect_text", bottom_row_only)
+    plates = ocr.detect(scene, PlateOptions())  # type: ignore[attr-defined]
+    assert [p.text for p in plates] == ["KI361DH"]

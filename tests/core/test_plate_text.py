@@ -3,7 +3,11 @@ alternatives, plausible lengths."""
 
 from __future__ import annotations
 
+import pytest
+
 from blur_sdk.core.plates import text as plate_text
+from blur_sdk.core.plates.formats import Char
+from blur_sdk.core.plates.text import NEAR_MISS_PRIOR, candidates, group_splits
 
 
 def test_clean() -> None:
@@ -48,3 +52,34 @@ def test_plausible() -> None:
     assert plate_text.plausible("A" * plate_text.MIN_CHARS)
     assert plate_text.plausible("A" * plate_text.MAX_CHARS)
     assert not plate_text.plausible("A" * (plate_text.MAX_CHARS + 1))
+
+
+def sep_chars(text: str, weak: dict[int, tuple[str, float, str, float]]) -> list[Char]:
+    """Confident characters (separators included), the weak ones given in full."""
+    return [weak.get(i, (ch, 0.97, "", 0.0)) for i, ch in enumerate(text)]
+
+
+def test_group_splits_follow_the_separators_read() -> None:
+    assert group_splits(sep_chars("AB0-9333", {})) == {3}
+    assert group_splits(sep_chars("AB·1234", {})) == {2}
+    assert group_splits(sep_chars("AF 46", {})) == {2}
+    assert group_splits(sep_chars("-ABC1234-", {})) == frozenset()  # (edges split nothing)
+
+
+def test_a_separator_decides_a_letter_beside_it() -> None:
+    """ "AB0-9333": the dash splits letters from digits, so the third character is an O; a
+    reading without the dash leaves the choice to the scores (both fit some region's format)."""
+    chars = sep_chars("AB0-9333", {2: ("0", 0.7, "O", 0.2)})
+    assert candidates(chars)[0][0] == "ABO9333"
+    plain = [c for c in chars if c[0] != "-"]
+    assert candidates(plain)[0][0] == "AB09333"
+
+
+def test_a_change_away_from_the_split_costs_nothing() -> None:
+    """A UK "AB12 CDE" changes from letters to digits two characters before its split: its
+    readings keep their scores; one changing just before the split ("ABI2") scores less."""
+    chars = sep_chars("AB12 CDE", {1: ("B", 0.6, "8", 0.3)})
+    plain = [c for c in chars if c[0] != " "]
+    assert candidates(chars)[:2] == candidates(plain)[:2] == [("AB12CDE", 0.77), ("A812CDE", 0.697)]
+    near = dict(candidates(chars))["ABI2CDE"]
+    assert near == pytest.approx(dict(candidates(plain))["ABI2CDE"] * NEAR_MISS_PRIOR, abs=1e-3)

@@ -38,6 +38,7 @@ class PlateDetection:
     raw: dict[str, Any] | None = field(default=None, compare=False)
     evidence_only: bool = False  # a weak detector hit: support for a text plate, a plate only
     # where a reader makes it one (OcrPlateDetector.promote); the engine drops the others
+    supports_text: bool = True  # False: too weak a hit to confirm a text-found plate
 
 
 SMALL_FACE, LARGE_FACE = 12.0, 40.0  # face heights (px) between which the region scale ramps

@@ -20,4 +20,5 @@ class FinderConfig:
     platedet_resolution: int = 512  # longest side the plate detector runs at
     platedet_threshold: float = 0.5  # a plate on its own
     platedet_confirm_threshold: float = 0.25  # evidence that confirms a text plate
+    platedet_promote_threshold: float = 0.08  # a weak hit read, a plate if it reads as one
     plate_reader: str = "both"  # one of PLATE_READERS

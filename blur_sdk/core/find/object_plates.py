@@ -63,6 +63,7 @@ class PlateDetDetector(PlateFinder):
         long_side: int,
         threshold: float,
         confirm_threshold: float,
+        promote_threshold: float = 1.0,
     ) -> None:
         self.det = det
         self.rec = rec
@@ -70,6 +71,8 @@ class PlateDetDetector(PlateFinder):
         self.long_side = long_side
         self.threshold = threshold  # a plate on its own
         self.confirm_threshold = min(confirm_threshold, threshold)  # evidence for a text plate
+        # a hit weaker than that is only read: a plate where it reads as one (promote)
+        self.promote_threshold = min(promote_threshold, self.confirm_threshold)
 
     def boxes(self, image: RGBImage) -> list[tuple[Box, float]]:
         """Plate boxes in image pixels with their scores."""
@@ -80,14 +83,15 @@ class PlateDetDetector(PlateFinder):
         resized = cv2.resize(image, (new_w, new_h), interpolation=interpolation)
         batch = np.zeros((1, 3, bucket(new_h, SHAPE_STEP), bucket(new_w, SHAPE_STEP)), np.float32)
         batch[0, :, :new_h, :new_w] = resized.transpose(2, 0, 1)
-        threshold = self.confirm_threshold
+        threshold = self.promote_threshold
         return decode_platedet(self.det.infer(batch), threshold, scale, width, height)
 
     def detect(self, image: RGBImage, options: PlateOptions) -> list[PlateDetection]:
         """Plates (score >= threshold: deskewed quad, not read yet) and weaker evidence (box).
 
-        The engine keeps the first and uses the second only to confirm text-found plates; it
-        then calls complete() for the plates that no text-found plate already reads.
+        The engine keeps the first and uses the second to confirm text-found plates (hits >=
+        the confirm threshold) and as places a reader may find a plate at (promote); it then
+        calls complete() for the plates that no text-found plate already reads.
         """
         threshold = self.threshold if options.threshold_d is None else options.threshold_d
         found = self.boxes(image)
@@ -101,7 +105,7 @@ class PlateDetDetector(PlateFinder):
         plates += [
             PlateDetection(
                 as_quad(box_corners(*box)), box, "", round(score, 3), 0.0, source=self.name,
-                evidence_only=True,
+                evidence_only=True, supports_text=score >= self.confirm_threshold,
             )
             for box, score in found
             if score < threshold
@@ -142,4 +146,5 @@ def create_platedet(config: FinderConfig) -> PlateDetDetector:
         long_side=config.platedet_resolution,
         threshold=config.platedet_threshold,
         confirm_threshold=config.platedet_confirm_threshold,
+        promote_threshold=config.platedet_promote_threshold,
     )

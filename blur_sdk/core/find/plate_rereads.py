@@ -30,6 +30,8 @@ from blur_sdk.core.plates.regions import KNOWN_FORMATS, matches, region_formats
 
 CROP_TEXT_PX = 160  # a plate read on its own is warped to this height (its text ~40-70 px)
 CROP_MAX_SIDE = 640  # and detected at this longest side at most
+CROP_SHAPE_STEP = 64  # its detection input padded to multiples of this: few compiled shapes
+# for plates of every aspect (a new shape's compile costs ~150 ms; 32 px steps made ~10 shapes)
 CROP_MIN_ASPECT = 0.5  # inside a plate, a row of one or two characters ("I", "KI") is text
 CROP_PAD = 0.2  # of its height, on every side, so that text at its edges is detected
 READ_MARGIN = (0.15, 0.05)  # a detector's box is grown by this (x, y) before it is read
@@ -58,6 +60,22 @@ def fits_format(text: str, formats: tuple[str, ...]) -> bool:
 def ranking_formats(options: PlateOptions) -> tuple[str, ...]:
     """The request's text formats, then those of its region hints: matching readings rank first."""
     return tuple(dict.fromkeys(options.text_formats + region_formats(options.regions)))
+
+
+def with_top_row(
+    ranked: list[tuple[str, float]], again: list[tuple[str, float]], formats: tuple[str, ...]
+) -> list[tuple[str, float]]:
+    """A one-row reading, or the plate's reading with its top row (read_crop), whichever is
+    whole: the second where it fits a format and holds the first with characters added
+    before it, or where the first fits none; else the first."""
+    if not again or not fits_format(again[0][0], formats):
+        return ranked
+    if not ranked or not fits_format(ranked[0][0], formats):
+        return plate_text.merged([ranked, again], formats)
+    if len(again[0][0]) > len(ranked[0][0]) and again[0][0].endswith(ranked[0][0]):
+        rest = [c for c in ranked if c[0] not in dict(again)]
+        return (again + rest)[: plate_text.MAX_CANDIDATES]
+    return ranked
 
 
 class PlateRereads:
@@ -142,7 +160,7 @@ class PlateRereads:
         big: RGBImage = np.asarray(grown, np.uint8)
         boxes = [  # (any size: inside a plate, text may fill most of it)
             b
-            for b in detect_text(self.det, big, 0.3, CROP_MAX_SIDE)
+            for b in detect_text(self.det, big, 0.3, CROP_MAX_SIDE, CROP_SHAPE_STEP)
             if keep_geometry(b, round(big.shape[0] / MAX_TEXT_FRACTION), CROP_MIN_ASPECT)
         ]
         groups = group_lines(self._lines(big, boxes, 0.3))

@@ -31,13 +31,20 @@ from blur_sdk.core.find.plate_rereads import (
     fits_format,
     ranking_formats,
     upright,
+    with_top_row,
 )
 from blur_sdk.core.geometry import as_quad, box_of, expand_quad, order_quad
 from blur_sdk.core.models.platerec import read_plates
 from blur_sdk.core.models.ppocr import DET_MAX_SIDE, detect_text, load_charset, recognise
 from blur_sdk.core.models.runner import OpenVinoRunner, model_runners
 from blur_sdk.core.plates import text as plate_text
-from blur_sdk.core.plates.extent import Extension, Points, extend_quad, extend_to_plate
+from blur_sdk.core.plates.extent import (
+    Extension,
+    Points,
+    extend_quad,
+    extend_to_plate,
+    glyphs_above,
+)
 
 # (detection score, OCR score) floors per Snapshot mode; threshold_d / threshold_o override.
 MODE_THRESHOLDS = {"redaction": (0.4, 0.5), "fast": (0.5, 0.6)}
@@ -62,17 +69,25 @@ __all__ = [
 ]
 
 
+def text_quad(group: list[TextLine]) -> npt.NDArray[np.float64]:
+    """The quad around a group's text lines."""
+    if len(group) == 1:
+        return group[0].quad
+    points = np.concatenate([ln.quad for ln in group]).astype(np.float32)
+    return order_quad(cv2.boxPoints(cv2.minAreaRect(points)))
+
+
+def one_row(group: list[TextLine]) -> bool:
+    """Whether a group's lines stand in one row."""
+    return bool(np.ptp([ln.centre[1] for ln in group]) < 0.5 * min(ln.height for ln in group))
+
+
 def plate_quad(group: list[TextLine], image: RGBImage | None = None) -> npt.NDArray[np.float64]:
     """The plate prior: the group's text quad grown over the plate's further characters (one
     row, when the image is given), then padded by a fraction of the text height."""
-    if len(group) == 1:
-        quad = group[0].quad
-    else:
-        points = np.concatenate([ln.quad for ln in group]).astype(np.float32)
-        quad = order_quad(cv2.boxPoints(cv2.minAreaRect(points)))
+    quad = text_quad(group)
     text_h = float(np.mean([ln.height for ln in group]))
-    one_row = np.ptp([ln.centre[1] for ln in group]) < 0.5 * text_h
-    if image is not None and one_row:  # (a two-row plate's rows already span it)
+    if image is not None and one_row(group):  # (a two-row plate's rows already span it)
         quad = extend_to_plate(image, quad, text_h)
     width, height, _ = line_geometry(quad)
     return expand_quad(
@@ -150,6 +165,10 @@ class OcrPlateDetector(PlateRereads, PlateFinder):
                 again = self.read_crop(upright(image, self.with_row_above(quad, group)), options)
                 if again and fits_format(again[0][0], formats):
                     ranked = again
+            elif one_row(group) and glyphs_above(image, text_quad(group), group[0].height):
+                # a two-row plate's top row that text detection missed ("KI" over "361DH")
+                again = self.read_crop(upright(image, self.with_row_above(quad, group)), options)
+                ranked = with_top_row(ranked, again, formats)
             plates.append(
                 PlateDetection(
                     polygon=as_quad(quad),

@@ -44,6 +44,8 @@ def _union(a: PlateDetection, b: PlateDetection) -> PlateDetection:
         candidates=best.candidates,
         source="+".join(sorted({*a.source.split("+"), *b.source.split("+")})),
         raw=best.raw,
+        evidence_only=a.evidence_only and b.evidence_only,  # (two weak hits stay weak)
+        supports_text=a.supports_text or b.supports_text,
     )
 
 
@@ -83,7 +85,7 @@ def unite_plates(plates: Sequence[PlateDetection], confirm_text: bool) -> list[P
     where no plate is are passed on, still evidence_only, after the plates: a reader may make
     them plates (complete()); the engine drops those it does not.
     """
-    support = [p for p in plates if p.source != TEXT_SOURCE]
+    support = [p for p in plates if p.source != TEXT_SOURCE and p.supports_text]
     kept = [p for p in plates if not p.evidence_only]
     if confirm_text:
         kept = [

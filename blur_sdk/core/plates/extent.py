@@ -30,6 +30,8 @@ CHAR_LEVEL = 0.3  # how far its centre may sit from the line's centre, in text-l
 MAX_GAP = 1.0  # widest gap between characters of one registration, in text heights
 INNER_MARGIN = 0.35  # background kept beyond the last character, in text heights (at most)
 ROW_SHARE = 0.7  # share of background that makes a row above/below the text part of the plate
+ABOVE_REACH = 1.3  # a two-row plate's missed top row lies within this many line heights above
+ABOVE_SIDES = 0.6  # ... and within this many line heights beyond the line's ends
 
 
 @dataclass(frozen=True)
@@ -187,6 +189,28 @@ def measure_extension(image: Image8, quad: Points, line_height: float | None = N
     rows = classes[0][:, x0:x1].mean(axis=1) >= ROW_SHARE
     bottom, top = _run(rows[y1:]), _run(rows[:y0][::-1])
     return Extension(left / k, right / k, top / k, bottom / k)
+
+
+def glyphs_above(image: Image8, quad: Points, line_height: float | None = None) -> int:
+    """How many blobs shaped like the line's characters, in its glyph colour, stand in a row
+    just above it: a two-row plate's top row ("KI" over "361DH") that text detection missed.
+    A small city line above a registration is too short to count."""
+    _, _, width, height = _axes(quad)
+    line = min(height, line_height or height)
+    if line < 4 or width < 4:
+        return 0
+    side, across = ABOVE_SIDES * line, ABOVE_REACH * line
+    strip, k = _strip(image, quad, side, across, line)
+    lab = np.asarray(
+        cv2.cvtColor(strip.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab), dtype=np.float32
+    )
+    x0, x1 = round(side * k), round((side + width) * k)
+    y0, y1 = round(across * k), round((across + height) * k)
+    classes = colour_classes(lab, (slice(y0, y1), slice(x0, x1)))
+    if classes is None:
+        return 0
+    gap = max(1, round(0.05 * line * k))
+    return len(characters(classes[1], (0, max(1, y0 - gap)), line * k))
 
 
 def extend_quad(quad: Points, extension: Extension) -> Points:

@@ -25,6 +25,11 @@ KNOWN_PRIOR = 0.85
 NO_FORMAT_PRIOR = 0.6
 TRIM_PRIOR = 0.85
 TRIMS = ((1, 0), (2, 0), (0, 1), (1, 1))  # (leading, trailing) characters cut: bands, frames
+# A separator the recogniser read ("ABO-9333", "AB·1234", "AF 46") splits the plate's groups;
+# letters turn to digits (or back) at such a split, not one character before or after it, so
+# among the readings of one line each such near miss costs this factor more than the fewest
+# any reading has (AB0-9333 -> ABO-9333; UK AB12 CDE's change is two characters away: kept).
+NEAR_MISS_PRIOR = 0.7
 _SIMPLE = re.compile(r"(?:\[[^\]]+\]|\(\?:|[|)?]|\{\d+(?:,\d+)?\}|[0-9A-Z]|\\u[0-9a-fA-F]{4})*")
 _ESCAPE_OR_TEXT = re.compile(r"\\u[0-9a-fA-F]{4}|\\.|[^\\]+")
 
@@ -84,7 +89,10 @@ def candidates(chars: Sequence[Char], formats: Sequence[str] = ()) -> list[tuple
     character inside a reading (not first, as a Chinese province, nor last, as 学 or 警) is a
     coat of arms or sticker read as one (Austria, Switzerland) and is dropped.
     """
+    splits = group_splits(chars)
     kept = [c for c in chars if clean(c[0])]
+    if any(has_cjk(c[0]) for c in kept[1:-1]):
+        splits = frozenset()  # (positions shift when a crest is dropped: no split evidence)
     kept = [c for i, c in enumerate(kept) if i in (0, len(kept) - 1) or not has_cjk(c[0])]
     if not kept:
         return []
@@ -98,7 +106,48 @@ def candidates(chars: Sequence[Char], formats: Sequence[str] = ()) -> list[tuple
         for text, score in swaps.items():  # requested formats fit() cannot expand rank first
             if any(p.fullmatch(text) for p in compiled):
                 readings[text] = max(readings[text], score / NO_FORMAT_PRIOR * HINT_PRIOR)
-    return ranked(readings, formats)
+    return ranked(by_groups(readings, splits, len(kept)), formats)
+
+
+def group_splits(chars: Sequence[Char]) -> frozenset[int]:
+    """Where a reading's groups split: indices (in its plate characters) of the characters
+    that follow a separator (space, dash, dot) the recogniser read between two of them."""
+    splits, count, pending = set(), 0, False
+    for char in chars:
+        if clean(char[0]):
+            if pending and count:
+                splits.add(count)
+            count, pending = count + 1, False
+        else:
+            pending = True
+    return frozenset(splits)
+
+
+def _near_misses(text: str, splits: frozenset[int]) -> int:
+    """Letter/digit changes of a text one character before or after a split, not at it."""
+    return sum(
+        1
+        for i in range(1, len(text))
+        if text[i - 1].isdigit() != text[i].isdigit()
+        and i not in splits
+        and (i - 1 in splits or i + 1 in splits)
+    )
+
+
+def by_groups(readings: dict[str, float], splits: frozenset[int], length: int) -> dict[str, float]:
+    """Readings of a line that has group splits scored down by NEAR_MISS_PRIOR per letter/
+    digit change next to a split beyond the fewest among them (readings of the line's whole
+    length only: a trimmed reading's positions are not the split's)."""
+    if not splits:
+        return readings
+    misses = {t: _near_misses(t, splits) for t in readings if len(t) == length}
+    if not misses:
+        return readings
+    fewest = min(misses.values())
+    return {
+        t: score * NEAR_MISS_PRIOR ** (misses.get(t, fewest) - fewest)
+        for t, score in readings.items()
+    }
 
 
 def ranked(readings: dict[str, float], formats: Sequence[str]) -> list[tuple[str, float]]:
