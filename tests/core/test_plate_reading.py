@@ -199,10 +199,13 @@ def test_a_first_character_text_detection_left_out_is_read(ocr: object) -> None:
 
 def test_a_reading_with_its_top_row_wins_only_where_it_is_the_whole() -> None:
     one_row = [("361DH", 0.84)]
-    assert with_top_row(one_row, [("KI361DH", 0.8)], ())[0][0] == "KI361DH"
-    assert with_top_row(one_row, [("361DHX", 0.9)], ())[0][0] == "361DH"  # (not a row above)
-    assert with_top_row(one_row, [("KI", 0.9)], ()) == one_row  # fits no plate format
-    assert with_top_row([("3", 0.5)], [("KI361DH", 0.8)], ())[0][0] == "KI361DH"
+    assert with_top_row(one_row, [("KI361DH", 0.8)], (), "361DH")[0][0] == "KI361DH"
+    assert with_top_row(one_row, [("361DHX", 0.9)], (), "361DH")[0][0] == "361DH"  # (not above)
+    assert with_top_row(one_row, [("KI", 0.9)], (), "361DH") == one_row  # fits no plate format
+    assert with_top_row([("3", 0.5)], [("KI361DH", 0.8)], (), "3")[0][0] == "KI361DH"
+    # a region's format made the row "G1DH" (3 cut, 6 as G): the row's own text decides
+    at = region_formats(["at"])
+    assert with_top_row([("G1DH", 0.25)], [("KI361DH", 0.96)], at, "361DH")[0][0] == "KI361DH"
 
 
 @pytest.mark.models

@@ -12,10 +12,11 @@ from blur_sdk.core.find.base import Box, PlateDetection, PlateFinder, PlateOptio
 from blur_sdk.core.find.config import FinderConfig
 from blur_sdk.core.find.text_plates import ranking_formats
 from blur_sdk.core.geometry import as_quad, expand_quad, heatmap_peaks, nms
-from blur_sdk.core.models.ppocr import crop_quad, load_charset, recognise
+from blur_sdk.core.models.ppocr import crop_quad, load_charset
 from blur_sdk.core.models.runner import FloatArray, OpenVinoRunner, bucket, model_runners
 from blur_sdk.core.plates import text as plate_text
 from blur_sdk.core.plates.deskew import box_corners, deskew_plate
+from blur_sdk.core.plates.emblems import read_plate_lines
 
 STRIDE = 4
 SHAPE_STEP = 32  # the network's stride: no more padding than it needs
@@ -126,7 +127,7 @@ class PlateDetDetector(PlateFinder):
         crops = [crop_quad(image, expand_quad(plates[i].polygon, *READ_MARGIN)) for i in unread]
         formats = ranking_formats(options)
         out = list(plates)
-        for i, reading in zip(unread, recognise(self.rec, crops, self.charset), strict=True):
+        for i, reading in zip(unread, read_plate_lines(self.rec, crops, self.charset), strict=True):
             ranked = plate_text.candidates(reading.chars, formats)
             if ranked:
                 out[i] = replace(

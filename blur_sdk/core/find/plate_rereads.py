@@ -22,9 +22,10 @@ from blur_sdk.core.find.plate_lines import (
 )
 from blur_sdk.core.geometry import expand_quad
 from blur_sdk.core.models.platerec import read_plates
-from blur_sdk.core.models.ppocr import TextBox, crop_quad, detect_text, recognise
+from blur_sdk.core.models.ppocr import TextBox, crop_quad, detect_text
 from blur_sdk.core.models.runner import OpenVinoRunner
 from blur_sdk.core.plates import text as plate_text
+from blur_sdk.core.plates.emblems import read_plate_lines
 from blur_sdk.core.plates.extent import Extension, extend_quad, measure_extension
 from blur_sdk.core.plates.regions import KNOWN_FORMATS, matches, region_formats
 
@@ -63,16 +64,20 @@ def ranking_formats(options: PlateOptions) -> tuple[str, ...]:
 
 
 def with_top_row(
-    ranked: list[tuple[str, float]], again: list[tuple[str, float]], formats: tuple[str, ...]
+    ranked: list[tuple[str, float]],
+    again: list[tuple[str, float]],
+    formats: tuple[str, ...],
+    row_text: str,
 ) -> list[tuple[str, float]]:
-    """A one-row reading, or the plate's reading with its top row (read_crop), whichever is
-    whole: the second where it fits a format and holds the first with characters added
-    before it, or where the first fits none; else the first."""
+    """A one-row plate's readings (ranked; row_text: its line's cleaned text), or those of the
+    plate read with its top row (again, read_crop), whichever is whole: the second where it
+    fits a format and is the row's text with characters added before it, or where the first
+    fits none (both merged); else the first."""
     if not again or not fits_format(again[0][0], formats):
         return ranked
     if not ranked or not fits_format(ranked[0][0], formats):
         return plate_text.merged([ranked, again], formats)
-    if len(again[0][0]) > len(ranked[0][0]) and again[0][0].endswith(ranked[0][0]):
+    if len(again[0][0]) > len(row_text) and again[0][0].endswith(row_text):
         rest = [c for c in ranked if c[0] not in dict(again)]
         return (again + rest)[: plate_text.MAX_CANDIDATES]
     return ranked
@@ -101,7 +106,7 @@ class PlateRereads:
         reach = measure_extension(image, line.quad, line.height)
         pad = WIDER_PAD * line.height
         wider = extend_quad(line.quad, Extension(reach.left + pad, reach.right + pad))
-        reading = recognise(self.rec, [crop_quad(image, wider)], self.charset)[0]
+        reading = read_plate_lines(self.rec, [crop_quad(image, wider)], self.charset)[0]
         again = plate_text.plausible_candidates(reading.chars, formats)
         if not again or not fits_format(again[0][0], formats):
             return ranked
@@ -139,7 +144,9 @@ class PlateRereads:
         crops = [crop_quad(image, b.quad) for b in boxes]
         crops = [c[:, band_width(c) :] if c.shape[1] > 24 else c for c in crops]
         lines = []
-        for box, reading in zip(boxes, recognise(self.rec, crops, self.charset), strict=True):
+        for box, reading in zip(
+            boxes, read_plate_lines(self.rec, crops, self.charset), strict=True
+        ):
             if reading.score < min_o or not plate_text.clean(reading.text):
                 continue
             w, h, _ = line_geometry(box.quad)
@@ -175,7 +182,7 @@ class PlateRereads:
             ranked = self.rows_across(big, rows, content, ranked, formats)
         whole = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float64)
         if not ranked or not plate_text.plausible(ranked[0][0]):
-            reading = recognise(self.rec, [crop_quad(crop, whole)], self.charset)[0]
+            reading = read_plate_lines(self.rec, [crop_quad(crop, whole)], self.charset)[0]
             ranked = plate_text.candidates(reading.chars, formats)
         return self.second_opinion(crop, [whole], [ranked], formats)[0]
 
@@ -212,7 +219,7 @@ class PlateRereads:
             quads.insert(0, np.array([[x1, up], [x2, up], [x2, top], [x1, top]], np.float64))
         crops = [crop_quad(big, q) for q in quads]
         crops = [c[:, band_width(c) :] if c.shape[1] > 24 else c for c in crops]
-        readings = recognise(self.rec, crops, self.charset)
+        readings = read_plate_lines(self.rec, crops, self.charset)
         if above and not (
             readings[0].score >= ROW_SCORE
             and 1 <= len(plate_text.clean(readings[0].text)) <= MAX_ROW_CHARS
@@ -238,7 +245,7 @@ class PlateRereads:
         if not weak:
             return list(plates)
         grown = [expand_quad(np.array(plates[i].polygon, np.float64), *READ_MARGIN) for i in weak]
-        lines = recognise(self.rec, [crop_quad(image, q) for q in grown], self.charset)
+        lines = read_plate_lines(self.rec, [crop_quad(image, q) for q in grown], self.charset)
         unhinted = [plate_text.candidates(line.chars) for line in lines]
         decisions = self.second_opinion(image, grown, unhinted, ())
         rankings = decisions

@@ -132,6 +132,35 @@ class OcrPlateDetector(PlateRereads, PlateFinder):
             return quad
         return extend_quad(quad, Extension(top=ROW_ABOVE * float(np.mean(heights))))
 
+    def read_whole(
+        self,
+        image: RGBImage,
+        group: list[TextLine],
+        quad: Points,
+        ranked: list[tuple[str, float]],
+        options: PlateOptions,
+    ) -> list[tuple[str, float]]:
+        """A text-found plate's readings, read again where its text lines may miss part of it:
+        a two-row plate's top row (character-like glyphs stand above its one row: "KI" over
+        "361DH"), or, with a region hint, a reading that fits none of its formats (a faint end
+        character, a character cut off). Reading the plate on its own (read_crop) costs a text
+        detection and recognitions, ~30 ms; unhinted readings that fit no format were not
+        helped by it on the dev sets."""
+        formats = ranking_formats(options)
+        top_row = one_row(group) and glyphs_above(image, text_quad(group), group[0].height) > 0
+        if top_row:
+            again = self.read_crop(upright(image, self.with_row_above(quad, group)), options)
+            row_text = "".join(plate_text.clean(ln.reading.text) for ln in group)
+            return with_top_row(ranked, again, formats, row_text)
+        if not formats or fits_format(ranked[0][0], formats):
+            return ranked
+        if len(group) == 1:  # a faint end character? (a recognition, ~6 ms)
+            ranked = self.reread_wider(image, group[0], ranked, formats)
+            if fits_format(ranked[0][0], formats):
+                return ranked
+        again = self.read_crop(upright(image, self.with_row_above(quad, group)), options)
+        return again if again and fits_format(again[0][0], formats) else ranked
+
     def detect(self, image: RGBImage, options: PlateOptions) -> list[PlateDetection]:
         """Plates in an RGB image: quad, box, reading, scores and candidates."""
         height, width = image.shape[:2]
@@ -154,21 +183,8 @@ class OcrPlateDetector(PlateRereads, PlateFinder):
             ranked = plate_text.candidates(chars, formats)
             if not ranked or not plate_text.plausible(ranked[0][0]):
                 continue
-            # a faint end character? (with a region hint only: it helped no unhinted figure and
-            # costs a recognition, 20-30 ms, on every plate whose reading fits no format)
-            if formats and not fits_format(ranked[0][0], formats) and len(group) == 1:
-                ranked = self.reread_wider(image, group[0], ranked, formats)
             quad = plate_quad(group, image)
-            # a character cut off? read it whole: only where the request names formats (a region
-            # hint), since a second detection costs ~200 ms and helped no unhinted figure
-            if formats and not fits_format(ranked[0][0], formats):
-                again = self.read_crop(upright(image, self.with_row_above(quad, group)), options)
-                if again and fits_format(again[0][0], formats):
-                    ranked = again
-            elif one_row(group) and glyphs_above(image, text_quad(group), group[0].height):
-                # a two-row plate's top row that text detection missed ("KI" over "361DH")
-                again = self.read_crop(upright(image, self.with_row_above(quad, group)), options)
-                ranked = with_top_row(ranked, again, formats)
+            ranked = self.read_whole(image, group, quad, ranked, options)
             plates.append(
                 PlateDetection(
                     polygon=as_quad(quad),

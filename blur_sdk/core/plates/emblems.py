@@ -1,0 +1,84 @@
+"""Emblems read as characters: a coloured seal, crest or sticker between a plate's groups."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from blur_sdk.core.models.ppocr import TextReading, recognise
+from blur_sdk.core.models.runner import OpenVinoRunner
+from blur_sdk.core.plates import text as plate_text
+
+# A German plate's registration seal, an Austrian district's crest, a Czech inspection sticker:
+# PP-OCR reads them as O, 0, W or E. Glyphs are plain (black or white on a light or dark
+# plate); an emblem's pixels are strongly coloured.
+SATURATION, VALUE = 0.35, 0.25  # HSV floors of a strongly coloured pixel
+EMBLEM_SHARE = 0.15  # share of such pixels around a character that makes it an emblem
+PLAIN_SHARE = 0.08  # ... where each other character of the line has at most this share
+GLYPH_CHROMA = 11.0  # Lab chroma of the other characters' strokes above which the glyphs are
+# coloured themselves (Belgium's red characters: 11-17; black glyphs beside emblems: 1-10)
+STROKE_SHARE = 30  # a character's strokes: the darkest this many percent of its span
+HALF_WIDTH = 0.2  # a character's span each side of its centre, in crop heights
+ROWS = (1 / 6, 5 / 6)  # the crop's rows looked at (its middle: not the plate's border)
+
+
+def _spans(xs: tuple[float, ...], height: int, width: int) -> list[slice]:
+    """Each character's columns in a crop of this size."""
+    half = HALF_WIDTH * height
+    return [slice(max(0, round(x - half)), min(width, round(x + half))) for x in xs]
+
+
+def colour_shares(rgb: npt.NDArray[np.uint8], spans: list[slice]) -> list[float]:
+    """Per character span, the share of strongly coloured pixels in it."""
+    hsv = cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV)
+    strong = (hsv[..., 1] > SATURATION * 255) & (hsv[..., 2] > VALUE * 255)
+    return [float(strong[:, s].mean()) if s.stop > s.start else 0.0 for s in spans]
+
+
+def stroke_chroma(rgb: npt.NDArray[np.uint8], spans: list[slice]) -> float:
+    """Median over these character spans of their strokes' Lab chroma (the darkest pixels)."""
+    lab = cv2.cvtColor(rgb.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
+    values = []
+    for s in spans:
+        pixels = lab[:, s].reshape(-1, 3)
+        if len(pixels):
+            dark = pixels[pixels[:, 0] <= np.percentile(pixels[:, 0], STROKE_SHARE)]
+            values.append(float(np.median(np.hypot(dark[:, 1], dark[:, 2]))))
+    return float(np.median(values)) if values else 0.0
+
+
+def without_emblems(crop: npt.NDArray[np.uint8], reading: TextReading) -> TextReading:
+    """The reading of a text line crop without the characters that stand on strongly coloured
+    pixels where its other characters are plain ("HH" + seal + "NR367" read "HHONR367"); a
+    line of coloured glyphs, or with more than its emblems coloured, keeps every character.
+    Separators are never dropped (they split the registration's groups)."""
+    if len(reading.xs) != len(reading.chars) or len(reading.chars) < 3:
+        return reading
+    height = crop.shape[0]
+    middle = crop[round(ROWS[0] * height) : round(ROWS[1] * height)]
+    spans = _spans(reading.xs, height, crop.shape[1])
+    shares = colour_shares(middle, spans)
+    plate = [i for i, c in enumerate(reading.chars) if plate_text.clean(c[0])]
+    emblems = {i for i in plate if shares[i] >= EMBLEM_SHARE}
+    others = [i for i in plate if i not in emblems]
+    if (
+        not emblems
+        or not others
+        or any(shares[i] > PLAIN_SHARE for i in others)
+        or stroke_chroma(middle, [spans[i] for i in others]) > GLYPH_CHROMA
+    ):
+        return reading
+    keep = [i for i in range(len(reading.chars)) if i not in emblems]
+    chars = tuple(reading.chars[i] for i in keep)
+    score = float(np.mean([c[1] for c in chars]))
+    xs = tuple(reading.xs[i] for i in keep)
+    return TextReading("".join(c[0] for c in chars), score, chars, xs)
+
+
+def read_plate_lines(
+    runner: OpenVinoRunner, crops: list[npt.NDArray[np.uint8]], charset: list[str]
+) -> list[TextReading]:
+    """PP-OCR's readings of plate text crops (ppocr.recognise), emblems dropped."""
+    readings = recognise(runner, crops, charset)
+    return [without_emblems(c, r) for c, r in zip(crops, readings, strict=True)]

@@ -1,0 +1,66 @@
+"""Emblems read as characters (blur_sdk.core.plates.emblems): a coloured seal between a plate's
+groups is dropped from the reading; coloured glyphs and coloured plates keep every character."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from blur_sdk.core.models.ppocr import TextReading, decode_ctc
+from blur_sdk.core.plates.emblems import without_emblems
+
+Colour = tuple[int, int, int]
+STEP = 28  # px between character centres in the 48 px high line crops below
+
+
+def line_crop(
+    text: str, glyph: Colour = (15, 15, 15), plate: Colour = (240, 240, 240), seal_at: int = -1
+) -> tuple[npt.NDArray[np.uint8], TextReading]:
+    """A 48 px high line of characters (a red and blue seal in place of character seal_at) and
+    the reading PP-OCR would give, with each character's centre."""
+    crop = np.full((48, STEP * len(text) + 8, 3), plate, np.uint8)
+    xs = []
+    for i, ch in enumerate(text):
+        x = 4 + STEP * i + STEP // 2
+        xs.append(float(x))
+        if i == seal_at:
+            cv2.circle(crop, (x, 24), 11, (210, 30, 30), -1)
+            cv2.circle(crop, (x, 24), 5, (30, 60, 200), -1)
+        else:
+            cv2.putText(crop, ch, (x - 10, 36), cv2.FONT_HERSHEY_DUPLEX, 0.9, glyph, 2)
+    chars = tuple((ch, 0.9, "", 0.0) for ch in text)
+    return crop, TextReading(text, 0.9, chars, tuple(xs))
+
+
+def test_a_seal_read_as_a_letter_is_dropped() -> None:
+    crop, reading = line_crop("HHONR367", seal_at=2)
+    out = without_emblems(crop, reading)
+    assert out.text == "HHNR367"
+    assert len(out.xs) == len(out.chars) == 7
+
+
+def test_plain_lines_coloured_glyphs_and_coloured_plates_keep_every_character() -> None:
+    crop, reading = line_crop("HHNR367")
+    assert without_emblems(crop, reading) == reading
+    crop, reading = line_crop("1MCK049", glyph=(150, 20, 30))  # Belgium: red characters
+    assert without_emblems(crop, reading) == reading
+    crop, reading = line_crop("AB12CDE", plate=(245, 200, 20))  # a yellow plate
+    assert without_emblems(crop, reading) == reading
+
+
+def test_a_reading_without_positions_is_left_as_it_is() -> None:
+    crop, reading = line_crop("HHONR367", seal_at=2)
+    bare = TextReading(reading.text, reading.score, reading.chars)
+    assert without_emblems(crop, bare) == bare
+
+
+def test_decoding_places_each_character_at_its_step() -> None:
+    probs = np.zeros((4, 3), np.float32)
+    probs[:, 0] = 1.0  # blanks
+    probs[1] = (0.0, 1.0, 0.0)  # "a" at step 1
+    probs[3] = (0.0, 0.0, 1.0)  # "b" at step 3
+    reading = decode_ctc(probs, ["a", "b"], width=32)
+    assert reading.text == "ab"
+    assert reading.xs == (12.0, 28.0)
+    assert decode_ctc(probs, ["a", "b"]).xs == ()
