@@ -255,3 +255,14 @@ def test_within_eager_compiles_a_shape_compiles_on_its_first_use(centerface_path
     assert list(runner._compiled) == [(1, 3, 32, 32)] and runner._dynamic is None
     runner.infer(batch(32, 64))  # outside it again: a first use on the dynamic model
     assert list(runner._compiled) == [(1, 3, 32, 32)] and runner._dynamic is not None
+
+
+@pytest.mark.models
+def test_inputs_of_many_sizes_run_on_the_dynamic_model_only(centerface_path: Path) -> None:
+    """infer(dynamic=True) (plate crops: each size seen about once) compiles no shape of its
+    own, however often a size comes, and leaves the compiled shapes of common sizes alone."""
+    runner = OpenVinoRunner(centerface_path, precision="f32", threads=1, dynamic_first_use=False)
+    runner.infer(batch(32, 32))
+    for _ in range(3):
+        runner.infer(batch(64, 96), dynamic=True)
+    assert list(runner._compiled) == [(1, 3, 32, 32)] and runner._dynamic is not None

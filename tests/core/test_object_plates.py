@@ -180,10 +180,13 @@ def test_detector_sorts_its_hits_by_the_three_thresholds() -> None:
     assert kinds == [(0.1, True, False), (0.3, True, True), (0.9, False, True)]
 
 
-def test_weak_hits_merged_stay_weak() -> None:
-    """Two overlapping weak hits are one weak hit (not a plate without a reading)."""
-    a = plate((12, 8, 92, 32), "platedet", text="", dscore=0.2, evidence_only=True)
-    b = plate((14, 9, 94, 33), "platedet", text="", dscore=0.1, evidence_only=True)
-    b = dataclasses.replace(b, supports_text=False)
-    (weak,) = unite_plates([a, b], confirm_text=True)
+def test_two_hits_that_confirm_make_a_plate_a_fainter_one_does_not() -> None:
+    """Two overlapping hits that could each confirm a text plate are a plate (read later); with
+    a hit below the confirm threshold the union stays weak evidence."""
+    a = plate((12, 8, 92, 32), "platedet", text="", dscore=0.3, evidence_only=True)
+    b = plate((14, 9, 94, 33), "platedet", text="", dscore=0.26, evidence_only=True)
+    (both,) = unite_plates([a, b], confirm_text=True)
+    assert not both.evidence_only
+    faint = dataclasses.replace(b, dscore=0.1, supports_text=False)
+    (weak,) = unite_plates([a, faint], confirm_text=True)
     assert weak.evidence_only and weak.supports_text

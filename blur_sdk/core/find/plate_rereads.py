@@ -30,9 +30,8 @@ from blur_sdk.core.plates.extent import Extension, extend_quad, measure_extensio
 from blur_sdk.core.plates.regions import KNOWN_FORMATS, matches, region_formats
 
 CROP_TEXT_PX = 160  # a plate read on its own is warped to this height (its text ~40-70 px)
-CROP_MAX_SIDE = 640  # and detected at this longest side at most
-CROP_SHAPE_STEP = 64  # its detection input padded to multiples of this: few compiled shapes
-# for plates of every aspect (a new shape's compile costs ~150 ms; 32 px steps made ~10 shapes)
+CROP_MAX_SIDE = 640  # and detected at this longest side at most, on the dynamic-shape model (a
+# plate crop's shape is seen about once: a static compile for it cost ~150-200 ms)
 CROP_MIN_ASPECT = 0.5  # inside a plate, a row of one or two characters ("I", "KI") is text
 CROP_PAD = 0.2  # of its height, on every side, so that text at its edges is detected
 READ_MARGIN = (0.15, 0.05)  # a detector's box is grown by this (x, y) before it is read
@@ -167,7 +166,7 @@ class PlateRereads:
         big: RGBImage = np.asarray(grown, np.uint8)
         boxes = [  # (any size: inside a plate, text may fill most of it)
             b
-            for b in detect_text(self.det, big, 0.3, CROP_MAX_SIDE, CROP_SHAPE_STEP)
+            for b in detect_text(self.det, big, 0.3, CROP_MAX_SIDE, dynamic=True)
             if keep_geometry(b, round(big.shape[0] / MAX_TEXT_FRACTION), CROP_MIN_ASPECT)
         ]
         groups = group_lines(self._lines(big, boxes, 0.3))

@@ -13,6 +13,8 @@ from blur_sdk.core.geometry import as_quad, order_quad, overlap_of_smaller
 DUPLICATE_OVERLAP = 0.5
 SUPPORT_OVERLAP = 0.3  # share of the smaller box a detector hit must cover to confirm a text plate
 CLEAR_READING = 0.9  # OCR score above which a letters-and-digits text plate needs no support
+FORMAT_READING = (0.8, 0.7)  # ... or OCR score and calibrated score of a reading that fits a
+# plate format (a calibrated score this high needs one): faint plates out of any car context
 
 
 def merge_faces(faces: Sequence[FaceDetection]) -> list[FaceDetection]:
@@ -44,7 +46,11 @@ def _union(a: PlateDetection, b: PlateDetection) -> PlateDetection:
         candidates=best.candidates,
         source="+".join(sorted({*a.source.split("+"), *b.source.split("+")})),
         raw=best.raw,
-        evidence_only=a.evidence_only and b.evidence_only,  # (two weak hits stay weak)
+        # two hits that could each confirm a text plate, at one place, are a plate (openlpr_val's
+        # 1950.jpeg); a fainter hit leaves the union weak (PLATEDET_PROMOTE_THRESHOLD)
+        evidence_only=a.evidence_only
+        and b.evidence_only
+        and not (a.supports_text and b.supports_text),
         supports_text=a.supports_text or b.supports_text,
     )
 
@@ -69,8 +75,9 @@ def _supported(plate: PlateDetection, support: Sequence[PlateDetection]) -> bool
 def _reads_clearly(plate: PlateDetection) -> bool:
     """A confident reading mixing letters and digits: a plate even where the detector is silent."""
     text = plate.text
+    formatted = bool(plate.candidates) and plate.candidates[0][1] >= FORMAT_READING[1]
     return (
-        plate.oscore >= CLEAR_READING
+        (plate.oscore >= CLEAR_READING or (plate.oscore >= FORMAT_READING[0] and formatted))
         and any(c.isdigit() for c in text)
         and any(c.isalpha() for c in text)
     )

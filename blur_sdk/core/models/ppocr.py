@@ -62,26 +62,21 @@ def prob_map(
     image: RGBImage,
     max_side: int = DET_MAX_SIDE,
     interpolation: int = cv2.INTER_LINEAR,
-    shape_step: int = DET_SHAPE_STEP,
+    dynamic: bool = False,
 ) -> FloatArray:
     """DBNet's text probability at the detector's input scale (det_scale), cropped to the
-    image (its shape gives the scale back). The input is padded to multiples of shape_step
-    (a coarser step than the network's stride: fewer compiled shapes for inputs of many
-    sizes, the padding then repeating the image's edges)."""
+    image (its shape gives the scale back). dynamic: on the runner's dynamic-shape model
+    (inputs of many sizes, each seen about once, as plate crops are: no compile each)."""
     height, width = image.shape[:2]
     scale = det_scale(width, height, max_side)
     new_w, new_h = max(32, round(width * scale)), max(32, round(height * scale))
     # (resized as RGB: a channel-reversed view made cv2 copy the whole image first, +7 ms at 1080p)
     resized = np.asarray(cv2.resize(image, (new_w, new_h), interpolation=interpolation), np.uint8)
-    batch = np.zeros((1, 3, bucket(new_h, shape_step), bucket(new_w, shape_step)), np.float32)
-    if shape_step > DET_SHAPE_STEP:  # more padding than the stride needs: edges repeated, not
-        # grey (a faint last character beside a wide grey pad was lost)
-        pad_h, pad_w = batch.shape[2] - new_h, batch.shape[3] - new_w
-        padded = cv2.copyMakeBorder(resized, 0, pad_h, 0, pad_w, cv2.BORDER_REPLICATE)
-        normalise_into(batch[0], np.asarray(padded, np.uint8))
-    else:
-        normalise_into(batch[0, :, :new_h, :new_w], resized)
-    prob: FloatArray = runner.infer(batch)[0][0, 0, :new_h, :new_w]
+    batch = np.zeros(
+        (1, 3, bucket(new_h, DET_SHAPE_STEP), bucket(new_w, DET_SHAPE_STEP)), np.float32
+    )
+    normalise_into(batch[0, :, :new_h, :new_w], resized)
+    prob: FloatArray = runner.infer(batch, dynamic=dynamic)[0][0, 0, :new_h, :new_w]
     return prob
 
 
@@ -90,11 +85,11 @@ def detect_text(
     image: RGBImage,
     min_score: float,
     max_side: int = DET_MAX_SIDE,
-    shape_step: int = DET_SHAPE_STEP,
+    dynamic: bool = False,
 ) -> list[TextBox]:
     """Text quads in an RGB image, in its pixels, at DB box score >= min_score."""
     height, width = image.shape[:2]
-    prob = prob_map(runner, image, max_side, shape_step=shape_step)
+    prob = prob_map(runner, image, max_side, dynamic=dynamic)
     return decode_db(prob, min_score, prob.shape[1] / width, prob.shape[0] / height)
 
 

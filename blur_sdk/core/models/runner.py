@@ -261,8 +261,10 @@ class OpenVinoRunner:
         _compiled_hooks(self.path.stem, shape, time.perf_counter() - started)
         return compiled
 
-    def infer(self, batch: FloatArray) -> list[FloatArray]:
-        """Run the model on one NCHW float32 batch; outputs in the model's order.
+    def infer(self, batch: FloatArray, dynamic: bool = False) -> list[FloatArray]:
+        """Run the model on one NCHW float32 batch; outputs in the model's order. dynamic: on
+        the dynamic-shape model whatever the shape (inputs of many sizes: no static compile,
+        which would also push the compiled shapes of the common sizes out of the LRU cache).
 
         Each compiled shape holds its intermediate buffers (5-95 MB) after an inference unless
         released (OV_RELEASE_MEMORY): `always` frees them after each inference (allocating them
@@ -270,7 +272,7 @@ class OpenVinoRunner:
         model next runs another large shape, so a camera's fixed size pays nothing and mixed
         sizes hold one large shape's buffers per model (small shapes, SMALL_SHAPE_PIXELS, keep
         theirs); `never` keeps every shape's."""
-        compiled = self.compiled_for(tuple(int(d) for d in batch.shape))
+        compiled = None if dynamic else self.compiled_for(tuple(int(d) for d in batch.shape))
         if compiled is None:
             return self._dynamic_model().infer(batch, release=True)
         outputs = compiled.infer(batch, release=self.release_memory == "always")

@@ -51,7 +51,8 @@ def stroke_chroma(rgb: npt.NDArray[np.uint8], spans: list[slice]) -> float:
 def without_emblems(crop: npt.NDArray[np.uint8], reading: TextReading) -> TextReading:
     """The reading of a text line crop without the characters that stand on strongly coloured
     pixels where its other characters are plain ("HH" + seal + "NR367" read "HHONR367"); a
-    line of coloured glyphs, or with more than its emblems coloured, keeps every character.
+    line of coloured glyphs, with several coloured characters or with more than its emblem
+    coloured, keeps every character.
     Separators are never dropped (they split the registration's groups)."""
     if len(reading.xs) != len(reading.chars) or len(reading.chars) < 3:
         return reading
@@ -63,7 +64,7 @@ def without_emblems(crop: npt.NDArray[np.uint8], reading: TextReading) -> TextRe
     emblems = {i for i in plate if shares[i] >= EMBLEM_SHARE}
     others = [i for i in plate if i not in emblems]
     if (
-        not emblems
+        len(emblems) != 1  # (one seal, crest or sticker in a line; more: coloured glyphs)
         or not others
         or any(shares[i] > PLAIN_SHARE for i in others)
         or stroke_chroma(middle, [spans[i] for i in others]) > GLYPH_CHROMA
