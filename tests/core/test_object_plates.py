@@ -190,3 +190,14 @@ def test_two_hits_that_confirm_make_a_plate_a_fainter_one_does_not() -> None:
     faint = dataclasses.replace(b, dscore=0.1, supports_text=False)
     (weak,) = unite_plates([a, faint], confirm_text=True)
     assert weak.evidence_only and weak.supports_text
+
+
+@pytest.mark.parametrize(("oscore", "calibrated", "kept"), [(0.85, 0.75, True), (0.85, 0.6, False)])
+def test_a_faint_reading_that_fits_a_plate_format_needs_no_support(
+    oscore: float, calibrated: float, kept: bool
+) -> None:
+    """A low-contrast plate out of any car context: no detector hit, OCR below the clear 0.9,
+    but a calibrated score only a plate format's reading reaches."""
+    faint = plate((300, 10, 380, 30), TEXT_SOURCE, text="AUB3565", oscore=oscore)
+    faint = dataclasses.replace(faint, candidates=(("AUB3565", calibrated),))
+    assert (unite_plates([faint], confirm_text=True) == [faint]) is kept
