@@ -19,7 +19,7 @@ from blur_sdk.core.find.plate_lines import (
     registration_lines,
     subordinate,
 )
-from blur_sdk.core.find.plate_rereads import with_top_row
+from blur_sdk.core.find.plate_rereads import with_end_characters, with_top_row
 from blur_sdk.core.models.platerec import read_plates
 from blur_sdk.core.models.ppocr import TextBox, TextReading
 from blur_sdk.core.plates import text as plate_text
@@ -229,3 +229,12 @@ def test_a_two_row_plate_whose_top_row_text_detection_missed_reads_both_rows(
     monkeypatch.setattr(text_plates, "detect_text", bottom_row_only)
     plates = ocr.detect(scene, PlateOptions())  # type: ignore[attr-defined]
     assert [p.text for p in plates] == ["KI361DH"]
+
+
+def test_a_wider_reading_wins_where_it_adds_characters_at_the_ends() -> None:
+    line = [("BG8328", 0.83)]
+    assert with_end_characters(line, [("ABG8328", 0.8)], "BG8328")[0][0] == "ABG8328"
+    assert with_end_characters(line, [("BG83281", 0.8)], "BG8328")[0][0] == "BG83281"
+    assert with_end_characters(line, [("8G8328", 0.9)], "BG8328") == line  # (not the same line)
+    assert with_end_characters(line, [("XYBG8328ZZQ", 0.9)], "BG8328") == line  # fits no format
+    assert with_end_characters(line, [], "BG8328") == line

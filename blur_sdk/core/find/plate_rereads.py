@@ -82,6 +82,21 @@ def with_top_row(
     return ranked
 
 
+def with_end_characters(
+    ranked: list[tuple[str, float]], wider: list[tuple[str, float]], line_text: str
+) -> list[tuple[str, float]]:
+    """A one-line plate's readings, or those of its line read wider (wider_readings) where
+    that reading fits a plate format and is the line's text with characters added at its
+    ends (a faint first or last character text detection left out: BG8328 -> ABG8328)."""
+    if not wider or not ranked or not fits_format(wider[0][0], ()):
+        return ranked
+    text = wider[0][0]
+    if len(text) > len(line_text) and line_text in text:
+        rest = [c for c in ranked if c[0] not in dict(wider)]
+        return (wider + rest)[: plate_text.MAX_CANDIDATES]
+    return ranked
+
+
 class PlateRereads:
     """Reading found plates again (PP-OCR det/rec and our plate recogniser, set by the class
     that mixes this in)."""
@@ -102,14 +117,21 @@ class PlateRereads:
         glyphs that text detection left out at the line's ends (extent.measure_extension) and
         WIDER_PAD more (a blurred or faint first or last character). Where that reading fits
         a format, the two readings' candidates merged; else the first kept."""
+        again = self.wider_readings(image, line, formats)
+        if not again or not fits_format(again[0][0], formats):
+            return ranked
+        return plate_text.merged([ranked, again], formats)
+
+    def wider_readings(
+        self, image: RGBImage, line: TextLine, formats: tuple[str, ...]
+    ) -> list[tuple[str, float]]:
+        """The readings of a text line widened over the plate's glyphs beyond it and
+        WIDER_PAD text heights more on each side (one recognition)."""
         reach = measure_extension(image, line.quad, line.height)
         pad = WIDER_PAD * line.height
         wider = extend_quad(line.quad, Extension(reach.left + pad, reach.right + pad))
         reading = read_plate_lines(self.rec, [crop_quad(image, wider)], self.charset)[0]
-        again = plate_text.plausible_candidates(reading.chars, formats)
-        if not again or not fits_format(again[0][0], formats):
-            return ranked
-        return plate_text.merged([ranked, again], formats)
+        return plate_text.plausible_candidates(reading.chars, formats)
 
     def second_opinion(
         self,
