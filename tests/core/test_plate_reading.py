@@ -19,7 +19,7 @@ from blur_sdk.core.find.plate_lines import (
     registration_lines,
     subordinate,
 )
-from blur_sdk.core.find.plate_rereads import with_end_characters, with_top_row
+from blur_sdk.core.find.text_plates import with_end_characters, with_top_row
 from blur_sdk.core.models.platerec import read_plates
 from blur_sdk.core.models.ppocr import TextBox, TextReading
 from blur_sdk.core.plates import text as plate_text

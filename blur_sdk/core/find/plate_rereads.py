@@ -62,41 +62,6 @@ def ranking_formats(options: PlateOptions) -> tuple[str, ...]:
     return tuple(dict.fromkeys(options.text_formats + region_formats(options.regions)))
 
 
-def with_top_row(
-    ranked: list[tuple[str, float]],
-    again: list[tuple[str, float]],
-    formats: tuple[str, ...],
-    row_text: str,
-) -> list[tuple[str, float]]:
-    """A one-row plate's readings (ranked; row_text: its line's cleaned text), or those of the
-    plate read with its top row (again, read_crop), whichever is whole: the second where it
-    fits a format and is the row's text with characters added before it, or where the first
-    fits none (both merged); else the first."""
-    if not again or not fits_format(again[0][0], formats):
-        return ranked
-    if not ranked or not fits_format(ranked[0][0], formats):
-        return plate_text.merged([ranked, again], formats)
-    if len(again[0][0]) > len(row_text) and again[0][0].endswith(row_text):
-        rest = [c for c in ranked if c[0] not in dict(again)]
-        return (again + rest)[: plate_text.MAX_CANDIDATES]
-    return ranked
-
-
-def with_end_characters(
-    ranked: list[tuple[str, float]], wider: list[tuple[str, float]], line_text: str
-) -> list[tuple[str, float]]:
-    """A one-line plate's readings, or those of its line read wider (wider_readings) where
-    that reading fits a plate format and is the line's text with characters added at its
-    ends (a faint first or last character text detection left out: BG8328 -> ABG8328)."""
-    if not wider or not ranked or not fits_format(wider[0][0], ()):
-        return ranked
-    text = wider[0][0]
-    if len(text) > len(line_text) and line_text in text:
-        rest = [c for c in ranked if c[0] not in dict(wider)]
-        return (wider + rest)[: plate_text.MAX_CANDIDATES]
-    return ranked
-
-
 class PlateRereads:
     """Reading found plates again (PP-OCR det/rec and our plate recogniser, set by the class
     that mixes this in)."""

@@ -31,8 +31,6 @@ from blur_sdk.core.find.plate_rereads import (
     fits_format,
     ranking_formats,
     upright,
-    with_end_characters,
-    with_top_row,
 )
 from blur_sdk.core.geometry import as_quad, box_of, expand_quad, order_quad
 from blur_sdk.core.models.platerec import read_plates
@@ -83,6 +81,41 @@ def one_row(group: list[TextLine]) -> bool:
     return bool(np.ptp([ln.centre[1] for ln in group]) < 0.5 * min(ln.height for ln in group))
 
 
+def with_top_row(
+    ranked: list[tuple[str, float]],
+    again: list[tuple[str, float]],
+    formats: tuple[str, ...],
+    row_text: str,
+) -> list[tuple[str, float]]:
+    """A one-row plate's readings (ranked; row_text: its line's cleaned text), or those of the
+    plate read with its top row (again, read_crop), whichever is whole: the second where it
+    fits a format and is the row's text with characters added before it, or where the first
+    fits none (both merged); else the first."""
+    if not again or not fits_format(again[0][0], formats):
+        return ranked
+    if not ranked or not fits_format(ranked[0][0], formats):
+        return plate_text.merged([ranked, again], formats)
+    if len(again[0][0]) > len(row_text) and again[0][0].endswith(row_text):
+        rest = [c for c in ranked if c[0] not in dict(again)]
+        return (again + rest)[: plate_text.MAX_CANDIDATES]
+    return ranked
+
+
+def with_end_characters(
+    ranked: list[tuple[str, float]], wider: list[tuple[str, float]], line_text: str
+) -> list[tuple[str, float]]:
+    """A one-line plate's readings, or those of its line read wider (wider_readings) where
+    that reading fits a plate format and is the line's text with characters added at its
+    ends (a faint first or last character text detection left out: BG8328 -> ABG8328)."""
+    if not wider or not ranked or not fits_format(wider[0][0], ()):
+        return ranked
+    text = wider[0][0]
+    if len(text) > len(line_text) and line_text in text:
+        rest = [c for c in ranked if c[0] not in dict(wider)]
+        return (wider + rest)[: plate_text.MAX_CANDIDATES]
+    return ranked
+
+
 def plate_quad(group: list[TextLine], image: RGBImage | None = None) -> npt.NDArray[np.float64]:
     """The plate prior: the group's text quad grown over the plate's further characters (one
     row, when the image is given), then padded by a fraction of the text height."""
@@ -128,10 +161,10 @@ class OcrPlateDetector(PlateRereads, PlateFinder):
     def with_row_above(quad: Points, group: list[TextLine]) -> Points:
         """A one-row plate's quad grown upwards by a text row (a two-row plate whose top row
         text detection missed: read_crop then finds it), else the quad."""
-        heights = [ln.height for ln in group]
-        if np.ptp([ln.centre[1] for ln in group]) >= 0.5 * min(heights):
+        if not one_row(group):
             return quad
-        return extend_quad(quad, Extension(top=ROW_ABOVE * float(np.mean(heights))))
+        height = float(np.mean([ln.height for ln in group]))
+        return extend_quad(quad, Extension(top=ROW_ABOVE * height))
 
     def read_whole(
         self,

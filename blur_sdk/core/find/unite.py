@@ -73,7 +73,8 @@ def _supported(plate: PlateDetection, support: Sequence[PlateDetection]) -> bool
 
 
 def _reads_clearly(plate: PlateDetection) -> bool:
-    """A confident reading mixing letters and digits: a plate even where the detector is silent."""
+    """A confident reading mixing letters and digits (OCR >= CLEAR_READING, or a little less
+    where it fits a plate format: FORMAT_READING): a plate even where the detector is silent."""
     text = plate.text
     formatted = bool(plate.candidates) and plate.candidates[0][1] >= FORMAT_READING[1]
     return (

@@ -152,6 +152,36 @@ def _run(flags: npt.NDArray[np.bool_]) -> int:
     return int(false[0]) if len(false) else len(flags)
 
 
+@dataclass(frozen=True)
+class Surround:
+    """A text quad's surroundings resampled upright (k strip pixels per image pixel), split into
+    background and glyph pixels; the text's own columns x0:x1 and rows y0:y1 in the strip."""
+
+    background: Image8
+    glyph: Image8
+    k: float
+    x0: int
+    x1: int
+    y0: int
+    y1: int
+
+
+def surround(
+    image: Image8, quad: Points, side: float, across: float, line: float
+) -> Surround | None:
+    """The quad's surroundings, `side` image pixels beyond its ends and `across` above and
+    below; None where its text area shows no clear plate (colour_classes)."""
+    _, _, width, height = _axes(quad)
+    strip, k = _strip(image, quad, side, across, line)
+    lab = np.asarray(
+        cv2.cvtColor(strip.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab), dtype=np.float32
+    )
+    x0, x1 = round(side * k), round((side + width) * k)
+    y0, y1 = round(across * k), round((across + height) * k)
+    classes = colour_classes(lab, (slice(y0, y1), slice(x0, x1)))
+    return None if classes is None else Surround(*classes, k, x0, x1, y0, y1)
+
+
 def measure_extension(image: Image8, quad: Points, line_height: float | None = None) -> Extension:
     """How far the plate's glyphs (then its inner margin) continue beyond the text quad.
 
@@ -164,17 +194,11 @@ def measure_extension(image: Image8, quad: Points, line_height: float | None = N
     room = MAX_PLATE_ASPECT * line - width  # the widest plate, beyond the text found
     if room <= 0:
         return Extension()
-    across = SEARCH_ACROSS * line
-    strip, k = _strip(image, quad, room, across, line)
-    lab = np.asarray(
-        cv2.cvtColor(strip.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab), dtype=np.float32
-    )
-    x0, x1 = round(room * k), round((room + width) * k)
-    y0, y1 = round(across * k), round((across + height) * k)
-    classes = colour_classes(lab, (slice(y0, y1), slice(x0, x1)))
-    if classes is None:
+    found = surround(image, quad, room, SEARCH_ACROSS * line, line)
+    if found is None:
         return Extension()
-    background, glyph = classes
+    background, glyph, k = found.background, found.glyph, found.k
+    x0, x1, y0, y1 = found.x0, found.x1, found.y0, found.y1
     line_px, gap = line * k, MAX_GAP * line * k
     spans = characters(glyph, (y0, y1), line_px)
     width_px = glyph.shape[1]
@@ -186,7 +210,7 @@ def measure_extension(image: Image8, quad: Points, line_height: float | None = N
         right += min(_run(bg_columns[x1 + right :]), margin)
     if left:
         left += min(_run(bg_columns[: x0 - left][::-1]), margin)
-    rows = classes[0][:, x0:x1].mean(axis=1) >= ROW_SHARE
+    rows = background[:, x0:x1].mean(axis=1) >= ROW_SHARE
     bottom, top = _run(rows[y1:]), _run(rows[:y0][::-1])
     return Extension(left / k, right / k, top / k, bottom / k)
 
@@ -199,18 +223,11 @@ def glyphs_above(image: Image8, quad: Points, line_height: float | None = None) 
     line = min(height, line_height or height)
     if line < 4 or width < 4:
         return 0
-    side, across = ABOVE_SIDES * line, ABOVE_REACH * line
-    strip, k = _strip(image, quad, side, across, line)
-    lab = np.asarray(
-        cv2.cvtColor(strip.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab), dtype=np.float32
-    )
-    x0, x1 = round(side * k), round((side + width) * k)
-    y0, y1 = round(across * k), round((across + height) * k)
-    classes = colour_classes(lab, (slice(y0, y1), slice(x0, x1)))
-    if classes is None:
+    found = surround(image, quad, ABOVE_SIDES * line, ABOVE_REACH * line, line)
+    if found is None:
         return 0
-    gap = max(1, round(0.05 * line * k))
-    return len(characters(classes[1], (0, max(1, y0 - gap)), line * k))
+    gap = max(1, round(0.05 * line * found.k))
+    return len(characters(found.glyph, (0, max(1, found.y0 - gap)), line * found.k))
 
 
 def extend_quad(quad: Points, extension: Extension) -> Points:
