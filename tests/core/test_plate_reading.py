@@ -238,3 +238,5 @@ def test_a_wider_reading_wins_where_it_adds_characters_at_the_ends() -> None:
     assert with_end_characters(line, [("8G8328", 0.9)], "BG8328") == line  # (not the same line)
     assert with_end_characters(line, [("XYBG8328ZZQ", 0.9)], "BG8328") == line  # fits no format
     assert with_end_characters(line, [], "BG8328") == line
+    latin = [("ATG0363", 0.8)]
+    assert with_end_characters(latin, [("皖ATG0363", 0.9)], "ATG0363") == latin  # (no CJK added)

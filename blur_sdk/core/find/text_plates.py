@@ -49,6 +49,8 @@ from blur_sdk.core.plates.extent import (
 MODE_THRESHOLDS = {"redaction": (0.4, 0.5), "fast": (0.5, 0.6)}
 # Plate prior, in text heights: the plate's border lies around its text. The blurred region
 # adds PLATE_MARGIN on top (see README figures for how both were tuned on openlpr_val).
+SHORT_LINE = 6  # without a hint, a one-line reading this short is read again wider: most
+# registrations have 7 or more characters, and one with its first or last left out reads 6
 PAD_SIDES = 0.25
 PAD_TOP_BOTTOM = 0.3
 __all__ = [
@@ -110,7 +112,8 @@ def with_end_characters(
     if not wider or not ranked or not fits_format(wider[0][0], ()):
         return ranked
     text = wider[0][0]
-    if len(text) > len(line_text) and line_text in text:
+    cjk_added = plate_text.has_cjk(text) and not plate_text.has_cjk(line_text)  # (a frame: 皖)
+    if len(text) > len(line_text) and line_text in text and not cjk_added:
         rest = [c for c in ranked if c[0] not in dict(wider)]
         return (wider + rest)[: plate_text.MAX_CANDIDATES]
     return ranked
@@ -176,8 +179,8 @@ class OcrPlateDetector(PlateRereads, PlateFinder):
     ) -> list[tuple[str, float]]:
         """A text-found plate's readings, read again where its text lines may miss part of it:
         a two-row plate's top row (character-like glyphs stand above its one row: "KI" over
-        "361DH"); without a region hint, a one-line plate's faint first or last character
-        (its line read wider: one recognition, ~6 ms); with a hint, a two-row plate, or a
+        "361DH"); without a region hint, a short one-line plate's faint first or last
+        character (its line read wider: one recognition, ~7 ms); with a hint, a two-row plate, or a
         reading that fits none of its formats (read wider, then on its own). Reading the
         plate on its own (read_crop) costs a text detection and recognitions, 30-70 ms;
         unhinted two-row plates were not helped by it on the dev sets."""
@@ -192,9 +195,10 @@ class OcrPlateDetector(PlateRereads, PlateFinder):
             # reading wins (with a region hint only: eu_crops_dev +4 of 237, none unhinted)
             again = self.read_crop(upright(image, quad), options)
             return plate_text.merged([ranked, again], formats) if again else ranked
-        if not formats and len(group) == 1:
+        line_text = plate_text.clean(group[0].reading.text)
+        if not formats and len(group) == 1 and len(line_text) <= SHORT_LINE:
             wider = self.wider_readings(image, group[0], formats)
-            return with_end_characters(ranked, wider, plate_text.clean(group[0].reading.text))
+            return with_end_characters(ranked, wider, line_text)
         if not formats or fits_format(ranked[0][0], formats):
             return ranked
         if len(group) == 1:
