@@ -216,8 +216,7 @@ class PlateRereads:
         if not again or not fits_format(again[0][0], formats):
             return ranked
         if ranked and len(ranked[0][0]) < len(again[0][0]) and ranked[0][0] in again[0][0]:
-            rest = [c for c in ranked if c[0] not in dict(again)]
-            return (again + rest)[: plate_text.MAX_CANDIDATES]
+            return plate_text.ahead(again, ranked)
         return plate_text.merged([ranked, again], formats)
 
     def promote(

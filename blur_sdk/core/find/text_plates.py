@@ -98,8 +98,7 @@ def with_top_row(
     if not ranked or not fits_format(ranked[0][0], formats):
         return plate_text.merged([ranked, again], formats)
     if len(again[0][0]) > len(row_text) and again[0][0].endswith(row_text):
-        rest = [c for c in ranked if c[0] not in dict(again)]
-        return (again + rest)[: plate_text.MAX_CANDIDATES]
+        return plate_text.ahead(again, ranked)
     return ranked
 
 
@@ -114,8 +113,7 @@ def with_end_characters(
     text = wider[0][0]
     cjk_added = plate_text.has_cjk(text) and not plate_text.has_cjk(line_text)  # (a frame: 皖)
     if len(text) > len(line_text) and line_text in text and not cjk_added:
-        rest = [c for c in ranked if c[0] not in dict(wider)]
-        return (wider + rest)[: plate_text.MAX_CANDIDATES]
+        return plate_text.ahead(wider, ranked)
     return ranked
 
 

@@ -160,6 +160,15 @@ def ranked(readings: dict[str, float], formats: Sequence[str]) -> list[tuple[str
     return [(text, round(score, 3)) for text, score in order[:MAX_CANDIDATES]]
 
 
+def ahead(
+    first: Sequence[tuple[str, float]], then: Sequence[tuple[str, float]]
+) -> list[tuple[str, float]]:
+    """One reader's readings first, whatever their scores, then another's not among them
+    (MAX_CANDIDATES at most): a reading of the whole plate ahead of one of part of it."""
+    texts = {text for text, _ in first}
+    return [*first, *(c for c in then if c[0] not in texts)][:MAX_CANDIDATES]
+
+
 def plausible(text: str) -> bool:
     """Whether a cleaned reading has a plate's length."""
     return MIN_CHARS <= len(text) <= MAX_CHARS
