@@ -70,8 +70,10 @@ class RunnerConfig:
     cpu_pinning: bool = False  # see OpenVinoRunner._config
     dynamic_first_use: bool = True  # see OpenVinoRunner.compiled_for
     release_memory: str = "switch"  # see OpenVinoRunner.infer
+    shapes: str = "static"  # per model, from its manifest entry: see OpenVinoRunner.infer
 
 
+SHAPE_MODES = ("static", "dynamic")  # a manifest entry's `shapes`: see OpenVinoRunner.infer
 RELEASES = ("switch", "always", "never")  # OV_RELEASE_MEMORY: see OpenVinoRunner.infer
 # OV_RELEASE_MEMORY=switch keeps the buffers of shapes of at most this many input pixels (batch
 # x height x width: a few MB each): a request alternates recogniser widths and batch sizes, and
@@ -95,7 +97,7 @@ def eager_compiles() -> Iterator[None]:
 
 
 _runners_lock = threading.Lock()
-_runners: dict[tuple[Path, str, int, int, bool, bool, str], OpenVinoRunner] = {}
+_runners: dict[tuple[Path, str, int, int, bool, bool, str, str], OpenVinoRunner] = {}
 
 
 class _Compiled:
@@ -151,6 +153,7 @@ class OpenVinoRunner:
         cpu_pinning: bool = False,
         dynamic_first_use: bool = True,
         release_memory: str = "switch",
+        shapes: str = "static",
     ) -> None:
         self.path = path
         self.core = shared_core()
@@ -166,6 +169,9 @@ class OpenVinoRunner:
                 f"OV_RELEASE_MEMORY: expected one of {RELEASES}, not {release_memory!r}"
             )
         self.release_memory = release_memory
+        if shapes not in SHAPE_MODES:
+            raise ConfigError(f"{path.name}: shapes must be one of {SHAPE_MODES}, not {shapes!r}")
+        self.static_shapes = shapes == "static"
         if release_memory == "always":
             return_freed_buffers()
         self._holding: _Compiled | None = None  # the static shape whose buffers are kept
@@ -189,6 +195,7 @@ class OpenVinoRunner:
             config.cpu_pinning,
             config.dynamic_first_use,
             config.release_memory,
+            config.shapes,
         )
         with _runners_lock:
             runner = _runners.get(key)
@@ -201,6 +208,7 @@ class OpenVinoRunner:
                     cpu_pinning=config.cpu_pinning,
                     dynamic_first_use=config.dynamic_first_use,
                     release_memory=config.release_memory,
+                    shapes=config.shapes,
                 )
                 _runners[key] = runner
             return runner
@@ -266,12 +274,20 @@ class OpenVinoRunner:
         the dynamic-shape model whatever the shape (inputs of many sizes: no static compile,
         which would also push the compiled shapes of the common sizes out of the LRU cache).
 
-        Each compiled shape holds its intermediate buffers (5-95 MB) after an inference unless
-        released (OV_RELEASE_MEMORY): `always` frees them after each inference (allocating them
-        again costs 7-18 ms per large inference); `switch` (default) frees a shape's when this
-        model next runs another large shape, so a camera's fixed size pays nothing and mixed
-        sizes hold one large shape's buffers per model (small shapes, SMALL_SHAPE_PIXELS, keep
-        theirs); `never` keeps every shape's."""
+        A model whose manifest entry says `shapes: dynamic` always runs on its one
+        dynamic-shape model: each compiled static shape holds 10-35 MB of its own (repacked
+        weights, kernels) besides its buffers, and the recognisers' many line widths and batch
+        sizes ran as fast on one model (README, Latency). Its buffers fit the largest input it
+        has run and serve every smaller one; only OV_RELEASE_MEMORY=always frees them.
+
+        Each compiled static shape holds its intermediate buffers (5-95 MB) after an inference
+        unless released (OV_RELEASE_MEMORY): `always` frees them after each inference
+        (allocating them again costs 7-18 ms per large inference); `switch` (default) frees a
+        shape's when this model next runs another large shape, so a camera's fixed size pays
+        nothing and mixed sizes hold one large shape's buffers per model (small shapes,
+        SMALL_SHAPE_PIXELS, keep theirs); `never` keeps every shape's."""
+        if not self.static_shapes:
+            return self._dynamic_model().infer(batch, release=self.release_memory == "always")
         compiled = None if dynamic else self.compiled_for(tuple(int(d) for d in batch.shape))
         if compiled is None:
             return self._dynamic_model().infer(batch, release=True)
@@ -304,7 +320,11 @@ def model_runners(config: RunnerConfig, *names: str) -> list[OpenVinoRunner]:
     return [
         OpenVinoRunner.shared(
             verify_model(config.models_dir, manifest[name]),
-            replace(config, precision=model_precision(config.precision, manifest[name])),
+            replace(
+                config,
+                precision=model_precision(config.precision, manifest[name]),
+                shapes=manifest[name].shapes,
+            ),
         )
         for name in names
     ]

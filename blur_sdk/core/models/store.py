@@ -33,6 +33,7 @@ class ModelSpec:
     member: str = ""
     bundled: str = ""  # a file of this repository (our own trained weights), relative to it
     auto_bf16: bool = False  # OV_PRECISION=auto may run it in bf16 (measured: no accuracy lost)
+    shapes: str = "static"  # or "dynamic": one model for every input shape (runner.SHAPE_MODES)
 
 
 def load_manifest(path: Path = MANIFEST_PATH) -> dict[str, ModelSpec]:
