@@ -59,14 +59,15 @@ def serve(app_factory: str, host: str, port: int) -> int:
     from blur_sdk import PROJECT_ROOT
 
     settings = load_settings()  # validate before forking: a bad value stops start-up here
+    from blur_sdk.core.models.malloc import with_huge_pages
     from blur_sdk.core.models.store import load_manifest, verify_model
 
     for spec in load_manifest().values():
         verify_model(settings.models_dir, spec)
     conf = str(PROJECT_ROOT / "config" / "gunicorn.conf.py")
     gunicorn = [sys.executable, "-m", "gunicorn", "-c", conf, "-b", f"{host}:{port}", app_factory]
-    os.execv(sys.executable, gunicorn)
-    return 0  # pragma: no cover  (execv does not return)
+    os.execve(sys.executable, gunicorn, with_huge_pages(dict(os.environ)))
+    return 0  # pragma: no cover  (execve does not return)
 
 
 def _worker() -> int:

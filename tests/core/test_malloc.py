@@ -30,3 +30,12 @@ def test_arenas_limited_unless_the_environment_sets_them(
 def test_freed_buffers_mapped_above_one_megabyte(calls: list[tuple[int, int]]) -> None:
     malloc.return_freed_buffers()
     assert calls == [(malloc.M_MMAP_THRESHOLD, 1 << 20)]
+
+
+def test_huge_pages_tunable_added_unless_glibc_tunables_is_set() -> None:
+    assert malloc.with_huge_pages({"PATH": "/bin"}) == {
+        "PATH": "/bin",
+        "GLIBC_TUNABLES": "glibc.malloc.hugetlb=1",
+    }
+    mine = {"GLIBC_TUNABLES": "glibc.malloc.arena_max=1"}
+    assert malloc.with_huge_pages(mine) == mine  # the user's own tunables win, none added

@@ -12,13 +12,13 @@ import pytest
 from blur_sdk.core.find.base import FaceOptions
 from blur_sdk.core.find.faces import SHAPE_STEP, CenterFaceDetector
 from blur_sdk.core.models import runner as runner_module
+from blur_sdk.core.models.manifest_runners import model_precision
 from blur_sdk.core.models.runner import (
     SMALL_SHAPE_PIXELS,
     OpenVinoRunner,
     _Compiled,
     bucket,
     eager_compiles,
-    model_precision,
     resolve_precision,
 )
 from blur_sdk.core.models.store import load_manifest, verify_model
@@ -266,3 +266,71 @@ def test_inputs_of_many_sizes_run_on_the_dynamic_model_only(centerface_path: Pat
     for _ in range(3):
         runner.infer(batch(64, 96), dynamic=True)
     assert list(runner._compiled) == [(1, 3, 32, 32)] and runner._dynamic is not None
+
+
+@pytest.mark.models
+def test_a_dynamic_shapes_model_compiles_no_static_shape(
+    centerface_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`shapes: dynamic` (the recognisers): every input runs on the one dynamic-shape model,
+    even within eager_compiles() (start-up warm-up), with the outputs of a static compile;
+    under `switch` its buffers are kept (they fit the largest input run so far)."""
+    dynamic = OpenVinoRunner(centerface_path, precision="f32", threads=1, shapes="dynamic")
+    static = OpenVinoRunner(centerface_path, precision="f32", threads=1, dynamic_first_use=False)
+    released: list[tuple[int, ...]] = []
+    original = _Compiled.infer
+
+    def infer(self: _Compiled, data: np.ndarray, *, release: bool = False) -> list[np.ndarray]:
+        if release:
+            released.append(self.shape)
+        return original(self, data, release=release)
+
+    monkeypatch.setattr(_Compiled, "infer", infer)
+    with eager_compiles():
+        for h, w in [(32, 32), (64, 96), (544, 512), (32, 32)]:
+            data = batch(h, w, seed=w)
+            for got, want in zip(dynamic.infer(data), static.infer(data), strict=True):
+                np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
+    assert not dynamic._compiled and dynamic._dynamic is not None
+    assert released == []
+
+
+def test_shapes_must_be_static_or_dynamic(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="shapes"):
+        OpenVinoRunner(tmp_path / "unused.onnx", shapes="some")
+
+
+def test_the_recognisers_run_on_one_dynamic_shape_model() -> None:
+    """Their many line widths and batch sizes: one model each (README, Latency: 10 compiled
+    shapes were ~220 MB of the server's peak RSS, at the same speed)."""
+    manifest = load_manifest()
+    assert {n for n, spec in manifest.items() if spec.shapes == "dynamic"} == {
+        "ppocr_rec",
+        "platerec",
+    }
+    assert manifest["ppocr_det"].shapes == "static"  # 20 % faster compiled per shape
+
+
+@pytest.mark.models
+@pytest.mark.parametrize("shapes", ["static", "dynamic"])
+def test_large_frees_large_inputs_buffers_after_each_inference(
+    centerface_path: Path, shapes: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """OV_RELEASE_MEMORY=large: buffers of inputs above SMALL_SHAPE_PIXELS are freed after
+    each inference (the next model's can take their place), small inputs keep theirs."""
+    runner = OpenVinoRunner(
+        centerface_path, precision="f32", threads=1, release_memory="large", shapes=shapes
+    )
+    released: list[tuple[int, int]] = []
+    original = _Compiled.infer
+
+    def infer(self: _Compiled, data: np.ndarray, *, release: bool = False) -> list[np.ndarray]:
+        if release:
+            released.append(data.shape[2:])
+        return original(self, data, release=release)
+
+    monkeypatch.setattr(_Compiled, "infer", infer)
+    with eager_compiles():
+        for h, w in [(544, 512), (32, 32), (544, 512), (32, 64)]:
+            runner.infer(batch(h, w))
+    assert released == [(544, 512), (544, 512)]

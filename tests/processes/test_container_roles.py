@@ -124,6 +124,12 @@ def test_info_health_and_json_access_log(stack: Stack) -> None:
     assert '"path": "/v1/plate-reader/", "status": 201' in snapshot_log
 
 
+def test_the_blur_role_runs_with_glibc_huge_pages(stack: Stack) -> None:
+    """The entrypoint's GLIBC_TUNABLES reach gunicorn (exec'd: the same pid) and its worker."""
+    environ = Path(f"/proc/{stack.embedded.process.pid}/environ").read_bytes().split(b"\0")
+    assert b"GLIBC_TUNABLES=glibc.malloc.hugetlb=1" in environ
+
+
 def test_sigterm_lets_the_request_in_flight_finish(
     tmp_path: Path, models_installed: Settings
 ) -> None:

@@ -11,7 +11,8 @@ from blur_sdk.core.find import register
 from blur_sdk.core.find.base import Box, FaceDetection, FaceOptions, RGBImage
 from blur_sdk.core.find.config import FinderConfig
 from blur_sdk.core.geometry import heatmap_peaks, nms, scale_box
-from blur_sdk.core.models.runner import FloatArray, OpenVinoRunner, bucket, model_runners
+from blur_sdk.core.models.manifest_runners import model_runners
+from blur_sdk.core.models.runner import FloatArray, OpenVinoRunner, bucket
 
 STRIDE = 4
 SHAPE_STEP = 32  # the network's stride: 800x600 runs at 800x608, not 896x640 (-15 % pixels)

@@ -12,8 +12,9 @@ from blur_sdk.core.find.base import Box, PlateDetection, PlateFinder, PlateOptio
 from blur_sdk.core.find.config import FinderConfig
 from blur_sdk.core.find.text_plates import ranking_formats
 from blur_sdk.core.geometry import as_quad, expand_quad, heatmap_peaks, nms
+from blur_sdk.core.models.manifest_runners import model_runners
 from blur_sdk.core.models.ppocr import crop_quad, load_charset
-from blur_sdk.core.models.runner import FloatArray, OpenVinoRunner, bucket, model_runners
+from blur_sdk.core.models.runner import FloatArray, OpenVinoRunner, bucket
 from blur_sdk.core.plates import text as plate_text
 from blur_sdk.core.plates.deskew import box_corners, deskew_plate
 from blur_sdk.core.plates.emblems import read_plate_lines

@@ -33,9 +33,10 @@ from blur_sdk.core.find.plate_rereads import (
     upright,
 )
 from blur_sdk.core.geometry import as_quad, box_of, expand_quad, order_quad
+from blur_sdk.core.models.manifest_runners import model_runners
 from blur_sdk.core.models.platerec import read_plates
 from blur_sdk.core.models.ppocr import DET_MAX_SIDE, detect_text, load_charset, recognise
-from blur_sdk.core.models.runner import OpenVinoRunner, model_runners
+from blur_sdk.core.models.runner import OpenVinoRunner
 from blur_sdk.core.plates import text as plate_text
 from blur_sdk.core.plates.extent import (
     Extension,

@@ -8,7 +8,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,6 @@ import numpy.typing as npt
 import openvino as ov
 
 from blur_sdk.core.models.malloc import limit_arenas, return_freed_buffers
-from blur_sdk.core.models.store import ModelSpec, load_manifest, verify_model
 from blur_sdk.errors import ConfigError, ModelError
 
 log = logging.getLogger(__name__)
@@ -74,7 +73,7 @@ class RunnerConfig:
 
 
 SHAPE_MODES = ("static", "dynamic")  # a manifest entry's `shapes`: see OpenVinoRunner.infer
-RELEASES = ("switch", "always", "never")  # OV_RELEASE_MEMORY: see OpenVinoRunner.infer
+RELEASES = ("switch", "large", "always", "never")  # OV_RELEASE_MEMORY: see OpenVinoRunner.infer
 # OV_RELEASE_MEMORY=switch keeps the buffers of shapes of at most this many input pixels (batch
 # x height x width: a few MB each): a request alternates recogniser widths and batch sizes, and
 # face tiles with the coarse pass, and freeing those buffers each time cost more CPU than they
@@ -278,21 +277,26 @@ class OpenVinoRunner:
         dynamic-shape model: each compiled static shape holds 10-35 MB of its own (repacked
         weights, kernels) besides its buffers, and the recognisers' many line widths and batch
         sizes ran as fast on one model (README, Latency). Its buffers fit the largest input it
-        has run and serve every smaller one; only OV_RELEASE_MEMORY=always frees them.
+        has run and serve every smaller one; `large` and `always` free them (below).
 
-        Each compiled static shape holds its intermediate buffers (5-95 MB) after an inference
+        Each compiled static shape holds its intermediate buffers (5-130 MB) after an inference
         unless released (OV_RELEASE_MEMORY): `always` frees them after each inference
-        (allocating them again costs 7-18 ms per large inference); `switch` (default) frees a
-        shape's when this model next runs another large shape, so a camera's fixed size pays
-        nothing and mixed sizes hold one large shape's buffers per model (small shapes,
-        SMALL_SHAPE_PIXELS, keep theirs); `never` keeps every shape's."""
+        (allocating them again costs 7-25 ms per large inference, 2-5 ms with glibc's huge
+        pages: malloc.HUGE_PAGES_TUNABLE); `large` does so for inputs above SMALL_SHAPE_PIXELS
+        only (their method's peak RSS -70 to -120 MiB for ~10 % more time per call, README);
+        `switch` (default) frees a shape's when this model next runs another large shape, so a
+        camera's fixed size pays nothing and mixed sizes hold one large shape's buffers per
+        model (small shapes keep theirs); `never` keeps every shape's."""
+        shape = tuple(int(d) for d in batch.shape)
+        large = input_pixels(shape) > SMALL_SHAPE_PIXELS
+        release = self.release_memory == "always" or (large and self.release_memory == "large")
         if not self.static_shapes:
-            return self._dynamic_model().infer(batch, release=self.release_memory == "always")
-        compiled = None if dynamic else self.compiled_for(tuple(int(d) for d in batch.shape))
+            return self._dynamic_model().infer(batch, release=release)
+        compiled = None if dynamic else self.compiled_for(shape)
         if compiled is None:
             return self._dynamic_model().infer(batch, release=True)
-        outputs = compiled.infer(batch, release=self.release_memory == "always")
-        if self.release_memory == "switch" and input_pixels(compiled.shape) > SMALL_SHAPE_PIXELS:
+        outputs = compiled.infer(batch, release=release)
+        if self.release_memory == "switch" and large:
             with self._lock:
                 previous, self._holding = self._holding, compiled
             if previous is not None and previous is not compiled:
@@ -302,29 +306,3 @@ class OpenVinoRunner:
     def metadata(self, *keys: str) -> str:
         """A string from the model's runtime info (e.g. ONNX metadata_props)."""
         return str(self.model.get_rt_info(list(keys)).astype(str))
-
-
-def model_precision(precision: str, spec: ModelSpec) -> str:
-    """What OV_PRECISION means for one model: 'auto' is bf16 where the CPU has it only for
-    models whose manifest entry says bf16 costs them nothing (`auto_bf16`), else f32. On a CPU
-    with bf16 (AMX), the plate models in bf16 found one Brazilian plate fewer of 80 and read
-    2-3 % fewer exactly; CenterFace found the same faces within one of 1015, 1.9-2.4x faster."""
-    if precision == "auto" and not spec.auto_bf16:
-        return "f32"
-    return precision
-
-
-def model_runners(config: RunnerConfig, *names: str) -> list[OpenVinoRunner]:
-    """The runners of these manifest models, each file verified against its sha256 first."""
-    manifest = load_manifest()
-    return [
-        OpenVinoRunner.shared(
-            verify_model(config.models_dir, manifest[name]),
-            replace(
-                config,
-                precision=model_precision(config.precision, manifest[name]),
-                shapes=manifest[name].shapes,
-            ),
-        )
-        for name in names
-    ]

@@ -9,8 +9,9 @@ import numpy.typing as npt
 
 from blur_sdk.core.find.base import Box, RGBImage
 from blur_sdk.core.geometry import box_of
+from blur_sdk.core.models.manifest_runners import model_runners
 from blur_sdk.core.models.ppocr import TextBox, crop_quad, load_charset, recognise
-from blur_sdk.core.models.runner import OpenVinoRunner, RunnerConfig, model_runners
+from blur_sdk.core.models.runner import OpenVinoRunner, RunnerConfig
 from blur_sdk.core.regions import MASK, POLYGON, TEXT, Region
 from blur_sdk.core.watermark.find_logo import find_logos
 from blur_sdk.core.watermark.find_text import PASSES, TextSearch, find_text
