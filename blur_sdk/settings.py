@@ -117,7 +117,7 @@ class Settings:
     ov_release_memory: str = _opt(
         parse.choice(RELEASES),
         "switch",
-        "Free buffers: switch, large (least memory), always, never",
+        "Free a shape's buffers (switch: when another runs)",
     )
     ov_max_shapes: int = _opt(
         parse.int_in(1, 64), 8, "Compiled input shapes kept per model (20-40 MB each, + buffers)"

@@ -16,7 +16,7 @@ CONF="$APP_DIR/config/gunicorn.conf.py"
 cd "$APP_DIR"
 
 # glibc madvises its large mappings for transparent huge pages: buffers freed and allocated
-# again (OV_RELEASE_MEMORY=large, always) fault in 2 MB pages (blur_sdk/core/models/malloc.py)
+# again (OV_RELEASE_MEMORY=always) fault in 2 MB pages (blur_sdk/core/models/malloc.py)
 export GLIBC_TUNABLES="${GLIBC_TUNABLES-glibc.malloc.hugetlb=1}"
 
 role="${1:-blur}"

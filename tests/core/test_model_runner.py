@@ -309,28 +309,3 @@ def test_the_recognisers_run_on_one_dynamic_shape_model() -> None:
         "platerec",
     }
     assert manifest["ppocr_det"].shapes == "static"  # 20 % faster compiled per shape
-
-
-@pytest.mark.models
-@pytest.mark.parametrize("shapes", ["static", "dynamic"])
-def test_large_frees_large_inputs_buffers_after_each_inference(
-    centerface_path: Path, shapes: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """OV_RELEASE_MEMORY=large: buffers of inputs above SMALL_SHAPE_PIXELS are freed after
-    each inference (the next model's can take their place), small inputs keep theirs."""
-    runner = OpenVinoRunner(
-        centerface_path, precision="f32", threads=1, release_memory="large", shapes=shapes
-    )
-    released: list[tuple[int, int]] = []
-    original = _Compiled.infer
-
-    def infer(self: _Compiled, data: np.ndarray, *, release: bool = False) -> list[np.ndarray]:
-        if release:
-            released.append(data.shape[2:])
-        return original(self, data, release=release)
-
-    monkeypatch.setattr(_Compiled, "infer", infer)
-    with eager_compiles():
-        for h, w in [(544, 512), (32, 32), (544, 512), (32, 64)]:
-            runner.infer(batch(h, w))
-    assert released == [(544, 512), (544, 512)]

@@ -12,7 +12,8 @@ M_MMAP_THRESHOLD = -3  # glibc mallopt parameters
 M_ARENA_MAX = -8
 # glibc madvises its large mappings for transparent huge pages (where the kernel's THP mode is
 # `madvise` or `always`): a released buffer allocated again then faults in 2 MB pages, not 4 KB
-# ones (OV_RELEASE_MEMORY=large: +2-5 ms instead of +20-25 ms per 1280 x 736 inference, README).
+# ones (OV_RELEASE_MEMORY=always: their method 15-30 % slower per call than `switch` instead
+# of 35-60 %, README).
 # Read by glibc when a process starts: set for the server's processes by `serve` and the image's
 # entrypoint unless GLIBC_TUNABLES is set already.
 HUGE_PAGES_TUNABLE = "glibc.malloc.hugetlb=1"

@@ -73,7 +73,7 @@ class RunnerConfig:
 
 
 SHAPE_MODES = ("static", "dynamic")  # a manifest entry's `shapes`: see OpenVinoRunner.infer
-RELEASES = ("switch", "large", "always", "never")  # OV_RELEASE_MEMORY: see OpenVinoRunner.infer
+RELEASES = ("switch", "always", "never")  # OV_RELEASE_MEMORY: see OpenVinoRunner.infer
 # OV_RELEASE_MEMORY=switch keeps the buffers of shapes of at most this many input pixels (batch
 # x height x width: a few MB each): a request alternates recogniser widths and batch sizes, and
 # face tiles with the coarse pass, and freeing those buffers each time cost more CPU than they
@@ -277,26 +277,26 @@ class OpenVinoRunner:
         dynamic-shape model: each compiled static shape holds 10-35 MB of its own (repacked
         weights, kernels) besides its buffers, and the recognisers' many line widths and batch
         sizes ran as fast on one model (README, Latency). Its buffers fit the largest input it
-        has run and serve every smaller one; `large` and `always` free them (below).
+        has run and serve every smaller one; only `always` frees them.
 
         Each compiled static shape holds its intermediate buffers (5-130 MB) after an inference
         unless released (OV_RELEASE_MEMORY): `always` frees them after each inference
-        (allocating them again costs 7-25 ms per large inference, 2-5 ms with glibc's huge
-        pages: malloc.HUGE_PAGES_TUNABLE); `large` does so for inputs above SMALL_SHAPE_PIXELS
-        only (their method's peak RSS -70 to -120 MiB for ~10 % more time per call, README);
-        `switch` (default) frees a shape's when this model next runs another large shape, so a
-        camera's fixed size pays nothing and mixed sizes hold one large shape's buffers per
-        model (small shapes keep theirs); `never` keeps every shape's."""
+        (allocating them again costs 7-25 ms per large inference, less with glibc's huge
+        pages: malloc.HUGE_PAGES_TUNABLE; their method's peak RSS -100 to -140 MiB for 15-30 %
+        more time per call, README); `switch` (default) frees a shape's when this model next
+        runs another large shape, so a camera's fixed size pays nothing and mixed sizes hold
+        one large shape's buffers per model (small shapes, SMALL_SHAPE_PIXELS, keep theirs);
+        `never` keeps every shape's. (Freeing only large inputs' buffers after each inference
+        saved ~100 MB in one thread but nothing with 4 concurrent clients: glibc kept them.)"""
         shape = tuple(int(d) for d in batch.shape)
-        large = input_pixels(shape) > SMALL_SHAPE_PIXELS
-        release = self.release_memory == "always" or (large and self.release_memory == "large")
+        release = self.release_memory == "always"
         if not self.static_shapes:
             return self._dynamic_model().infer(batch, release=release)
         compiled = None if dynamic else self.compiled_for(shape)
         if compiled is None:
             return self._dynamic_model().infer(batch, release=True)
         outputs = compiled.infer(batch, release=release)
-        if self.release_memory == "switch" and large:
+        if self.release_memory == "switch" and input_pixels(shape) > SMALL_SHAPE_PIXELS:
             with self._lock:
                 previous, self._holding = self._holding, compiled
             if previous is not None and previous is not compiled:
