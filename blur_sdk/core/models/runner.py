@@ -274,10 +274,10 @@ class OpenVinoRunner:
         which would also push the compiled shapes of the common sizes out of the LRU cache).
 
         A model whose manifest entry says `shapes: dynamic` always runs on its one
-        dynamic-shape model: each compiled static shape holds 10-35 MB of its own (repacked
-        weights, kernels) besides its buffers, and the recognisers' many line widths and batch
-        sizes ran as fast on one model (README, Latency). Its buffers fit the largest input it
-        has run and serve every smaller one; only `always` frees them.
+        dynamic-shape model: each compiled static shape holds 15-40 MB of its own that
+        release_memory() does not free, besides its buffers, and the recognisers' many line
+        widths and batch sizes ran as fast on one model (README, Latency). Its buffers fit the
+        largest input it has run and serve every smaller one; only `always` frees them.
 
         Each compiled static shape holds its intermediate buffers (5-130 MB) after an inference
         unless released (OV_RELEASE_MEMORY): `always` frees them after each inference
