@@ -287,7 +287,8 @@ class OpenVinoRunner:
         runs another large shape, so a camera's fixed size pays nothing and mixed sizes hold
         one large shape's buffers per model (small shapes, SMALL_SHAPE_PIXELS, keep theirs);
         `never` keeps every shape's. (Freeing only large inputs' buffers after each inference
-        saved ~100 MB in one thread but nothing with 4 concurrent clients: glibc kept them.)"""
+        saved ~100 MB in one thread but nothing with 4 concurrent clients, where each model's
+        buffers are in use most of the time.)"""
         shape = tuple(int(d) for d in batch.shape)
         release = self.release_memory == "always"
         if not self.static_shapes:
