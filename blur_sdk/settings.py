@@ -115,9 +115,7 @@ class Settings:
         parse.boolean, True, "A new shape runs on a dynamic-shape model until its 2nd use"
     )
     ov_release_memory: str = _opt(
-        parse.choice(RELEASES),
-        "switch",
-        "Free a shape's buffers (switch: when another runs)",
+        parse.choice(RELEASES), "switch", "Free a shape's buffers (switch: when another runs)"
     )
     ov_max_shapes: int = _opt(
         parse.int_in(1, 64), 8, "Compiled input shapes kept per model (20-40 MB each, + buffers)"

@@ -32,7 +32,8 @@ import openvino as ov
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from blur_sdk.core.models.ppocr import decode_db  # noqa: E402
+from blur_sdk.core.models.ppocr import DET_SHAPE_STEP, decode_db, det_scale  # noqa: E402
+from blur_sdk.core.models.runner import bucket  # noqa: E402
 
 PLATETRAIN = ROOT.parent / "shared" / "data" / "platetrain"
 Item = tuple[np.ndarray, list[np.ndarray], int, int]  # input, plate boxes (input px), h, w
@@ -53,10 +54,11 @@ def prepare(path: Path) -> tuple[np.ndarray, float, int, int]:
     """The detector's input for one photo, its scale and the image's size in it."""
     bgr = cv2.imread(str(path))
     height, width = bgr.shape[:2]
-    scale = min(max(1.0, 736 / min(width, height)), 1280 / max(width, height))
+    scale = det_scale(width, height)
     new_w, new_h = max(32, round(width * scale)), max(32, round(height * scale))
     resized = cv2.resize(bgr, (new_w, new_h))
-    batch = np.zeros((1, 3, -(-new_h // 32) * 32, -(-new_w // 32) * 32), np.float32)
+    shape = (1, 3, bucket(new_h, DET_SHAPE_STEP), bucket(new_w, DET_SHAPE_STEP))
+    batch = np.zeros(shape, np.float32)
     batch[0, :, :new_h, :new_w] = resized.transpose(2, 0, 1).astype(np.float32) / 127.5 - 1
     return batch, scale, new_h, new_w
 
