@@ -105,7 +105,9 @@ class Settings:
     )
     logos_dir: Path = _opt(parse.path, PROJECT_ROOT / "logos", "Folder that logo paths resolve in")
     ov_precision: str = _opt(
-        parse.choice(PRECISIONS), "auto", "OpenVINO precision (auto: per model; int8: README)"
+        parse.choice(PRECISIONS),
+        "auto",
+        "OpenVINO precision (auto: per model, README; int8 = auto)",
     )
     ov_threads: int = _opt(parse.int_in(0, 256), 0, "OpenVINO CPU threads per model (0 = all)")
     ov_cpu_pinning: bool = _opt(

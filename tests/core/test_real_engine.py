@@ -75,16 +75,18 @@ def test_plate_on_the_rendered_scene(plate_scene_plates: list[PlateDetection]) -
     assert iou(plate.box, box_of(PLATE_QUAD)) > 0.5
 
 
-def test_int8_text_detector_finds_and_reads_the_rendered_plate(
-    models_installed: Settings,
+@pytest.mark.parametrize("precision", ["auto", "int8", "f32"])
+def test_text_detector_precision_finds_and_reads_the_rendered_plate(
+    models_installed: Settings, precision: str
 ) -> None:
-    """OV_PRECISION=int8: the INT8 PP-OCRv4 text detector (weights/ppocr_det_int8.*) where the
-    CPU has VNNI or AMX (else the f32 one): the same plate, read the same."""
-    settings = dataclasses.replace(models_installed, ov_precision="int8")
+    """OV_PRECISION=auto (the default; int8 the same): the INT8 PP-OCRv4 text detector
+    (weights/ppocr_det_int8.*) where the CPU has VNNI or AMX, else the f32 one; f32: always the
+    f32 one. The same plate, read the same."""
+    settings = dataclasses.replace(models_installed, ov_precision=precision)
     engine = Engine.build(finder_config(settings), faces=False)
     detector = engine.plate_detectors[0]
     int8 = detector.det.path.name == "ch_PP-OCRv4_det_int8.xml"  # type: ignore[attr-defined]
-    assert int8 == cpu_has_int8_dot()
+    assert int8 == (precision != "f32" and cpu_has_int8_dot())
     plates = engine.detect(scene_with_plate(), plate_options=PlateOptions()).plates
     assert [p.text for p in plates] == ["KA482MX"]
     assert iou(plates[0].box, box_of(PLATE_QUAD)) > 0.5
