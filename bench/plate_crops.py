@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import io
 import json
+import statistics
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -110,4 +112,25 @@ class Tally:
             "topk": _rate(total[3], total[0]),
             "per_region": per_region,
             "misread": self.misread[:15],
+        }
+
+
+def mean_over_seeds(rows: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """The service path's figures averaged over placements (one row per set and hint): one
+    placement's exact top-1 moves by up to 2 points between seeds (README, Plate reading)."""
+    groups: dict[tuple[str, bool], list[dict[str, Any]]] = {}
+    for row in rows:
+        if row["path"] == "service":
+            groups.setdefault((row["set"], row["region_hint"]), []).append(row)
+    for (name, hint), group in groups.items():
+        top1 = [float(r["top1"]) for r in group]
+        yield {
+            "set": name,
+            "path": "service",
+            "region_hint": hint,
+            "seeds": [r["seed"] for r in group],
+            "top1_mean": round(statistics.mean(top1), 3),
+            "top1_range": [min(top1), max(top1)],
+            "topk_mean": round(statistics.mean(float(r["topk"]) for r in group), 3),
+            "found_mean": round(statistics.mean(int(r["found"]) for r in group), 1),
         }

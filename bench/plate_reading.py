@@ -1,6 +1,7 @@
 """Plate-reading accuracy: exact text match (top-1 and top-k) on labelled sets that have text.
 
 Usage: python bench/plate_reading.py [--mode redaction|fast] [--count 50] [--seed 7] [--no-ccpd]
+       [--crops N] [--only SETS] [--seeds 7,8,9: the crop sets placed with each, and the mean]
 Sets: ../shared/data/plates/ccpd_sample (China, when present) and a synthetic set rendered here
 (plates with random texts in several countries' formats warped onto tests/fixtures/astronaut.jpg,
 deterministic seed). Each ground-truth plate is matched to the detected plate with the best IoU
@@ -29,7 +30,14 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.plate_crops import CROP_SETS, Tally, crop_rows, place_on_photo, scale_of
+from bench.plate_crops import (
+    CROP_SETS,
+    Tally,
+    crop_rows,
+    mean_over_seeds,
+    place_on_photo,
+    scale_of,
+)
 from bench.synthetic import astronaut, plate_image, warp_onto
 from blur_sdk.core.find.base import PlateDetection, PlateOptions
 from blur_sdk.core.find.engine import Engine
@@ -199,11 +207,13 @@ def read_crop(engine: Engine, rgb: npt.NDArray[np.uint8], options: PlateOptions)
 
 
 def evaluate_crops(
-    engine: Engine, name: str, limit: int, mode: str, seed: int
+    engine: Engine, name: str, limit: int, mode: str, seed: int, *, crop_path: bool = True
 ) -> Iterator[dict[str, Any]]:
-    """Crop-set figures: read on the crop, then through the service with the crop on a photo."""
+    """Crop-set figures: read on the crop (unless crop_path is False: it does not depend on the
+    seed), then through the service with the crop on a photo (placed as the seed says)."""
     rng = np.random.default_rng(seed)
-    tallies = {key: Tally() for key in ("crop", "crop_hint", "service", "service_hint")}
+    paths = ("crop", "service") if crop_path else ("service",)
+    tallies = {path + suffix: Tally() for path in paths for suffix in ("", "_hint")}
     ms: dict[str, list[float]] = {"crop": [], "service": []}
     for _, crop, text, region in crop_rows(name, limit):
         truth = normalise(text)
@@ -211,9 +221,10 @@ def evaluate_crops(
         for hint in (False, True):
             options = PlateOptions(mode=mode, regions=(region,) if hint else ())
             suffix = "_hint" if hint else ""
-            started = time.perf_counter()
-            tallies["crop" + suffix].add(region, truth, read_crop(engine, crop, options))
-            ms["crop"].append((time.perf_counter() - started) * 1000)
+            if crop_path:
+                started = time.perf_counter()
+                tallies["crop" + suffix].add(region, truth, read_crop(engine, crop, options))
+                ms["crop"].append((time.perf_counter() - started) * 1000)
             started = time.perf_counter()
             match = best_match(box, engine.detect(scene, plate_options=options).plates)
             ms["service"].append((time.perf_counter() - started) * 1000)
@@ -231,6 +242,7 @@ def evaluate_crops(
             **tally.figures(),
             "k": 5,
             "median_ms": round(statistics.median(ms[path]), 1) if ms[path] else None,
+            "seed": seed,
         }
 
 
@@ -242,6 +254,9 @@ def main() -> int:
     parser.add_argument("--mode", default="redaction", choices=["redaction", "fast"])
     parser.add_argument("--count", type=int, default=50, help="synthetic images")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--seeds", default="", help="crop sets: place them with each seed (e.g. 7,8,9), + the mean"
+    )
     parser.add_argument("--limit", type=int, default=0, help="CCPD images (0 = all)")
     parser.add_argument("--no-ccpd", action="store_true")
     parser.add_argument("--crops", type=int, default=0, help="crops per crop set (0 = all)")
@@ -256,8 +271,17 @@ def main() -> int:
         if not (root / "labels.jsonl").is_file():
             print(json.dumps({"set": name, "skipped": f"{root} not present"}))
             continue
-        for figures in evaluate_crops(engine, name, args.crops, args.mode, args.seed):
-            print(json.dumps(figures), flush=True)
+        seeds = [int(v) for v in args.seeds.split(",") if v] or [args.seed]
+        rows = []
+        for i, seed in enumerate(seeds):
+            for figures in evaluate_crops(
+                engine, name, args.crops, args.mode, seed, crop_path=i == 0
+            ):
+                print(json.dumps(figures), flush=True)
+                rows.append(figures)
+        if len(seeds) > 1:
+            for figures in mean_over_seeds(rows):
+                print(json.dumps(figures), flush=True)
     if only and "ccpd_sample" not in only:
         return 0
     if not args.no_ccpd:
