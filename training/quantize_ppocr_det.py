@@ -20,7 +20,6 @@ noise 0.947. Quantising the backbone too would save only 3 ms more (17.8 against
 from __future__ import annotations
 
 import argparse
-import hashlib
 import logging
 import sys
 from pathlib import Path
@@ -32,11 +31,13 @@ import openvino as ov
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from blur_sdk.core.find.base import Box  # noqa: E402
+from blur_sdk.core.geometry import iou  # noqa: E402
 from blur_sdk.core.models.ppocr import decode_db  # noqa: E402
+from blur_sdk.core.models.store import sha256_of  # noqa: E402
 
 NECK_START = "p2o.Conv.36/WithoutBiases"  # the neck's first operation (on the backbone's output)
 F32 = {"INFERENCE_PRECISION_HINT": "f32"}
-Rect = tuple[float, float, float, float]
 
 
 def inputs(path: Path) -> list[np.ndarray]:
@@ -45,22 +46,14 @@ def inputs(path: Path) -> list[np.ndarray]:
         return [data[f"arr_{i}"] for i in range(len(data["crop"]))]
 
 
-def boxes(compiled: ov.CompiledModel, batch: np.ndarray) -> list[Rect]:
+def boxes(compiled: ov.CompiledModel, batch: np.ndarray) -> list[Box]:
     """The text boxes at DB score 0.3 (the lowest the product uses), as rectangles."""
     quads = [t.quad for t in decode_db(compiled(batch)[0][0, 0], 0.3, 1.0, 1.0)]
     return [(q[:, 0].min(), q[:, 1].min(), q[:, 0].max(), q[:, 1].max()) for q in quads]
 
 
-def iou(a: Rect, b: Rect) -> float:
-    inter = max(0.0, min(a[2], b[2]) - max(a[0], b[0])) * max(
-        0.0, min(a[3], b[3]) - max(a[1], b[1])
-    )
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
-
-
 def agreement(
-    reference: list[list[Rect]], compiled: ov.CompiledModel, data: list[np.ndarray]
+    reference: list[list[Box]], compiled: ov.CompiledModel, data: list[np.ndarray]
 ) -> float:
     """Mean IoU of each reference box with the model's best-matching box (0 where none)."""
     scores: list[float] = []
@@ -68,10 +61,6 @@ def agreement(
         found = boxes(compiled, x) if refs else []
         scores += [max((iou(r, b) for b in found), default=0.0) for r in refs]
     return float(np.mean(scores))
-
-
-def sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def main() -> int:
@@ -117,7 +106,7 @@ def main() -> int:
     int8 = core.compile_model(core.read_model(str(args.out)), "CPU", F32)
     print(f"agreement with f32's boxes: INT8 {agreement(reference, int8, validation):.3f}")
     for path in (args.out, args.out.with_suffix(".bin")):
-        print(f"{path}: {path.stat().st_size} bytes, sha256 {sha256(path)}")
+        print(f"{path}: {path.stat().st_size} bytes, sha256 {sha256_of(path)}")
     return 0
 
 
