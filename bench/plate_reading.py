@@ -265,13 +265,13 @@ def main() -> int:
     args = parser.parse_args()
     engine = Engine.build(finder_config(load_settings()), faces=False)
     only = set(filter(None, args.only.split(",")))
+    seeds = [int(v) for v in args.seeds.split(",") if v] or [args.seed]
     for name, root in CROP_SETS.items():
         if args.no_crops or (only and name not in only):
             continue
         if not (root / "labels.jsonl").is_file():
             print(json.dumps({"set": name, "skipped": f"{root} not present"}))
             continue
-        seeds = [int(v) for v in args.seeds.split(",") if v] or [args.seed]
         rows = []
         for i, seed in enumerate(seeds):
             for figures in evaluate_crops(

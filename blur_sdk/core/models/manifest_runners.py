@@ -14,7 +14,6 @@ from blur_sdk.core.models.store import ModelSpec, load_manifest, verify_model
 # only with them (on an AMD EPYC with AVX2 only, INT8 ran at 0.85-0.91x the f32 speed, README)
 INT8_FLAGS = frozenset({"avx512_vnni", "avx_vnni", "amx_int8"})
 CPUINFO = Path("/proc/cpuinfo")
-INT8_PRECISIONS = ("auto", "int8")  # the OV_PRECISION values that run INT8 variants
 
 
 @cache
@@ -28,13 +27,19 @@ def cpu_has_int8_dot(cpuinfo: Path = CPUINFO) -> bool:
     return not INT8_FLAGS.isdisjoint(flags)
 
 
+def acting(precision: str) -> str:
+    """OV_PRECISION as it acts: 'int8' (the INT8 text detector's opt-in before it became the
+    default) is 'auto'."""
+    return "auto" if precision == "int8" else precision
+
+
 def model_spec(precision: str, name: str, manifest: dict[str, ModelSpec]) -> ModelSpec:
     """The manifest entry to run for `name`: with OV_PRECISION=auto (or int8, the same) on a CPU
     with VNNI or AMX, its INT8 variant where it has one (`int8`: the text detector, its neck
     and head in INT8, 1.6x faster, its text boxes as close to f32's as f32's own under one grey
     level of noise, README); else the original (f32, bf16, f16: always)."""
     spec = manifest[name]
-    if precision in INT8_PRECISIONS and spec.int8 and cpu_has_int8_dot():
+    if acting(precision) == "auto" and spec.int8 and cpu_has_int8_dot():
         return manifest[spec.int8]
     return spec
 
@@ -45,8 +50,7 @@ def model_precision(precision: str, spec: ModelSpec) -> str:
     (`auto_bf16`), else f32. On a CPU with bf16 (AMX), the plate models in bf16 found one
     Brazilian plate fewer of 80 and read 2-3 % fewer exactly; CenterFace found the same faces
     within one of 1015, 1.9-2.4x faster."""
-    if precision == "int8":
-        precision = "auto"
+    precision = acting(precision)
     if precision == "auto" and not spec.auto_bf16:
         return "f32"
     return precision
