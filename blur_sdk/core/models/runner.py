@@ -110,17 +110,21 @@ class _Compiled:
         self.compiled = compiled
         self.shape = shape
         self.request = compiled.create_infer_request()
+        self._own_input = self.request.get_input_tensor(0)  # (never written: see infer)
         self.lock = threading.Lock()
 
     def infer(self, batch: FloatArray, *, release: bool = False) -> list[FloatArray]:
         """Outputs for one batch; `release` frees the intermediate buffers afterwards (the
-        dynamic-shape model: it would otherwise keep the largest shape's)."""
+        dynamic-shape model: it would otherwise keep the largest shape's). The batch is read
+        in place, not copied into the request's own input (1-2 ms per large input at 800x600;
+        the same outputs), and not kept referenced afterwards (that held ~20 MB more)."""
         with self.lock:
-            self.request.infer({0: batch})
+            self.request.infer({0: batch}, share_inputs=True)  # (no copy: read in place)
             outputs = [
                 np.array(self.request.get_output_tensor(i).data)
                 for i in range(len(self.compiled.outputs))
             ]
+            self.request.set_input_tensor(self._own_input)  # (the batch is not kept alive)
             if release:
                 self.compiled.release_memory()
             return outputs
