@@ -203,6 +203,24 @@ def test_released_buffers_give_the_same_outputs_again(centerface_path: Path) -> 
                 np.testing.assert_array_equal(got, want)
 
 
+@pytest.mark.models
+@pytest.mark.parametrize("dynamic", [False, True])
+def test_inputs_are_read_in_place_and_not_kept(centerface_path: Path, dynamic: bool) -> None:
+    runner = OpenVinoRunner(centerface_path, precision="f32", threads=1)
+    data = batch(32, 32, seed=3)
+    with eager_compiles():
+        first = runner.infer(data, dynamic=dynamic)
+        data[:] = 0  # (the next call reads the new values: nothing of the first call is cached)
+        runner.infer(data, dynamic=dynamic)
+        data[:] = batch(32, 32, seed=3)
+        again = runner.infer(data, dynamic=dynamic)
+    for got, want in zip(again, first, strict=True):
+        np.testing.assert_array_equal(got, want)
+    compiled = runner._dynamic if dynamic else runner._compiled[(1, 3, 32, 32)]
+    assert compiled is not None
+    assert not np.shares_memory(compiled.request.get_input_tensor(0).data, data)
+
+
 def test_release_memory_must_be_a_known_mode(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="OV_RELEASE_MEMORY"):
         OpenVinoRunner(tmp_path / "unused.onnx", release_memory="sometimes")
