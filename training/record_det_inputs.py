@@ -78,7 +78,8 @@ def main() -> int:
     engine = Engine.build(finder_config(settings), faces=False)
     for split in SPLITS:
         recorded.clear()
-        for path in photos(split):
+        paths = photos(split)
+        for path in paths:
             bgr = cv2.imread(str(path))
             if bgr is None:
                 raise SystemExit(f"cannot read {path}")
@@ -86,7 +87,7 @@ def main() -> int:
             engine.detect(rgb, plate_options=PlateOptions(mode="redaction"))
         crops = np.array([dynamic for _, dynamic in recorded])
         np.savez_compressed(args.out / f"{split}.npz", *[b for b, _ in recorded], crop=crops)
-        print(f"{split}: {len(photos(split))} photos, {len(crops)} inputs ({crops.sum()} crops)")
+        print(f"{split}: {len(paths)} photos, {len(crops)} inputs ({crops.sum()} crops)")
     return 0
 
 
