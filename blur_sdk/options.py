@@ -11,7 +11,7 @@ from blur_sdk.settings import Settings
 
 def runner_config(settings: Settings) -> RunnerConfig:
     """MODELS_DIR, OV_PRECISION, OV_THREADS, OV_MAX_SHAPES, OV_CPU_PINNING,
-    OV_DYNAMIC_FIRST_USE, OV_RELEASE_MEMORY."""
+    OV_DYNAMIC_FIRST_USE, OV_RELEASE_MEMORY, OV_RUNTIME_CACHE."""
     return RunnerConfig(
         models_dir=settings.models_dir,
         precision=settings.ov_precision,
@@ -20,6 +20,7 @@ def runner_config(settings: Settings) -> RunnerConfig:
         cpu_pinning=settings.ov_cpu_pinning,
         dynamic_first_use=settings.ov_dynamic_first_use,
         release_memory=settings.ov_release_memory,
+        runtime_cache=settings.ov_runtime_cache,
     )
 
 

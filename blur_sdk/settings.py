@@ -122,6 +122,9 @@ class Settings:
     ov_max_shapes: int = _opt(
         parse.int_in(1, 64), 8, "Compiled input shapes kept per model (20-40 MB each, + buffers)"
     )
+    ov_runtime_cache: int = _opt(
+        parse.int_in(0, 100_000), 300, "Kernels kept per dynamic-shape model (shapes seen; memory)"
+    )
     warm_up: tuple[tuple[int, int], ...] = _opt(
         parse.sizes, ((800, 600), (1920, 1080)), "Image sizes compiled at start-up (empty = none)"
     )

@@ -1,6 +1,9 @@
-"""glibc malloc settings: what the runner asks of glibc, and the user's own setting kept."""
+"""Process-wide memory settings: what the runner asks of glibc and oneDNN, and the user's own
+settings kept."""
 
 from __future__ import annotations
+
+import os
 
 import pytest
 
@@ -39,3 +42,15 @@ def test_huge_pages_tunable_added_unless_glibc_tunables_is_set() -> None:
     }
     mine = {"GLIBC_TUNABLES": "glibc.malloc.arena_max=1"}
     assert malloc.with_huge_pages(mine) == mine  # the user's own tunables win, none added
+
+
+def test_kernel_cache_limited_unless_the_environment_sets_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    environ: dict[str, str] = {}
+    monkeypatch.setattr(os, "environ", environ)
+    malloc.limit_kernel_cache()
+    assert environ == {"ONEDNN_PRIMITIVE_CACHE_CAPACITY": "64"}
+    environ["ONEDNN_PRIMITIVE_CACHE_CAPACITY"] = "1024"  # the user's own: left as it is
+    malloc.limit_kernel_cache()
+    assert environ == {"ONEDNN_PRIMITIVE_CACHE_CAPACITY": "1024"}

@@ -252,6 +252,51 @@ def test_a_shape_seen_once_runs_on_the_dynamic_model_then_gets_its_own(
     assert list(runner._compiled) == [(1, 3, 64, 96), (1, 3, 96, 64), (1, 3, 32, 32)]
 
 
+class _SpyCore:
+    """The process's ov.Core, recording each compile's configuration."""
+
+    def __init__(self, core: object) -> None:
+        self.core = core
+        self.configs: list[dict[str, object]] = []
+
+    def compile_model(self, model: object, device: str, config: dict[str, object]) -> object:
+        self.configs.append(dict(config))
+        return self.core.compile_model(model, device, config)  # type: ignore[attr-defined]
+
+
+@pytest.mark.models
+def test_runtime_cache_bounds_only_the_dynamic_shape_model(centerface_path: Path) -> None:
+    runner = OpenVinoRunner(centerface_path, precision="f32", threads=1, runtime_cache=7)
+    spy = _SpyCore(runner.core)
+    runner.core = spy  # type: ignore[assignment]
+    runner.infer(batch(32, 32))  # a first use: the dynamic-shape model
+    runner.infer(batch(32, 32))  # the second: its own static shape
+    dynamic, static = spy.configs
+    assert dynamic["CPU_RUNTIME_CACHE_CAPACITY"] == 7
+    assert "CPU_RUNTIME_CACHE_CAPACITY" not in static  # (a static shape caches nothing)
+
+
+def test_runtime_cache_is_what_the_setting_says() -> None:
+    from blur_sdk.options import runner_config
+
+    assert runner_config(load_settings(env={})).runtime_cache == 300
+    settings = load_settings(env={"OV_RUNTIME_CACHE": "0"})
+    assert runner_config(settings).runtime_cache == 0
+    with pytest.raises(ConfigError, match="OV_RUNTIME_CACHE"):
+        load_settings(env={"OV_RUNTIME_CACHE": "-1"})
+
+
+def test_kernel_cache_limited_once_when_the_process_core_is_made(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    made: list[None] = []
+    monkeypatch.setattr(runner_module, "limit_kernel_cache", lambda: made.append(None))
+    monkeypatch.setattr(runner_module, "_core", None)
+    core = runner_module.shared_core()
+    assert runner_module.shared_core() is core
+    assert len(made) == 1
+
+
 def test_cpu_pinning_is_off_unless_set() -> None:
     assert load_settings(env={}).ov_cpu_pinning is False
     assert load_settings(env={"OV_CPU_PINNING": "true"}).ov_cpu_pinning is True
