@@ -120,7 +120,7 @@ class Settings:
         parse.choice(RELEASES), "switch", "Free a shape's buffers (switch: when another runs)"
     )
     ov_max_shapes: int = _opt(
-        parse.int_in(1, 64), 8, "Compiled input shapes kept per model (20-40 MB each, + buffers)"
+        parse.int_in(1, 64), 8, "Compiled input shapes kept per model (14-48 MB each, + buffers)"
     )
     ov_runtime_cache: int = _opt(
         parse.int_in(0, 100_000), 300, "Kernels kept per dynamic-shape model (shapes seen; memory)"
@@ -282,8 +282,7 @@ def load_settings(env: Mapping[str, str] | None = None, config_dir: Path | None 
     env = os.environ if env is None else env
     config_dir = config_dir or Path(env.get("CONFIG_DIR", PROJECT_ROOT / "config"))
     from_yaml = _yaml_values(config_dir)
-    known = {f.name for f in dataclasses.fields(Settings)}
-    unknown = sorted(set(from_yaml) - known)
+    unknown = sorted(set(from_yaml) - {f.name for f in dataclasses.fields(Settings)})
     if unknown:
         raise ConfigError(f"unknown setting(s) in {config_dir}: {', '.join(unknown)}")
     kwargs: dict[str, Any] = {}
@@ -299,9 +298,7 @@ def load_settings(env: Mapping[str, str] | None = None, config_dir: Path | None 
     if settings.task_queue == "redis" and not settings.redis_url.startswith(
         ("redis://", "rediss://", "unix://")
     ):
-        raise ConfigError(
-            "REDIS_URL: TASK_QUEUE=redis needs a redis:// (or rediss://, unix://) URL"
-        )
+        raise ConfigError("REDIS_URL: TASK_QUEUE=redis needs a redis://, rediss:// or unix:// URL")
     if settings.face_min_resolution > settings.face_max_resolution:
         raise ConfigError("FACE_MIN_RESOLUTION must not exceed FACE_MAX_RESOLUTION")
     if 0 < settings.face_coarse_resolution < 320:

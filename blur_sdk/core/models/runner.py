@@ -8,7 +8,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -98,7 +98,7 @@ def eager_compiles() -> Iterator[None]:
 
 
 _runners_lock = threading.Lock()
-_runners: dict[tuple[Path, str, int, int, bool, bool, str, str, int], OpenVinoRunner] = {}
+_runners: dict[tuple[Path, RunnerConfig], OpenVinoRunner] = {}
 
 
 class _Compiled:
@@ -194,32 +194,13 @@ class OpenVinoRunner:
     @classmethod
     def shared(cls, path: Path, config: RunnerConfig) -> OpenVinoRunner:
         """The process's one runner for this file and configuration (compiled shapes shared)."""
-        key = (
-            path.resolve(),
-            config.precision,
-            config.threads,
-            config.max_shapes,
-            config.cpu_pinning,
-            config.dynamic_first_use,
-            config.release_memory,
-            config.shapes,
-            config.runtime_cache,
-        )
+        key = (path.resolve(), replace(config, models_dir=Path()))
         with _runners_lock:
             runner = _runners.get(key)
             if runner is None:
-                runner = cls(
-                    path,
-                    precision=config.precision,
-                    threads=config.threads,
-                    max_shapes=config.max_shapes,
-                    cpu_pinning=config.cpu_pinning,
-                    dynamic_first_use=config.dynamic_first_use,
-                    release_memory=config.release_memory,
-                    shapes=config.shapes,
-                    runtime_cache=config.runtime_cache,
-                )
-                _runners[key] = runner
+                options = {f.name: getattr(config, f.name) for f in fields(config)}
+                del options["models_dir"]
+                runner = _runners[key] = cls(path, **options)
             return runner
 
     def _config(self) -> dict[str, Any]:
