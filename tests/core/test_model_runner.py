@@ -182,15 +182,16 @@ def test_glibc_returns_freed_memory_at_once_only_when_always(
     assert len(made) == calls
 
 
-def test_arenas_limited_once_when_the_process_core_is_made(
+def test_arenas_and_kernel_cache_limited_once_when_the_process_core_is_made(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    made: list[None] = []
-    monkeypatch.setattr(runner_module, "limit_arenas", lambda: made.append(None))
+    made: list[str] = []
+    monkeypatch.setattr(runner_module, "limit_arenas", lambda: made.append("arenas"))
+    monkeypatch.setattr(runner_module, "limit_kernel_cache", lambda: made.append("kernels"))
     monkeypatch.setattr(runner_module, "_core", None)
     core = runner_module.shared_core()
     assert runner_module.shared_core() is core
-    assert len(made) == 1
+    assert made == ["arenas", "kernels"]
 
 
 @pytest.mark.models
@@ -284,17 +285,6 @@ def test_runtime_cache_is_what_the_setting_says() -> None:
     assert runner_config(settings).runtime_cache == 0
     with pytest.raises(ConfigError, match="OV_RUNTIME_CACHE"):
         load_settings(env={"OV_RUNTIME_CACHE": "-1"})
-
-
-def test_kernel_cache_limited_once_when_the_process_core_is_made(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    made: list[None] = []
-    monkeypatch.setattr(runner_module, "limit_kernel_cache", lambda: made.append(None))
-    monkeypatch.setattr(runner_module, "_core", None)
-    core = runner_module.shared_core()
-    assert runner_module.shared_core() is core
-    assert len(made) == 1
 
 
 def test_cpu_pinning_is_off_unless_set() -> None:

@@ -22,8 +22,8 @@ MMAP_THRESHOLD_BYTES = 1 << 20  # (4 MB: 8 MB more in-process, 25-50 MiB more in
 ARENA_MAX = 2  # (glibc's default: 8 per core, each keeping its own freed memory)
 # oneDNN's process-wide cache of compiled kernels (its default: 1,024). A compiled static shape
 # holds its own kernels whatever this says; the cache only keeps those of shapes that ran on a
-# dynamic-shape model after the model dropped them (OV_RUNTIME_CACHE): 7-8 MB per full-image
-# shape of the text detector (24 shapes: +239 MB at the default, +61 MB at 64, README)
+# dynamic-shape model after the model dropped them (OV_RUNTIME_CACHE). 24 full-image shapes on
+# the text detector's dynamic model: +239 MB at both defaults, +131 MB at 300 and 64, README
 KERNEL_CACHE = 64
 
 
