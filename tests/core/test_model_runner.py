@@ -23,6 +23,7 @@ from blur_sdk.core.models.runner import (
 )
 from blur_sdk.core.models.store import load_manifest, verify_model
 from blur_sdk.errors import ConfigError, ModelError
+from blur_sdk.options import runner_config
 from blur_sdk.settings import load_settings
 
 
@@ -278,8 +279,6 @@ def test_runtime_cache_bounds_only_the_dynamic_shape_model(centerface_path: Path
 
 
 def test_runtime_cache_is_what_the_setting_says() -> None:
-    from blur_sdk.options import runner_config
-
     assert runner_config(load_settings(env={})).runtime_cache == 300
     settings = load_settings(env={"OV_RUNTIME_CACHE": "0"})
     assert runner_config(settings).runtime_cache == 0
