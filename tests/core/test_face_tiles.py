@@ -104,16 +104,16 @@ class FakeRunner:
 
     def infer(self, batch: np.ndarray) -> list[np.ndarray]:
         self.shapes.append(batch.shape)
-        return heads(batch.shape[2], batch.shape[3], [])
+        return heads(batch.shape[1], batch.shape[2], [])  # (u8 NHWC in)
 
 
 @pytest.mark.parametrize(
     ("size", "coarse", "shapes"),
     [
-        ((800, 600), 1280, [(1, 3, 608, 800)]),  # one pass
-        ((1344, 756), 1280, [(1, 3, 768, 1344)]),  # within 5 % of the coarse side: one pass
-        ((1920, 1080), 1280, [(1, 3, 736, 1280)]),  # coarse pass; no candidate, no tile
-        ((1920, 1080), 0, [(1, 3, 1088, 1920)]),  # off: one full pass
+        ((800, 600), 1280, [(1, 608, 800, 3)]),  # one pass
+        ((1344, 756), 1280, [(1, 768, 1344, 3)]),  # within 5 % of the coarse side: one pass
+        ((1920, 1080), 1280, [(1, 736, 1280, 3)]),  # coarse pass; no candidate, no tile
+        ((1920, 1080), 0, [(1, 1088, 1920, 3)]),  # off: one full pass
     ],
 )
 def test_which_passes_run(
@@ -129,7 +129,7 @@ def test_which_passes_run(
 def test_warm_up_compiles_the_tile_shape() -> None:
     runner = FakeRunner()
     CenterFaceDetector(runner).warm_up()  # type: ignore[arg-type]
-    assert runner.shapes == [(1, 3, TILE, TILE)]
+    assert runner.shapes == [(1, TILE, TILE, 3)]
 
 
 def test_the_setting_is_validated_and_reaches_the_options() -> None:

@@ -12,6 +12,7 @@ import pytest
 from blur_sdk.core.find.base import FaceOptions
 from blur_sdk.core.find.faces import SHAPE_STEP, CenterFaceDetector
 from blur_sdk.core.models import runner as runner_module
+from blur_sdk.core.models.inputs import U8Input
 from blur_sdk.core.models.manifest_runners import model_precision
 from blur_sdk.core.models.runner import (
     SMALL_SHAPE_PIXELS,
@@ -49,7 +50,7 @@ def test_bucket() -> None:
 
 @pytest.mark.models
 def test_odd_sizes_share_one_compiled_shape(centerface_path: Path) -> None:
-    runner = OpenVinoRunner(centerface_path, precision="f32", threads=1)
+    runner = OpenVinoRunner(centerface_path, precision="f32", threads=1, u8_input=U8Input())
     detector = CenterFaceDetector(runner)
     side = 4 * SHAPE_STEP
     options = FaceOptions(max_resolution=side, min_resolution=64)  # no resizing
@@ -57,7 +58,7 @@ def test_odd_sizes_share_one_compiled_shape(centerface_path: Path) -> None:
     for height, width in [(side - 27, side - 11), (side - 30, side), (side - 1, side - 29)]:
         image = rng.integers(0, 255, (height, width, 3), dtype=np.uint8)
         detector.detect(image, options)
-    assert list(runner._compiled) == [(1, 3, side, side)]
+    assert list(runner._compiled) == [(1, side, side, 3)]
 
 
 @pytest.mark.models

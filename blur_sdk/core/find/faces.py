@@ -11,6 +11,7 @@ from blur_sdk.core.find import register
 from blur_sdk.core.find.base import Box, FaceDetection, FaceOptions, RGBImage
 from blur_sdk.core.find.config import FinderConfig
 from blur_sdk.core.geometry import heatmap_peaks, nms, scale_box
+from blur_sdk.core.models.inputs import u8_batch
 from blur_sdk.core.models.manifest_runners import model_runners
 from blur_sdk.core.models.runner import FloatArray, OpenVinoRunner, bucket
 
@@ -140,9 +141,7 @@ class CenterFaceDetector:
         interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
         resized = cv2.resize(image, (new_w, new_h), interpolation=interpolation)
         pad_w, pad_h = canvas or (bucket(new_w, SHAPE_STEP), bucket(new_h, SHAPE_STEP))
-        batch = np.zeros((1, 3, pad_h, pad_w), dtype=np.float32)
-        batch[0, :, :new_h, :new_w] = resized.transpose(2, 0, 1)
-        return self.runner.infer(batch)
+        return self.runner.infer(u8_batch(np.asarray(resized, np.uint8), pad_h, pad_w))
 
     def detect(self, image: RGBImage, options: FaceOptions) -> list[FaceDetection]:
         """Faces in an RGB image, boxes in its pixels, regions scaled for blurring."""

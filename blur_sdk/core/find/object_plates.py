@@ -12,6 +12,7 @@ from blur_sdk.core.find.base import Box, PlateDetection, PlateFinder, PlateOptio
 from blur_sdk.core.find.config import FinderConfig
 from blur_sdk.core.find.text_plates import ranking_formats
 from blur_sdk.core.geometry import as_quad, expand_quad, heatmap_peaks, nms
+from blur_sdk.core.models.inputs import u8_batch
 from blur_sdk.core.models.manifest_runners import model_runners
 from blur_sdk.core.models.ppocr import crop_quad, load_charset
 from blur_sdk.core.models.runner import FloatArray, OpenVinoRunner, bucket
@@ -83,8 +84,9 @@ class PlateDetDetector(PlateFinder):
         new_w, new_h = max(1, round(width * scale)), max(1, round(height * scale))
         interpolation = DOWNSCALE if scale < 1 else cv2.INTER_LINEAR
         resized = cv2.resize(image, (new_w, new_h), interpolation=interpolation)
-        batch = np.zeros((1, 3, bucket(new_h, SHAPE_STEP), bucket(new_w, SHAPE_STEP)), np.float32)
-        batch[0, :, :new_h, :new_w] = resized.transpose(2, 0, 1)
+        batch = u8_batch(
+            np.asarray(resized, np.uint8), bucket(new_h, SHAPE_STEP), bucket(new_w, SHAPE_STEP)
+        )
         threshold = self.promote_threshold
         return decode_platedet(self.det.infer(batch), threshold, scale, width, height)
 

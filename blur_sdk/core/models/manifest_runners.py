@@ -1,5 +1,5 @@
-"""The runners of the manifest's models by name: each file verified, its precision, shapes and
-INT8 variant as its manifest entry says."""
+"""The runners of the manifest's models by name: each file verified, its precision, shapes,
+input type and INT8 variant as its manifest entry says."""
 
 from __future__ import annotations
 
@@ -7,8 +7,10 @@ from dataclasses import replace
 from functools import cache
 from pathlib import Path
 
+from blur_sdk.core.models.inputs import U8Input
 from blur_sdk.core.models.runner import OpenVinoRunner, RunnerConfig
 from blur_sdk.core.models.store import ModelSpec, load_manifest, verify_model
+from blur_sdk.errors import ModelError
 
 # CPU flags of one-instruction int8 dot products (VNNI, AMX): OpenVINO's INT8 kernels beat f32
 # only with them (on an AMD EPYC with AVX2 only, INT8 ran at 0.85-0.91x the f32 speed, README)
@@ -59,6 +61,16 @@ def model_precision(precision: str, spec: ModelSpec) -> str:
     return precision
 
 
+def u8_input(spec: ModelSpec) -> U8Input | None:
+    """How the model takes u8 images, from its manifest entry's `u8_input` (None: float32)."""
+    if spec.u8_input is None:
+        return None
+    try:
+        return U8Input(**spec.u8_input)
+    except TypeError as e:
+        raise ModelError(f"config/models.yaml: {spec.name}: u8_input: {e}") from e
+
+
 def model_runners(config: RunnerConfig, *names: str) -> list[OpenVinoRunner]:
     """The runners of these manifest models, each file verified against its sha256 first."""
     manifest = load_manifest()
@@ -66,7 +78,10 @@ def model_runners(config: RunnerConfig, *names: str) -> list[OpenVinoRunner]:
     for name in names:
         spec = model_spec(config.precision, name, manifest)
         runner_config = replace(
-            config, precision=model_precision(config.precision, spec), shapes=spec.shapes
+            config,
+            precision=model_precision(config.precision, spec),
+            shapes=spec.shapes,
+            u8_input=u8_input(spec),
         )
         path = verify_model(config.models_dir, spec)
         runners.append(OpenVinoRunner.shared(path, runner_config))

@@ -12,11 +12,13 @@ import pyclipper
 
 from blur_sdk.core.find.base import RGBImage
 from blur_sdk.core.geometry import order_quad
+from blur_sdk.core.models.inputs import u8_batch
 from blur_sdk.core.models.runner import FloatArray, OpenVinoRunner, bucket
 
 DET_MIN_SIDE = 736
 DET_MAX_SIDE = 1280  # default; PLATE_MAX_RESOLUTION
 DET_SHAPE_STEP = 32  # DBNet's stride: no more padding than it needs
+DET_PAD = 128  # the padding's grey: 0.004 once normalised (x / 127.5 - 1); PP-OCR pads with 0
 DB_BIN_THRESHOLD = 0.3
 DB_UNCLIP_RATIO = 1.6
 REC_HEIGHT = 48
@@ -72,10 +74,8 @@ def prob_map(
     new_w, new_h = max(32, round(width * scale)), max(32, round(height * scale))
     # (resized as RGB: a channel-reversed view made cv2 copy the whole image first, +7 ms at 1080p)
     resized = np.asarray(cv2.resize(image, (new_w, new_h), interpolation=interpolation), np.uint8)
-    batch = np.zeros(
-        (1, 3, bucket(new_h, DET_SHAPE_STEP), bucket(new_w, DET_SHAPE_STEP)), np.float32
-    )
-    normalise_into(batch[0, :, :new_h, :new_w], resized)
+    height, width = bucket(new_h, DET_SHAPE_STEP), bucket(new_w, DET_SHAPE_STEP)
+    batch = u8_batch(resized, height, width, fill=DET_PAD)  # (normalised in the model's graph)
     prob: FloatArray = runner.infer(batch, dynamic=dynamic)[0][0, 0, :new_h, :new_w]
     return prob
 

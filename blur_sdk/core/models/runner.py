@@ -16,6 +16,7 @@ import numpy as np
 import numpy.typing as npt
 import openvino as ov
 
+from blur_sdk.core.models.inputs import Batch, U8Input, for_batch
 from blur_sdk.core.models.malloc import limit_arenas, limit_kernel_cache, return_freed_buffers
 from blur_sdk.errors import ConfigError, ModelError
 
@@ -49,9 +50,9 @@ def resolve_precision(precision: str, core: ov.Core | None = None) -> str:
     return "bf16" if "BF16" in capabilities else "f32"
 
 
-def input_pixels(shape: tuple[int, ...]) -> int:
-    """Batch x height x width of an NCHW shape."""
-    return int(np.prod(shape)) // max(1, shape[1])
+def input_pixels(shape: tuple[int, ...], channels_last: bool = False) -> int:
+    """Batch x height x width of an NCHW (or NHWC) shape."""
+    return int(np.prod(shape)) // max(1, shape[-1] if channels_last else shape[1])
 
 
 def bucket(value: int, step: int) -> int:
@@ -72,6 +73,7 @@ class RunnerConfig:
     release_memory: str = "switch"  # see OpenVinoRunner.infer
     shapes: str = "static"  # per model, from its manifest entry: see OpenVinoRunner.infer
     runtime_cache: int = 300  # see OpenVinoRunner._compile
+    u8_input: U8Input | None = None  # per model, from its manifest entry: see U8Input
 
 
 SHAPE_MODES = ("static", "dynamic")  # a manifest entry's `shapes`: see OpenVinoRunner.infer
@@ -115,7 +117,7 @@ class _Compiled:
         self._own_input = self.request.get_input_tensor(0)  # (never written: see infer)
         self.lock = threading.Lock()
 
-    def infer(self, batch: FloatArray, *, release: bool = False) -> list[FloatArray]:
+    def infer(self, batch: Batch, *, release: bool = False) -> list[FloatArray]:
         """Outputs for one batch; `release` frees the intermediate buffers afterwards (the
         dynamic-shape model: it would otherwise keep the largest shape's). The batch is read
         in place, not copied into the request's own input (1-2 ms per large input at 800x600;
@@ -160,9 +162,11 @@ class OpenVinoRunner:
         release_memory: str = "switch",
         shapes: str = "static",
         runtime_cache: int = 300,
+        u8_input: U8Input | None = None,
     ) -> None:
         self.path = path
         self.runtime_cache = runtime_cache
+        self.u8_input = u8_input
         self.core = shared_core()
         self.precision = resolve_precision(precision, self.core)
         if self.precision not in ("bf16", "f16", "f32"):
@@ -245,8 +249,10 @@ class OpenVinoRunner:
         distinct text-detection shapes on openlpr_val's 260 photos)."""
         with self._lock:
             if self._dynamic is None:
-                rank = len(self.model.inputs[0].partial_shape)
-                self._dynamic = self._compile((-1, 3, *([-1] * (rank - 2))))
+                spatial = [-1] * (len(self.model.inputs[0].partial_shape) - 2)
+                self._dynamic = self._compile(
+                    (-1, *spatial, 3) if self.u8_input else (-1, 3, *spatial)
+                )
             return self._dynamic
 
     def _compile(self, shape: tuple[int, ...]) -> _Compiled:
@@ -256,8 +262,7 @@ class OpenVinoRunner:
         to OV_RUNTIME_CACHE entries (the CPU plugin's default, 5,000, held 390 MB for the text
         detector and 133 MB for CenterFace after 120 photos of mixed sizes; at 300 the
         recogniser's common shapes still hit it, README)."""
-        model = self.model.clone()
-        model.reshape({model.inputs[0].any_name: ov.PartialShape(list(shape))})
+        model = for_batch(self.model, shape, self.u8_input)
         log.info("compiling %s for input %s (%s)", self.path.name, shape, self.precision)
         started = time.perf_counter()
         config = self._config()
@@ -267,10 +272,11 @@ class OpenVinoRunner:
         _compiled_hooks(self.path.stem, shape, time.perf_counter() - started)
         return compiled
 
-    def infer(self, batch: FloatArray, dynamic: bool = False) -> list[FloatArray]:
-        """Run the model on one NCHW float32 batch; outputs in the model's order. dynamic: on
-        the dynamic-shape model whatever the shape (inputs of many sizes: no static compile,
-        which would also push the compiled shapes of the common sizes out of the LRU cache).
+    def infer(self, batch: Batch, dynamic: bool = False) -> list[FloatArray]:
+        """Run the model on one NCHW float32 batch (NHWC u8 with U8Input); outputs in the
+        model's order. dynamic: on the dynamic-shape model whatever the shape (inputs of many
+        sizes: no static compile, which would also push the compiled shapes of the common sizes
+        out of the LRU cache).
 
         A model whose manifest entry says `shapes: dynamic` always runs on its one
         dynamic-shape model: each compiled static shape holds 15-40 MB of its own that
@@ -289,6 +295,9 @@ class OpenVinoRunner:
         saved ~100 MB in one thread but nothing with 4 concurrent clients, where each model's
         buffers are in use most of the time.)"""
         shape = tuple(int(d) for d in batch.shape)
+        if (batch.dtype == np.uint8) != (self.u8_input is not None):
+            wanted = "uint8 NHWC" if self.u8_input else "float32 NCHW"
+            raise ModelError(f"{self.path.name}: {batch.dtype} input, expected {wanted}")
         release = self.release_memory == "always"
         if not self.static_shapes:
             return self._dynamic_model().infer(batch, release=release)
@@ -296,7 +305,8 @@ class OpenVinoRunner:
         if compiled is None:
             return self._dynamic_model().infer(batch, release=True)
         outputs = compiled.infer(batch, release=release)
-        if self.release_memory == "switch" and input_pixels(shape) > SMALL_SHAPE_PIXELS:
+        large = input_pixels(shape, self.u8_input is not None) > SMALL_SHAPE_PIXELS
+        if self.release_memory == "switch" and large:
             with self._lock:
                 previous, self._holding = self._holding, compiled
             if previous is not None and previous is not compiled:
