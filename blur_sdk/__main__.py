@@ -66,7 +66,8 @@ def serve(app_factory: str, host: str, port: int) -> int:
         verify_model(settings.models_dir, spec)
     conf = str(PROJECT_ROOT / "config" / "gunicorn.conf.py")
     gunicorn = [sys.executable, "-m", "gunicorn", "-c", conf, "-b", f"{host}:{port}", app_factory]
-    os.execve(sys.executable, gunicorn, with_huge_pages(dict(os.environ)))
+    environ = with_huge_pages(dict(os.environ), settings.ov_release_memory)
+    os.execve(sys.executable, gunicorn, environ)
     return 0  # pragma: no cover  (execve does not return)
 
 
