@@ -179,13 +179,15 @@ def job_regions(found: Detections, job: Job, width: int, height: int) -> list[Re
 
 
 def hide_regions(
-    rgb: npt.NDArray[np.uint8], regions: list[Region], job: Job
+    rgb: npt.NDArray[np.uint8], regions: list[Region], job: Job, *, owned: bool = False
 ) -> npt.NDArray[np.uint8]:
-    """The image with the regions of each kind in job.redact hidden (skipped ones left)."""
+    """The image with the regions of each kind in job.redact hidden (skipped ones left): in at
+    most one copy of it, none when the caller owns it (`owned`: written over)."""
     for kind, redaction in job.redact.items():
         hidden = [r for r in regions if r.kind == kind and not r.skipped]
         if hidden:
-            rgb = redact(rgb, hidden, redaction)
+            rgb = redact(rgb, hidden, redaction, in_place=owned)
+            owned = True  # (the copy just made is ours)
     return rgb
 
 
@@ -214,7 +216,8 @@ def anonymize(engine: Engine, data: bytes, job: Job) -> Result:
     if not job.redact:
         return result
     render_started = time.perf_counter()
-    rgb = hide_regions(decoded.rgb, result.regions, job)
+    owned = bool(decoded.rgb.flags.writeable)  # (decoded here: ours, unless Pillow's read-only)
+    rgb = hide_regions(decoded.rgb, result.regions, job, owned=owned)
     result.timings["render_ms"] = (time.perf_counter() - render_started) * 1000
     encode_started = time.perf_counter()
     if job.output is None:

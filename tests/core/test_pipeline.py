@@ -13,7 +13,7 @@ from PIL import Image
 from bench.synthetic import encode, save
 from blur_sdk.core.find.base import FaceOptions
 from blur_sdk.core.find.engine import Engine
-from blur_sdk.core.pipeline import Exclusions, anonymize, intensity_job
+from blur_sdk.core.pipeline import Exclusions, anonymize, hide_regions, intensity_job, job_regions
 from blur_sdk.core.redact.logo import load_logo
 from blur_sdk.errors import ProcessingTimeoutError
 from tests.fakes import FakeEngine, FakeFaceDetector, FakePlateDetector
@@ -193,3 +193,18 @@ def test_plate_readers_get_the_upload_only_when_it_is_the_raster(
     assert plates.calls
     assert all((call.source == data) is sent for call in plates.calls)
     assert all(call.source is None for call in plates.calls if not sent)
+
+
+@pytest.mark.parametrize("owned", [False, True])
+def test_regions_hidden_in_one_copy_or_none_when_owned(engine: Engine, owned: bool) -> None:
+    image = scene()
+    job = intensity_job(faces=10, plates=10)
+    found = engine.detect(image, face_options=job.faces, plate_options=job.plates)
+    regions = job_regions(found, job, W, H)
+    assert {r.kind for r in regions} == {"face", "plate"}  # (two redactions: faces, plates)
+    out = hide_regions(image, regions, job, owned=owned)
+    assert (out is image) == owned
+    expected = hide_regions(scene(), regions, job)
+    np.testing.assert_array_equal(out, expected)
+    if not owned:
+        np.testing.assert_array_equal(image, scene())  # the caller's image untouched

@@ -12,9 +12,10 @@ import pytest
 from PIL import Image
 
 from bench.synthetic import rotated_quad, save
-from blur_sdk.core.redact import Redaction
+from blur_sdk.core.redact import Redaction, redact
 from blur_sdk.core.redact.blur import STYLES, blur_faces, blur_plates, grown_plate
 from blur_sdk.core.redact.logo import MAX_LOGO_SIDE, cover_with_logo, load_logo
+from blur_sdk.core.regions import FACE, PLATE, Region
 from blur_sdk.errors import InputError
 
 Img = npt.NDArray[np.uint8]
@@ -282,3 +283,19 @@ def test_plate_screws_are_drawn_on_the_logo_plate() -> None:
 def test_a_logo_size_out_of_range_is_refused() -> None:
     with pytest.raises(ValueError, match="logo_size"):
         Redaction("logo", 10, logo_size=0.05)
+
+
+@pytest.mark.parametrize("method", [*STYLES, "logo", "inpaint"])
+def test_in_place_writes_over_the_image_the_same_pixels_a_copy_gets(method: str) -> None:
+    img, quad = plate_scene(24)
+    plate = Region(PLATE, tuple(map(tuple, quad)), (72.0, 48.0, 168.0, 72.0), 0.9)
+    face = Region(FACE, (), (10.0, 10.0, 50.0, 60.0), 0.9, "ellipse")
+    logo = load_logo(save(Image.new("RGB", (40, 20), (200, 30, 30)), "PNG"))
+    redaction = Redaction(method, margin=0.1, logo=logo)
+    regions = [plate, face]
+    copied = redact(img, regions, redaction)
+    assert not np.shares_memory(copied, img)
+    np.testing.assert_array_equal(img, plate_scene(24)[0])  # the input untouched
+    written = redact(img, regions, redaction, in_place=True)
+    np.testing.assert_array_equal(written, copied)
+    assert written is img

@@ -196,8 +196,11 @@ def blur_plates(
     intensity: int,
     margin: float = 0.1,
     style: str = "blur",
+    *,
+    copy: bool = True,
 ) -> Image8:
-    """A copy of `image` with each plate polygon (TL,TR,BR,BL), grown by `margin`, hidden.
+    """A copy of `image` (`image` itself, written over, without `copy`) with each plate
+    polygon (TL,TR,BR,BL), grown by `margin`, hidden.
 
     Sigma (or the pixel cell) is a fraction of the plate height (PLATE_SIGMA, PLATE_CELL), so
     the same intensity hides a plate of any size; style "fill" paints its mean colour.
@@ -207,7 +210,7 @@ def blur_plates(
     _check_style(style)
     if not math.isfinite(margin) or margin < 0:
         raise ValueError(f"margin must be a finite number >= 0, got {margin!r}")
-    out = image.copy()
+    out = image.copy() if copy else image
     for polygon in polygons:
         pts = as_points(polygon)
         if pts is None or abs(cv2.contourArea(pts.astype(np.float32))) < 1.0:
@@ -232,8 +235,10 @@ def blur_faces(
     *,
     scale: float = 1.0,
     style: str = "blur",
+    copy: bool = True,
 ) -> Image8:
-    """A copy of `image` with each face box (scaled by `scale` about its centre) hidden.
+    """A copy of `image` (`image` itself, written over, without `copy`) with each face box
+    (scaled by `scale` about its centre) hidden.
 
     `shape`: "ellipse" (inscribed in the box), "circle" (radius = larger half-side) or
     "square" (the box itself). Sigma (pixel cell) is a fraction of the face size (FACE_SIGMA,
@@ -246,7 +251,7 @@ def blur_faces(
         raise ValueError(f"shape must be one of {FACE_SHAPES}, got {shape!r}")
     if not math.isfinite(scale) or scale <= 0:
         raise ValueError(f"scale must be a finite number > 0, got {scale!r}")
-    out = image.copy()
+    out = image.copy() if copy else image
     for box in boxes:
         b = np.asarray(box, dtype=np.float64).ravel()
         if b.shape != (4,) or not np.isfinite(b).all() or np.abs(b).max() > _MAX_COORD:
@@ -269,17 +274,21 @@ def blur_faces(
     return out
 
 
-def _hide_regions(image: Image8, regions: Sequence[Region], redaction: Redaction) -> Image8:
-    """Polygons hidden as plates are (margin, sigma by height), boxes as faces (their shape)."""
-    out = image
+def _hide_regions(
+    image: Image8, regions: Sequence[Region], redaction: Redaction, in_place: bool
+) -> Image8:
+    """Polygons hidden as plates are (margin, sigma by height), boxes as faces (their shape),
+    in one copy of the image (none with in_place)."""
+    out = image if in_place else image.copy()
     polygons = polygons_of(regions)
+    intensity, style = redaction.intensity, redaction.method
     if polygons:
-        out = blur_plates(out, polygons, redaction.intensity, redaction.margin, redaction.method)
+        out = blur_plates(out, polygons, intensity, redaction.margin, style, copy=False)
     for shape in FACE_SHAPES:
         boxes = [r.box for r in regions if r.shape == shape]
         if boxes:
-            out = blur_faces(out, boxes, redaction.intensity, shape, style=redaction.method)
-    return out if out is not image else image.copy()
+            out = blur_faces(out, boxes, intensity, shape, style=style, copy=False)
+    return out
 
 
 for _style in STYLES:

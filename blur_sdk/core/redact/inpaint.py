@@ -118,9 +118,9 @@ def crop_boxes(mask: Mask8) -> list[tuple[int, int, int, int]]:
     return [(b[0], b[1], b[2], b[3]) for b in _merge(boxes)]
 
 
-def inpaint(rgb: Image8, mask: Mask8, method: str = "patchmatch") -> Image8:
-    """The image with the mask's pixels filled by the named inpainter (a copy; pixels outside
-    the mask are left exactly as they were)."""
+def inpaint(rgb: Image8, mask: Mask8, method: str = "patchmatch", *, copy: bool = True) -> Image8:
+    """The image with the mask's pixels filled by the named inpainter (a copy, or `rgb` itself
+    written over without `copy`; pixels outside the mask are left exactly as they were)."""
     try:
         inpainter = _INPAINTERS[method]
     except KeyError as e:
@@ -130,7 +130,7 @@ def inpaint(rgb: Image8, mask: Mask8, method: str = "patchmatch") -> Image8:
     if mask.shape != rgb.shape[:2]:
         raise ValueError(f"mask of shape {mask.shape} does not match the image {rgb.shape[:2]}")
     holes = np.where(mask > 0, 255, 0).astype(np.uint8)
-    out = rgb.copy()
+    out = rgb.copy() if copy else rgb
     for x0, y0, x1, y1 in crop_boxes(holes):
         crop_mask = holes[y0:y1, x0:x1]
         crop = np.ascontiguousarray(rgb[y0:y1, x0:x1])
@@ -155,6 +155,9 @@ def region_mask(shape: tuple[int, int], regions: Sequence[Region], margin: float
 
 
 @register("inpaint")
-def inpaint_regions(image: Image8, regions: Sequence[Region], redaction: Redaction) -> Image8:
+def inpaint_regions(
+    image: Image8, regions: Sequence[Region], redaction: Redaction, in_place: bool
+) -> Image8:
     """The regions filled with surrounding content (PatchMatch) instead of blurred."""
-    return inpaint(image, region_mask(image.shape[:2], regions, redaction.margin))
+    mask = region_mask(image.shape[:2], regions, redaction.margin)
+    return inpaint(image, mask, copy=not in_place)

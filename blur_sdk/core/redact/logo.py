@@ -74,10 +74,12 @@ def cover_with_logo(
     *,
     logo_size: float = 1.0,
     screws: bool = False,
+    copy: bool = True,
 ) -> Image8:
-    """A copy of `image` with each plate polygon blurred at intensity 10, then covered by the
-    logo (aspect kept by transparent letterboxing, at `logo_size` of the plate, centred; with
-    two screw heads when asked) warped in perspective onto the polygon."""
+    """A copy of `image` (`image` itself, written over, without `copy`) with each plate
+    polygon blurred at intensity 10, then covered by the logo (aspect kept by transparent
+    letterboxing, at `logo_size` of the plate, centred; with two screw heads when asked)
+    warped in perspective onto the polygon."""
     check_image(image)
     if image.ndim != 3 or image.shape[2] != 3:
         raise ValueError("cover_with_logo needs an HxWx3 image")
@@ -90,7 +92,7 @@ def cover_with_logo(
         or logo_rgba.shape[1] == 0
     ):
         raise ValueError("logo must be a non-empty uint8 HxWx4 (RGBA) or HxWx3 array")
-    out = blur_plates(image, polygons, 10, margin)
+    out = blur_plates(image, polygons, 10, margin, copy=copy)
     logo = logo_rgba.astype(np.float32)
     if logo.shape[2] == 3:
         logo = np.dstack([logo, np.full(logo.shape[:2], 255.0, np.float32)])
@@ -154,11 +156,13 @@ def load_logo(data: bytes) -> Image8:
 
 
 @register("logo")
-def _cover_regions(image: Image8, regions: Sequence[Region], redaction: Redaction) -> Image8:
+def _cover_regions(
+    image: Image8, regions: Sequence[Region], redaction: Redaction, in_place: bool
+) -> Image8:
     """Plates covered by the redaction's logo (polygon regions; others are blurred at 10)."""
     if redaction.logo is None:
         raise ValueError("the logo redactor needs a logo image")
     return cover_with_logo(
         image, polygons_of(regions), redaction.logo, redaction.margin,
-        logo_size=redaction.logo_size, screws=redaction.screws,
+        logo_size=redaction.logo_size, screws=redaction.screws, copy=not in_place,
     )  # fmt: skip
