@@ -66,8 +66,7 @@ def serve(app_factory: str, host: str, port: int) -> int:
         verify_model(settings.models_dir, spec)
     conf = str(PROJECT_ROOT / "config" / "gunicorn.conf.py")
     gunicorn = [sys.executable, "-m", "gunicorn", "-c", conf, "-b", f"{host}:{port}", app_factory]
-    environ = with_huge_pages(dict(os.environ), settings.ov_release_memory)
-    os.execve(sys.executable, gunicorn, environ)
+    os.execve(sys.executable, gunicorn, with_huge_pages(dict(os.environ)))
     return 0  # pragma: no cover  (execve does not return)
 
 

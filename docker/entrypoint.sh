@@ -15,12 +15,9 @@ APP_DIR=$(CDPATH='' cd -- "$(dirname -- "$0")/.." && pwd)
 CONF="$APP_DIR/config/gunicorn.conf.py"
 cd "$APP_DIR"
 
-# With OV_RELEASE_MEMORY=always, glibc madvises its large mappings for transparent huge pages:
-# buffers freed and allocated again fault in 2 MB pages (blur_sdk/core/models/malloc.py; the
-# other modes only held more memory with it)
-if [ "${OV_RELEASE_MEMORY:-}" = always ]; then
-    export GLIBC_TUNABLES="${GLIBC_TUNABLES-glibc.malloc.hugetlb=1}"
-fi
+# glibc madvises its large mappings for transparent huge pages: buffers freed and allocated
+# again (OV_RELEASE_MEMORY=always) fault in 2 MB pages (blur_sdk/core/models/malloc.py)
+export GLIBC_TUNABLES="${GLIBC_TUNABLES-glibc.malloc.hugetlb=1}"
 
 role="${1:-blur}"
 [ "$#" -gt 0 ] && shift

@@ -69,10 +69,9 @@ def test_the_command_posts_to_a_real_server(tmp_path: Path, models_installed: Se
     env = process_env(tmp_path, WORKERS="1", THREADS="2", APIS="blur")
     cmd = [sys.executable, "-m", "blur_sdk", "serve", "--port", str(port)]
     with running_server(cmd, port, env, timeout=180.0) as server:
-        # `serve` exec'd gunicorn (the same pid); glibc's huge-page tunable only with
-        # OV_RELEASE_MEMORY=always (models/malloc.py)
+        # `serve` exec'd gunicorn (the same pid) with glibc's huge-page tunable (models/malloc.py)
         environ = Path(f"/proc/{server.process.pid}/environ").read_bytes().split(b"\0")
-        assert b"GLIBC_TUNABLES=glibc.malloc.hugetlb=1" not in environ
+        assert b"GLIBC_TUNABLES=glibc.malloc.hugetlb=1" in environ
         args = ("blur", str(inputs), "--out", str(out), "--server", server.url, "-j", "2")
         done = run_cli(*args, env_extra={"CONFIG_DIR": str(tmp_path / "no-config")})
     assert done.returncode == 1, done.stderr

@@ -35,15 +35,13 @@ def test_freed_buffers_mapped_above_one_megabyte(calls: list[tuple[int, int]]) -
     assert calls == [(malloc.M_MMAP_THRESHOLD, 1 << 20)]
 
 
-def test_huge_pages_tunable_added_with_always_unless_glibc_tunables_is_set() -> None:
-    assert malloc.with_huge_pages({"PATH": "/bin"}, "always") == {
+def test_huge_pages_tunable_added_unless_glibc_tunables_is_set() -> None:
+    assert malloc.with_huge_pages({"PATH": "/bin"}) == {
         "PATH": "/bin",
         "GLIBC_TUNABLES": "glibc.malloc.hugetlb=1",
     }
     mine = {"GLIBC_TUNABLES": "glibc.malloc.arena_max=1"}
-    assert malloc.with_huge_pages(mine, "always") == mine  # the user's own tunables win
-    for mode in ("switch", "never"):  # (it only held more memory there)
-        assert malloc.with_huge_pages({"PATH": "/bin"}, mode) == {"PATH": "/bin"}
+    assert malloc.with_huge_pages(mine) == mine  # the user's own tunables win, none added
 
 
 def test_kernel_cache_limited_unless_the_environment_sets_it(

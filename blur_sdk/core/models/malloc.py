@@ -14,8 +14,7 @@ M_ARENA_MAX = -8
 # glibc madvises its large mappings for transparent huge pages (where the kernel's THP mode is
 # `madvise` or `always`): a released buffer allocated again then faults in 2 MB pages, not 4 KB
 # ones (OV_RELEASE_MEMORY=always: their method 15-30 % slower per call than `switch` instead
-# of 35-60 %, README). With the other modes it bought no speed and cost 20-50 MiB of peak RSS
-# (their method, three alternations, README): only `always` gets it.
+# of 35-60 %, README).
 # Read by glibc when a process starts: set for the server's processes by `serve` and the image's
 # entrypoint unless GLIBC_TUNABLES is set already.
 HUGE_PAGES_TUNABLE = "glibc.malloc.hugetlb=1"
@@ -59,9 +58,6 @@ def limit_kernel_cache() -> None:
     os.environ.setdefault("ONEDNN_PRIMITIVE_CACHE_CAPACITY", str(KERNEL_CACHE))
 
 
-def with_huge_pages(environ: dict[str, str], release_memory: str) -> dict[str, str]:
-    """A process environment with glibc's huge-page tunable where OV_RELEASE_MEMORY is `always`,
-    unless GLIBC_TUNABLES is set."""
-    if release_memory != "always":
-        return environ
+def with_huge_pages(environ: dict[str, str]) -> dict[str, str]:
+    """A process environment with glibc's huge-page tunable, unless GLIBC_TUNABLES is set."""
     return {"GLIBC_TUNABLES": HUGE_PAGES_TUNABLE, **environ}
