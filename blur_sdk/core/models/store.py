@@ -37,7 +37,7 @@ class ModelSpec:
     shapes: str = "static"  # or "dynamic": one model for every input shape (runner.SHAPE_MODES)
     weights_sha256: str = ""  # an OpenVINO IR (`file` .xml): its .bin beside it must hash to this
     int8: str = ""  # the manifest name of this model quantised to INT8 (manifest_runners)
-    u8_input: dict[str, Any] | None = None  # fed u8 NHWC images, normalised so (runner.U8Input)
+    u8_input: dict[str, Any] | None = None  # fed u8 NHWC images, normalised so (inputs.U8Input)
 
 
 def load_manifest(path: Path = MANIFEST_PATH) -> dict[str, ModelSpec]:
