@@ -28,6 +28,7 @@ sys.path.insert(0, str(ROOT))
 from blur_sdk.core.find.base import PlateOptions  # noqa: E402
 from blur_sdk.core.find.engine import Engine  # noqa: E402
 from blur_sdk.core.models import runner  # noqa: E402
+from blur_sdk.core.models.inputs import float_input  # noqa: E402
 from blur_sdk.options import finder_config  # noqa: E402
 from blur_sdk.settings import load_settings  # noqa: E402
 
@@ -68,7 +69,9 @@ def main() -> int:
 
     def recording(self: runner.OpenVinoRunner, batch: Any, dynamic: bool = False) -> Any:
         if self.path.name.startswith("ch_PP-OCRv4_det"):
-            recorded.append((batch.copy(), dynamic))  # (dynamic: a plate crop read on its own)
+            # (the model file's own input: the runner feeds u8 images, normalised in its graph;
+            # dynamic: a plate crop read on its own)
+            recorded.append((float_input(batch, self.u8_input), dynamic))
         return infer(self, batch, dynamic)
 
     runner.OpenVinoRunner.infer = recording  # type: ignore[method-assign]

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from blur_sdk.core.models.inputs import U8Input, u8_batch
+from blur_sdk.core.models.inputs import U8Input, float_input, u8_batch
 from blur_sdk.core.models.manifest_runners import model_spec, u8_input
 from blur_sdk.core.models.ppocr import DET_PAD, normalise_into
 from blur_sdk.core.models.runner import OpenVinoRunner, input_pixels
@@ -37,6 +37,17 @@ def test_u8_batch_puts_the_image_top_left_on_the_fill() -> None:
     assert batch.shape == (1, 4, 8, 3) and batch.dtype == np.uint8
     np.testing.assert_array_equal(batch[0, :3, :5], rgb)
     assert (batch[0, 3:] == DET_PAD).all() and (batch[0, :, 5:] == DET_PAD).all()
+
+
+def test_float_input_is_what_numpy_fed_before() -> None:
+    rgb = image(3, 5)
+    want = np.zeros((1, 3, 3, 5), np.float32)
+    normalise_into(want[0], rgb)
+    got = float_input(u8_batch(rgb, 3, 5), PPOCR_DET)
+    assert got.dtype == np.float32 and got.flags.c_contiguous
+    np.testing.assert_allclose(got, want, atol=1e-6)
+    raw = float_input(u8_batch(rgb, 3, 5), U8Input())  # (CenterFace, the plate detector)
+    np.testing.assert_array_equal(raw, rgb.transpose(2, 0, 1)[None].astype(np.float32))
 
 
 def test_input_pixels_of_either_layout() -> None:

@@ -31,6 +31,16 @@ def u8_batch(image: npt.NDArray[np.uint8], height: int, width: int, fill: int = 
     return batch
 
 
+def float_input(batch: Batch, u8: U8Input | None) -> npt.NDArray[np.float32]:
+    """The float NCHW input the model's graph makes of a batch (a copy), computed in numpy: for
+    tools that feed the model file itself (training/record_det_inputs.py, for quantising)."""
+    if u8 is None:
+        return np.array(batch, np.float32)
+    pixels = batch[..., ::-1] if u8.reverse_channels else batch
+    nchw = pixels.transpose(0, 3, 1, 2).astype(np.float32)
+    return np.ascontiguousarray(nchw / np.float32(u8.scale) - np.float32(u8.mean))
+
+
 def for_batch(model: ov.Model, shape: tuple[int, ...], u8: U8Input | None) -> ov.Model:
     """A copy of the model for batches of this shape (-1: dynamic): NCHW float32, or with u8,
     NHWC u8 converted and normalised in its graph as u8 says."""
