@@ -35,7 +35,7 @@ from platedet_decode import decode, prepare  # noqa: E402
 
 from bench.accuracy import coverage  # noqa: E402
 from blur_sdk.core.geometry import expand_quad, iou  # noqa: E402
-from blur_sdk.core.models.runner import OpenVinoRunner  # noqa: E402
+from blur_sdk.core.models.runner import OpenVinoRunner, RunnerConfig  # noqa: E402
 
 SETS = [
     ROOT.parent / "shared/data/plates/openlpr_val",
@@ -142,7 +142,9 @@ def main() -> int:
     )
     ap.add_argument("--json", type=Path, default=None, help="also write all rows to this file")
     args = ap.parse_args()
-    runner = OpenVinoRunner(args.model, precision="f32", threads=args.threads)
+    runner = OpenVinoRunner(
+        args.model, RunnerConfig(args.model.parent, precision="f32", threads=args.threads)
+    )
     rows = []
     for long_side in SIZES:
         for set_dir in SETS:

@@ -11,10 +11,11 @@ import pytest
 from blur_sdk.core.models.inputs import U8Input, float_input, u8_batch
 from blur_sdk.core.models.manifest_runners import model_spec, u8_input
 from blur_sdk.core.models.ppocr import DET_PAD, normalise_into
-from blur_sdk.core.models.runner import OpenVinoRunner, input_pixels
+from blur_sdk.core.models.runner import input_pixels
 from blur_sdk.core.models.store import ModelSpec, load_manifest, verify_model
 from blur_sdk.errors import ModelError
 from blur_sdk.settings import load_settings
+from tests.core.runners import runner_for
 
 PPOCR_DET = U8Input(reverse_channels=True, scale=127.5, mean=1.0)
 
@@ -74,17 +75,17 @@ def test_an_unknown_u8_input_key_is_a_model_error() -> None:
 def test_wrong_input_type_is_a_model_error_naming_the_expected_one() -> None:
     path = model_path("centerface")
     with pytest.raises(ModelError, match="expected uint8 NHWC"):
-        OpenVinoRunner(path, precision="f32", u8_input=U8Input()).infer(np.zeros((1, 3, 32, 32)))
+        runner_for(path, precision="f32", u8_input=U8Input()).infer(np.zeros((1, 3, 32, 32)))
     with pytest.raises(ModelError, match="expected float32 NCHW"):
-        OpenVinoRunner(path, precision="f32").infer(u8_batch(image(32, 32), 32, 32))
+        runner_for(path, precision="f32").infer(u8_batch(image(32, 32), 32, 32))
 
 
 @pytest.mark.models
 @pytest.mark.parametrize("dynamic", [True, False])
 def test_centerface_gives_the_same_outputs_from_u8(dynamic: bool) -> None:
     path = model_path("centerface")
-    floats = OpenVinoRunner(path, precision="f32", threads=1)
-    u8 = OpenVinoRunner(path, precision="f32", threads=1, u8_input=U8Input())
+    floats = runner_for(path, precision="f32", threads=1)
+    u8 = runner_for(path, precision="f32", threads=1, u8_input=U8Input())
     rgb = image(64, 96)
     want = floats.infer(rgb.transpose(2, 0, 1)[None].astype(np.float32), dynamic=dynamic)
     got = u8.infer(u8_batch(rgb, 64, 96), dynamic=dynamic)
@@ -95,8 +96,8 @@ def test_centerface_gives_the_same_outputs_from_u8(dynamic: bool) -> None:
 @pytest.mark.models
 def test_ppocr_det_normalised_in_its_graph_as_in_numpy() -> None:
     path = model_path("ppocr_det")  # (the f32 model: INT8's rounding would blur the check)
-    floats = OpenVinoRunner(path, precision="f32", threads=1)
-    u8 = OpenVinoRunner(path, precision="f32", threads=1, u8_input=PPOCR_DET)
+    floats = runner_for(path, precision="f32", threads=1)
+    u8 = runner_for(path, precision="f32", threads=1, u8_input=PPOCR_DET)
     rgb = image(64, 96)
     batch = np.zeros((1, 3, 64, 96), np.float32)
     normalise_into(batch[0], rgb)

@@ -16,7 +16,6 @@ from blur_sdk.core.models.inputs import U8Input
 from blur_sdk.core.models.manifest_runners import model_precision
 from blur_sdk.core.models.runner import (
     SMALL_SHAPE_PIXELS,
-    OpenVinoRunner,
     _Compiled,
     bucket,
     eager_compiles,
@@ -26,6 +25,7 @@ from blur_sdk.core.models.store import load_manifest, verify_model
 from blur_sdk.errors import ConfigError, ModelError
 from blur_sdk.options import runner_config
 from blur_sdk.settings import load_settings
+from tests.core.runners import runner_for
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +50,7 @@ def test_bucket() -> None:
 
 @pytest.mark.models
 def test_odd_sizes_share_one_compiled_shape(centerface_path: Path) -> None:
-    runner = OpenVinoRunner(centerface_path, precision="f32", threads=1, u8_input=U8Input())
+    runner = runner_for(centerface_path, precision="f32", threads=1, u8_input=U8Input())
     detector = CenterFaceDetector(runner)
     side = 4 * SHAPE_STEP
     options = FaceOptions(max_resolution=side, min_resolution=64)  # no resizing
@@ -63,7 +63,7 @@ def test_odd_sizes_share_one_compiled_shape(centerface_path: Path) -> None:
 
 @pytest.mark.models
 def test_threads_match_a_single_threaded_run(centerface_path: Path) -> None:
-    runner = OpenVinoRunner(centerface_path, precision="f32", threads=1)
+    runner = runner_for(centerface_path, precision="f32", threads=1)
     inputs = [batch(64, 64, seed) for seed in range(4)]
     runner.infer(inputs[0])  # (the first use of a shape runs on the dynamic-shape model)
     expected = [runner.infer(b) for b in inputs]
@@ -82,11 +82,11 @@ def test_threads_match_a_single_threaded_run(centerface_path: Path) -> None:
 
 @pytest.mark.models
 def test_precision(centerface_path: Path) -> None:
-    assert OpenVinoRunner(centerface_path, precision="f32").precision == "f32"
+    assert runner_for(centerface_path, precision="f32").precision == "f32"
     assert resolve_precision("auto") in ("bf16", "f32")
     assert resolve_precision("f16") == "f16"
     with pytest.raises(ConfigError, match="OV_PRECISION"):
-        OpenVinoRunner(centerface_path, precision="int8")
+        runner_for(centerface_path, precision="int8")
 
 
 def test_auto_precision_is_bf16_only_where_the_manifest_allows_it() -> None:
@@ -106,12 +106,12 @@ def test_unreadable_model_is_a_model_error(tmp_path: Path) -> None:
     broken = tmp_path / "broken.onnx"
     broken.write_bytes(b"not an onnx model")
     with pytest.raises(ModelError, match="make models"):
-        OpenVinoRunner(broken, precision="f32")
+        runner_for(broken, precision="f32")
 
 
 @pytest.mark.models
 def test_max_shapes_evicts_least_recently_used(centerface_path: Path) -> None:
-    runner = OpenVinoRunner(centerface_path, precision="f32", threads=1, max_shapes=2)
+    runner = runner_for(centerface_path, precision="f32", threads=1, max_shapes=2)
     a, b, c = (1, 3, 32, 32), (1, 3, 32, 64), (1, 3, 64, 32)
     runner.infer(batch(64, 32))  # c: a first use, on the dynamic model
     for _ in range(2):  # a and b: used twice, compiled
@@ -139,7 +139,7 @@ def test_release_memory_frees_shapes_as_the_setting_says(
     centerface_path: Path, mode: str, released: list[object], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(runner_module, "SMALL_SHAPE_PIXELS", 0)  # (these shapes are tiny)
-    runner = OpenVinoRunner(centerface_path, precision="f32", threads=1, release_memory=mode)
+    runner = runner_for(centerface_path, precision="f32", threads=1, release_memory=mode)
     freed: list[object] = []
     monkeypatch.setattr(_Compiled, "release", lambda self: freed.append(self.shape))
 
@@ -162,7 +162,7 @@ def test_switch_keeps_small_shapes_buffers(
 ) -> None:
     """Small shapes (recogniser lines, face tiles) keep their buffers when the model runs
     another shape, and running them frees no large shape's buffers either."""
-    runner = OpenVinoRunner(centerface_path, precision="f32", threads=1, release_memory="switch")
+    runner = runner_for(centerface_path, precision="f32", threads=1, release_memory="switch")
     freed: list[object] = []
     monkeypatch.setattr(_Compiled, "release", lambda self: freed.append(self.shape))
     tall, wide = (544, 512), (512, 544)  # 278,528 input pixels: above SMALL_SHAPE_PIXELS
@@ -180,7 +180,7 @@ def test_glibc_returns_freed_memory_at_once_only_when_always(
 ) -> None:
     made: list[None] = []
     monkeypatch.setattr(runner_module, "return_freed_buffers", lambda: made.append(None))
-    OpenVinoRunner(centerface_path, precision="f32", release_memory=mode)
+    runner_for(centerface_path, precision="f32", release_memory=mode)
     assert len(made) == calls
 
 
@@ -198,8 +198,8 @@ def test_arenas_and_kernel_cache_limited_once_when_the_process_core_is_made(
 
 @pytest.mark.models
 def test_released_buffers_give_the_same_outputs_again(centerface_path: Path) -> None:
-    kept = OpenVinoRunner(centerface_path, precision="f32", threads=1, release_memory="never")
-    freed = OpenVinoRunner(centerface_path, precision="f32", threads=1, release_memory="always")
+    kept = runner_for(centerface_path, precision="f32", threads=1, release_memory="never")
+    freed = runner_for(centerface_path, precision="f32", threads=1, release_memory="always")
     with eager_compiles():
         for h, w in [(32, 32), (64, 32), (32, 32), (64, 32)]:  # each shape freed and reused
             data = batch(h, w, seed=h)
@@ -210,7 +210,7 @@ def test_released_buffers_give_the_same_outputs_again(centerface_path: Path) -> 
 @pytest.mark.models
 @pytest.mark.parametrize("dynamic", [False, True])
 def test_inputs_are_read_in_place_and_not_kept(centerface_path: Path, dynamic: bool) -> None:
-    runner = OpenVinoRunner(centerface_path, precision="f32", threads=1)
+    runner = runner_for(centerface_path, precision="f32", threads=1)
     data = batch(32, 32, seed=3)
     with eager_compiles():
         first = runner.infer(data, dynamic=dynamic)
@@ -227,13 +227,13 @@ def test_inputs_are_read_in_place_and_not_kept(centerface_path: Path, dynamic: b
 
 def test_release_memory_must_be_a_known_mode(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="OV_RELEASE_MEMORY"):
-        OpenVinoRunner(tmp_path / "unused.onnx", release_memory="sometimes")
+        runner_for(tmp_path / "unused.onnx", release_memory="sometimes")
 
 
 @pytest.mark.models
 @pytest.mark.parametrize("pinning", [False, True])
 def test_cpu_pinning_is_what_the_setting_says(centerface_path: Path, pinning: bool) -> None:
-    runner = OpenVinoRunner(centerface_path, precision="f32", cpu_pinning=pinning)
+    runner = runner_for(centerface_path, precision="f32", cpu_pinning=pinning)
     assert runner.compiled_for((1, 3, 64, 64)) is None  # (first use: the dynamic model)
     static = runner.compiled_for((1, 3, 64, 64))
     assert static is not None
@@ -244,7 +244,7 @@ def test_cpu_pinning_is_what_the_setting_says(centerface_path: Path, pinning: bo
 def test_a_shape_seen_once_runs_on_the_dynamic_model_then_gets_its_own(
     centerface_path: Path,
 ) -> None:
-    runner = OpenVinoRunner(centerface_path, precision="f32", threads=1)
+    runner = runner_for(centerface_path, precision="f32", threads=1)
     first = {shape: runner.infer(batch(*shape)) for shape in [(64, 96), (96, 64), (32, 32)]}
     assert list(runner._compiled) == []  # three sizes, no compile each: one dynamic model
     assert runner._dynamic is not None
@@ -269,7 +269,7 @@ class _SpyCore:
 
 @pytest.mark.models
 def test_runtime_cache_bounds_only_the_dynamic_shape_model(centerface_path: Path) -> None:
-    runner = OpenVinoRunner(centerface_path, precision="f32", threads=1, runtime_cache=7)
+    runner = runner_for(centerface_path, precision="f32", threads=1, runtime_cache=7)
     spy = _SpyCore(runner.core)
     runner.core = spy  # type: ignore[assignment]
     runner.infer(batch(32, 32))  # a first use: the dynamic-shape model
@@ -296,7 +296,7 @@ def test_cpu_pinning_is_off_unless_set() -> None:
 
 @pytest.mark.models
 def test_without_dynamic_first_use_a_shape_compiles_on_its_first(centerface_path: Path) -> None:
-    runner = OpenVinoRunner(centerface_path, precision="f32", threads=1, dynamic_first_use=False)
+    runner = runner_for(centerface_path, precision="f32", threads=1, dynamic_first_use=False)
     runner.infer(batch(32, 32))
     assert list(runner._compiled) == [(1, 3, 32, 32)] and runner._dynamic is None
     assert load_settings(env={"OV_DYNAMIC_FIRST_USE": "false"}).ov_dynamic_first_use is False
@@ -304,7 +304,7 @@ def test_without_dynamic_first_use_a_shape_compiles_on_its_first(centerface_path
 
 @pytest.mark.models
 def test_within_eager_compiles_a_shape_compiles_on_its_first_use(centerface_path: Path) -> None:
-    runner = OpenVinoRunner(centerface_path, precision="f32", threads=1)
+    runner = runner_for(centerface_path, precision="f32", threads=1)
     with eager_compiles():
         runner.infer(batch(32, 32))
     assert list(runner._compiled) == [(1, 3, 32, 32)] and runner._dynamic is None
@@ -316,7 +316,7 @@ def test_within_eager_compiles_a_shape_compiles_on_its_first_use(centerface_path
 def test_inputs_of_many_sizes_run_on_the_dynamic_model_only(centerface_path: Path) -> None:
     """infer(dynamic=True) (plate crops: each size seen about once) compiles no shape of its
     own, however often a size comes, and leaves the compiled shapes of common sizes alone."""
-    runner = OpenVinoRunner(centerface_path, precision="f32", threads=1, dynamic_first_use=False)
+    runner = runner_for(centerface_path, precision="f32", threads=1, dynamic_first_use=False)
     runner.infer(batch(32, 32))
     for _ in range(3):
         runner.infer(batch(64, 96), dynamic=True)
@@ -330,8 +330,8 @@ def test_a_dynamic_shapes_model_compiles_no_static_shape(
     """`shapes: dynamic` (the recognisers): every input runs on the one dynamic-shape model,
     even within eager_compiles() (start-up warm-up), with the outputs of a static compile;
     under `switch` its buffers are kept (they fit the largest input run so far)."""
-    dynamic = OpenVinoRunner(centerface_path, precision="f32", threads=1, shapes="dynamic")
-    static = OpenVinoRunner(centerface_path, precision="f32", threads=1, dynamic_first_use=False)
+    dynamic = runner_for(centerface_path, precision="f32", threads=1, shapes="dynamic")
+    static = runner_for(centerface_path, precision="f32", threads=1, dynamic_first_use=False)
     released: list[tuple[int, ...]] = []
     original = _Compiled.infer
 
@@ -352,7 +352,7 @@ def test_a_dynamic_shapes_model_compiles_no_static_shape(
 
 def test_shapes_must_be_static_or_dynamic(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="shapes"):
-        OpenVinoRunner(tmp_path / "unused.onnx", shapes="some")
+        runner_for(tmp_path / "unused.onnx", shapes="some")
 
 
 def test_the_recognisers_run_on_one_dynamic_shape_model() -> None:

@@ -8,7 +8,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -150,40 +150,32 @@ def _compiled_hooks(model: str, shape: tuple[int, ...], seconds: float) -> None:
 class OpenVinoRunner:
     """Compile-once-per-shape inference of one model file on the CPU."""
 
-    def __init__(
-        self,
-        path: Path,
-        *,
-        precision: str = "auto",
-        threads: int = 0,
-        max_shapes: int = 12,
-        cpu_pinning: bool = False,
-        dynamic_first_use: bool = True,
-        release_memory: str = "switch",
-        shapes: str = "static",
-        runtime_cache: int = 300,
-        u8_input: U8Input | None = None,
-    ) -> None:
+    def __init__(self, path: Path, config: RunnerConfig | None = None) -> None:
+        """Read the model file; `config` (its models_dir unused: `path` is the file) says how
+        it runs, RunnerConfig's defaults when None."""
+        config = config or RunnerConfig(path.parent)
         self.path = path
-        self.runtime_cache = runtime_cache
-        self.u8_input = u8_input
+        self.runtime_cache = config.runtime_cache
+        self.u8_input = config.u8_input
         self.core = shared_core()
-        self.precision = resolve_precision(precision, self.core)
+        self.precision = resolve_precision(config.precision, self.core)
         if self.precision not in ("bf16", "f16", "f32"):
-            raise ConfigError(f"OV_PRECISION: unsupported precision {precision!r}")
-        self.threads = threads
-        self.max_shapes = max_shapes
-        self.cpu_pinning = cpu_pinning
-        self.static_after = STATIC_AFTER if dynamic_first_use else 1
-        if release_memory not in RELEASES:
+            raise ConfigError(f"OV_PRECISION: unsupported precision {config.precision!r}")
+        self.threads = config.threads
+        self.max_shapes = config.max_shapes
+        self.cpu_pinning = config.cpu_pinning
+        self.static_after = STATIC_AFTER if config.dynamic_first_use else 1
+        if config.release_memory not in RELEASES:
             raise ConfigError(
-                f"OV_RELEASE_MEMORY: expected one of {RELEASES}, not {release_memory!r}"
+                f"OV_RELEASE_MEMORY: expected one of {RELEASES}, not {config.release_memory!r}"
             )
-        self.release_memory = release_memory
-        if shapes not in SHAPE_MODES:
-            raise ConfigError(f"{path.name}: shapes must be one of {SHAPE_MODES}, not {shapes!r}")
-        self.static_shapes = shapes == "static"
-        if release_memory == "always":
+        self.release_memory = config.release_memory
+        if config.shapes not in SHAPE_MODES:
+            raise ConfigError(
+                f"{path.name}: shapes must be one of {SHAPE_MODES}, not {config.shapes!r}"
+            )
+        self.static_shapes = config.shapes == "static"
+        if config.release_memory == "always":
             return_freed_buffers()
         self._holding: _Compiled | None = None  # the static shape whose buffers are kept
         try:
@@ -202,9 +194,7 @@ class OpenVinoRunner:
         with _runners_lock:
             runner = _runners.get(key)
             if runner is None:
-                options = {f.name: getattr(config, f.name) for f in fields(config)}
-                del options["models_dir"]
-                runner = _runners[key] = cls(path, **options)
+                runner = _runners[key] = cls(path, config)
             return runner
 
     def _config(self) -> dict[str, Any]:
