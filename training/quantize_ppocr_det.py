@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 from blur_sdk.core.find.base import Box  # noqa: E402
 from blur_sdk.core.geometry import iou  # noqa: E402
-from blur_sdk.core.models.ppocr import decode_db  # noqa: E402
+from blur_sdk.core.models.ppocr import DET_PAD, decode_db  # noqa: E402
 from blur_sdk.core.models.store import sha256_of  # noqa: E402
 
 NECK_START = "p2o.Conv.36/WithoutBiases"  # the neck's first operation (on the backbone's output)
@@ -44,6 +44,17 @@ def inputs(path: Path) -> list[np.ndarray]:
     """The recorded detector inputs in one .npz (training/record_det_inputs.py)."""
     with np.load(path) as data:
         return [data[f"arr_{i}"] for i in range(len(data["crop"]))]
+
+
+def with_noise(data: list[np.ndarray]) -> list[np.ndarray]:
+    """The inputs with one grey level of Gaussian noise inside the image (not on the padding:
+    DET_PAD grey, normalised as the product's graph does, in every channel)."""
+    pad = np.float32(DET_PAD) / np.float32(127.5) - np.float32(1.0)
+    rng = np.random.default_rng(0)
+    return [
+        x + rng.normal(0, 1 / 127.5, x.shape).astype(np.float32) * (x != pad).any(1, keepdims=True)
+        for x in data
+    ]
 
 
 def boxes(compiled: ov.CompiledModel, batch: np.ndarray) -> list[Box]:
@@ -95,10 +106,7 @@ def main() -> int:
     ov.save_model(quantised, str(args.out), compress_to_fp16=False)
     f32 = core.compile_model(model, "CPU", F32)
     reference = [boxes(f32, x) for x in validation]
-    rng = np.random.default_rng(0)
-    noisy = [
-        x + rng.normal(0, 1 / 127.5, x.shape).astype(np.float32) * (x != 0) for x in validation
-    ]
+    noisy = with_noise(validation)
     print(f"{len(calibration)} calibration, {len(validation)} validation inputs")
     print(f"backbone: {len(backbone)} of {len(ops)} operations in float")
     noise = agreement(reference, f32, noisy)
