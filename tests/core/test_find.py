@@ -25,8 +25,10 @@ from blur_sdk.core.find.base import (
 from blur_sdk.core.find.engine import Engine, chunk_spans
 from blur_sdk.core.find.faces import STRIDE, decode_centerface, input_scale
 from blur_sdk.core.find.text_plates import (
+    FRAME_MIN_SIDE,
     PAD_SIDES,
     PAD_TOP_BOTTOM,
+    OcrPlateDetector,
     TextLine,
     group_lines,
     keep_geometry,
@@ -135,6 +137,42 @@ def test_det_scale() -> None:
     assert det_scale(4000, 3000) == pytest.approx(1280 / 4000)  # long side down to 1280
     assert det_scale(4000, 3000, 2000) == pytest.approx(2000 / 4000)  # PLATE_MAX_RESOLUTION
     assert det_scale(1000, 800) == 1.0
+    assert det_scale(800, 600, min_side=600) == 1.0  # whole frames: FRAME_MIN_SIDE
+    assert det_scale(400, 300, min_side=600) == pytest.approx(2.0)
+
+
+class RecordingTextDetector:
+    """A text-detection runner that records its input shapes and finds no text."""
+
+    def __init__(self) -> None:
+        self.shapes: list[tuple[int, ...]] = []
+
+    def infer(self, batch: npt.NDArray[np.uint8], dynamic: bool = False) -> list[np.ndarray]:
+        self.shapes.append(batch.shape)
+        return [np.zeros((1, 1, *batch.shape[1:3]), np.float32)]
+
+
+class CharsetOnly:
+    """A recogniser runner that is never run: its characters only."""
+
+    def metadata(self, *keys: str) -> str:
+        return "A\nB"
+
+
+@pytest.mark.parametrize(
+    ("size", "shape"),
+    [
+        ((800, 600), (1, 608, 800, 3)),  # native, not 992 x 736 (PP-OCR's 736 short side)
+        ((400, 300), (1, 608, 800, 3)),  # small frames up to a 600 short side
+        ((1920, 1080), (1, 736, 1280, 3)),  # large ones down to a 1280 long side
+    ],
+)
+def test_frame_text_detection_size(size: tuple[int, int], shape: tuple[int, ...]) -> None:
+    det = RecordingTextDetector()
+    finder = OcrPlateDetector(det, CharsetOnly())  # type: ignore[arg-type]
+    assert finder.detect(np.zeros((size[1], size[0], 3), np.uint8), PlateOptions()) == []
+    assert FRAME_MIN_SIDE == 600
+    assert det.shapes == [shape]
 
 
 def test_decode_db_two_rectangles() -> None:

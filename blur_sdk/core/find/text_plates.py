@@ -52,6 +52,9 @@ MODE_THRESHOLDS = {"redaction": (0.4, 0.5), "fast": (0.5, 0.6)}
 # adds PLATE_MARGIN on top (see README figures for how both were tuned on openlpr_val).
 SHORT_LINE = 6  # without a hint, a one-line reading this short is read again wider: most
 # registrations have 7 or more characters, and one with its first or last left out reads 6
+# A whole frame's text detection upscales its short side to this, not to PP-OCR's 736 (plate
+# crops keep 736): 800x600 runs at 800 x 608, not 992 x 736 (README, Latency).
+FRAME_MIN_SIDE = 600
 PAD_SIDES = 0.25
 PAD_TOP_BOTTOM = 0.3
 __all__ = [
@@ -216,7 +219,7 @@ class OcrPlateDetector(PlateRereads, PlateFinder):
         formats = ranking_formats(options)
         boxes = [
             b
-            for b in detect_text(self.det, image, min_d, self.max_side)
+            for b in detect_text(self.det, image, min_d, self.max_side, min_side=FRAME_MIN_SIDE)
             if keep_geometry(b, height)
         ]
         lines = self._lines(image, boxes, min_o)

@@ -44,9 +44,11 @@ class TextReading:
     xs: tuple[float, ...] = ()  # each character's centre in the input's pixels (PP-OCR: its crop's)
 
 
-def det_scale(width: int, height: int, max_side: int = DET_MAX_SIDE) -> float:
-    """RapidOCR's sizing: short side up to 736, long side at most max_side."""
-    scale = max(1.0, DET_MIN_SIDE / min(width, height))
+def det_scale(
+    width: int, height: int, max_side: int = DET_MAX_SIDE, min_side: int = DET_MIN_SIDE
+) -> float:
+    """RapidOCR's sizing: short side up to min_side (736), long side at most max_side."""
+    scale = max(1.0, min_side / min(width, height))
     return min(scale, max_side / max(width, height))
 
 
@@ -63,14 +65,16 @@ def prob_map(
     runner: OpenVinoRunner,
     image: RGBImage,
     max_side: int = DET_MAX_SIDE,
+    *,
     interpolation: int = cv2.INTER_LINEAR,
     dynamic: bool = False,
+    min_side: int = DET_MIN_SIDE,
 ) -> FloatArray:
     """DBNet's text probability at the detector's input scale (det_scale), cropped to the
     image (its shape gives the scale back). dynamic: on the runner's dynamic-shape model
     (inputs of many sizes, each seen about once, as plate crops are: no compile each)."""
     height, width = image.shape[:2]
-    scale = det_scale(width, height, max_side)
+    scale = det_scale(width, height, max_side, min_side)
     new_w, new_h = max(32, round(width * scale)), max(32, round(height * scale))
     # (resized as RGB: a channel-reversed view made cv2 copy the whole image first, +7 ms at 1080p)
     resized = np.asarray(cv2.resize(image, (new_w, new_h), interpolation=interpolation), np.uint8)
@@ -85,11 +89,13 @@ def detect_text(
     image: RGBImage,
     min_score: float,
     max_side: int = DET_MAX_SIDE,
+    *,
     dynamic: bool = False,
+    min_side: int = DET_MIN_SIDE,
 ) -> list[TextBox]:
     """Text quads in an RGB image, in its pixels, at DB box score >= min_score."""
     height, width = image.shape[:2]
-    prob = prob_map(runner, image, max_side, dynamic=dynamic)
+    prob = prob_map(runner, image, max_side, dynamic=dynamic, min_side=min_side)
     return decode_db(prob, min_score, prob.shape[1] / width, prob.shape[0] / height)
 
 

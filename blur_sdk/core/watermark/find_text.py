@@ -46,7 +46,7 @@ def enhanced(rgb: RGBImage, kind: str) -> RGBImage:
 def prob_map(det: OpenVinoRunner, rgb: RGBImage, max_side: int) -> FloatArray:
     """DBNet's text probability for an image, at the detector's input scale (short side <= 736
     upscaled, long side <= max_side), cropped to the image; area resampling (faint strokes)."""
-    return ppocr_prob(det, rgb, max_side, cv2.INTER_AREA)
+    return ppocr_prob(det, rgb, max_side, interpolation=cv2.INTER_AREA)
 
 
 def rotated_prob(det: OpenVinoRunner, rgb: RGBImage, angle: float, max_side: int) -> FloatArray:
