@@ -72,6 +72,11 @@ class Settings:
     plate_max_resolution: int = _opt(
         parse.int_in(320, 4096), 1280, "Longest side plate text is detected at"
     )
+    plate_min_resolution: int = _opt(
+        parse.int_in(320, 4096),
+        600,
+        "Shorter side smaller images are upscaled to for plate text detection",
+    )
     platedet_resolution: int = _opt(
         parse.int_in(320, 2048), 512, "Longest side the plate detector (platedet) runs at"
     )

@@ -107,6 +107,7 @@ def test_config_dir_from_env(config_dir: Path) -> None:
         ("FACE_THRESHOLD", "2"),
         ("OV_PRECISION", "int4"),
         ("PLATE_DETECTORS", "yolo"),
+        ("PLATE_MIN_RESOLUTION", "100"),
     ],
 )
 def test_invalid_env_value_names_the_variable(tmp_path: Path, name: str, value: str) -> None:

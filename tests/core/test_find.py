@@ -25,7 +25,6 @@ from blur_sdk.core.find.base import (
 from blur_sdk.core.find.engine import Engine, chunk_spans
 from blur_sdk.core.find.faces import STRIDE, decode_centerface, input_scale
 from blur_sdk.core.find.text_plates import (
-    FRAME_MIN_SIDE,
     PAD_SIDES,
     PAD_TOP_BOTTOM,
     OcrPlateDetector,
@@ -40,6 +39,7 @@ from blur_sdk.core.find.text_plates import (
 from blur_sdk.core.find.unite import merge_faces, merge_plates
 from blur_sdk.core.geometry import as_quad, box_of, order_quad
 from blur_sdk.core.models.ppocr import (
+    FRAME_MIN_SIDE,
     TextBox,
     TextReading,
     decode_ctc,
@@ -137,7 +137,8 @@ def test_det_scale() -> None:
     assert det_scale(4000, 3000) == pytest.approx(1280 / 4000)  # long side down to 1280
     assert det_scale(4000, 3000, 2000) == pytest.approx(2000 / 4000)  # PLATE_MAX_RESOLUTION
     assert det_scale(1000, 800) == 1.0
-    assert det_scale(800, 600, min_side=600) == 1.0  # whole frames: FRAME_MIN_SIDE
+    assert FRAME_MIN_SIDE == 600  # whole frames (PLATE_MIN_RESOLUTION)
+    assert det_scale(800, 600, min_side=600) == 1.0
     assert det_scale(400, 300, min_side=600) == pytest.approx(2.0)
 
 
@@ -160,19 +161,27 @@ class CharsetOnly:
 
 
 @pytest.mark.parametrize(
-    ("size", "shape"),
+    ("size", "min_side", "shape"),
     [
-        ((800, 600), (1, 608, 800, 3)),  # native, not 992 x 736 (PP-OCR's 736 short side)
-        ((400, 300), (1, 608, 800, 3)),  # small frames up to a 600 short side
-        ((1920, 1080), (1, 736, 1280, 3)),  # large ones down to a 1280 long side
+        ((800, 600), FRAME_MIN_SIDE, (1, 608, 800, 3)),  # native, not PP-OCR's 992 x 736
+        ((400, 300), FRAME_MIN_SIDE, (1, 608, 800, 3)),  # small frames up to a 600 short side
+        ((1920, 1080), FRAME_MIN_SIDE, (1, 736, 1280, 3)),  # large ones down to a 1280 long side
+        ((800, 600), 736, (1, 736, 992, 3)),  # PLATE_MIN_RESOLUTION=736: PP-OCR's own sizing
     ],
 )
-def test_frame_text_detection_size(size: tuple[int, int], shape: tuple[int, ...]) -> None:
+def test_frame_text_detection_size(
+    size: tuple[int, int], min_side: int, shape: tuple[int, ...]
+) -> None:
     det = RecordingTextDetector()
-    finder = OcrPlateDetector(det, CharsetOnly())  # type: ignore[arg-type]
+    finder = OcrPlateDetector(det, CharsetOnly(), min_side=min_side)  # type: ignore[arg-type]
     assert finder.detect(np.zeros((size[1], size[0], 3), np.uint8), PlateOptions()) == []
-    assert FRAME_MIN_SIDE == 600
     assert det.shapes == [shape]
+
+
+def test_plate_min_resolution_reaches_the_finder(settings: Settings) -> None:
+    assert finder_config(settings).plate_min_resolution == FRAME_MIN_SIDE
+    changed = dataclasses.replace(settings, plate_min_resolution=736)
+    assert finder_config(changed).plate_min_resolution == 736
 
 
 def test_decode_db_two_rectangles() -> None:

@@ -35,7 +35,13 @@ from blur_sdk.core.find.plate_rereads import (
 from blur_sdk.core.geometry import as_quad, box_of, expand_quad, order_quad
 from blur_sdk.core.models.manifest_runners import model_runners
 from blur_sdk.core.models.platerec import read_plates
-from blur_sdk.core.models.ppocr import DET_MAX_SIDE, detect_text, load_charset, recognise
+from blur_sdk.core.models.ppocr import (
+    DET_MAX_SIDE,
+    FRAME_MIN_SIDE,
+    detect_text,
+    load_charset,
+    recognise,
+)
 from blur_sdk.core.models.runner import OpenVinoRunner
 from blur_sdk.core.plates import text as plate_text
 from blur_sdk.core.plates.extent import (
@@ -52,9 +58,6 @@ MODE_THRESHOLDS = {"redaction": (0.4, 0.5), "fast": (0.5, 0.6)}
 # adds PLATE_MARGIN on top (see README figures for how both were tuned on openlpr_val).
 SHORT_LINE = 6  # without a hint, a one-line reading this short is read again wider: most
 # registrations have 7 or more characters, and one with its first or last left out reads 6
-# A whole frame's text detection upscales its short side to this, not to PP-OCR's 736 (plate
-# crops keep 736): 800x600 runs at 800 x 608, not 992 x 736 (README, Latency).
-FRAME_MIN_SIDE = 600
 PAD_SIDES = 0.25
 PAD_TOP_BOTTOM = 0.3
 __all__ = [
@@ -145,10 +148,12 @@ class OcrPlateDetector(PlateRereads, PlateFinder):
         rec: OpenVinoRunner,
         max_side: int = DET_MAX_SIDE,
         plate_rec: OpenVinoRunner | None = None,
+        min_side: int = FRAME_MIN_SIDE,
     ) -> None:
         self.det = det
         self.rec = rec
         self.max_side = max_side  # text detection input's longest side
+        self.min_side = min_side  # a smaller frame's short side is upscaled to this
         self.charset = load_charset(rec)
         self.plate_rec = plate_rec  # our whole-plate recogniser: a second reading of each plate
 
@@ -219,7 +224,7 @@ class OcrPlateDetector(PlateRereads, PlateFinder):
         formats = ranking_formats(options)
         boxes = [
             b
-            for b in detect_text(self.det, image, min_d, self.max_side, min_side=FRAME_MIN_SIDE)
+            for b in detect_text(self.det, image, min_d, self.max_side, min_side=self.min_side)
             if keep_geometry(b, height)
         ]
         lines = self._lines(image, boxes, min_o)
@@ -261,4 +266,10 @@ def create_ocr_plates(config: FinderConfig) -> OcrPlateDetector:
     plate_rec = None
     if config.plate_reader != "ppocr":
         (plate_rec,) = model_runners(config.runner, "platerec")
-    return OcrPlateDetector(det, rec, max_side=config.plate_max_resolution, plate_rec=plate_rec)
+    return OcrPlateDetector(
+        det,
+        rec,
+        max_side=config.plate_max_resolution,
+        plate_rec=plate_rec,
+        min_side=config.plate_min_resolution,
+    )
