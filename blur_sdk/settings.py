@@ -73,9 +73,7 @@ class Settings:
         parse.int_in(320, 4096), 1280, "Longest side plate text is detected at"
     )
     plate_min_resolution: int = _opt(
-        parse.int_in(320, 4096),
-        600,
-        "Shorter side smaller images are upscaled to for plate text detection",
+        parse.int_in(320, 4096), 600, "Short side smaller images are upscaled to for plate text"
     )
     platedet_resolution: int = _opt(
         parse.int_in(320, 2048), 512, "Longest side the plate detector (platedet) runs at"
@@ -110,9 +108,7 @@ class Settings:
     )
     logos_dir: Path = _opt(parse.path, PROJECT_ROOT / "logos", "Folder that logo paths resolve in")
     ov_precision: str = _opt(
-        parse.choice(PRECISIONS),
-        "auto",
-        "OpenVINO precision (auto: per model, README; int8 = auto)",
+        parse.choice(PRECISIONS), "auto", "OpenVINO precision (auto: per model; int8 = auto)"
     )
     ov_threads: int = _opt(parse.int_in(0, 256), 0, "OpenVINO CPU threads per model (0 = all)")
     ov_cpu_pinning: bool = _opt(
@@ -186,9 +182,7 @@ class Settings:
         parse.boolean, False, "GET /info/ also needs a key when auth is on"
     )
     inpaint_method: str = _opt(
-        parse.choice(INPAINT_METHODS),
-        "patchmatch",
-        "How watermarks are filled: patchmatch, telea, ns",
+        parse.choice(INPAINT_METHODS), "patchmatch", "Watermark fill: patchmatch, telea, ns"
     )
     watermark_overlay_only: bool = _opt(
         parse.boolean, True, "Automatic removal takes only overlay-like text (not signs, plates)"
