@@ -132,6 +132,32 @@ def test_a_weak_hit_read_clearly_in_a_plate_format_becomes_a_plate(
     assert (out.text == reading) is promoted
 
 
+@pytest.mark.parametrize(
+    ("ours", "read_by_ppocr"), [("AB1", True), ("24", True), ("D", False), ("", False)]
+)
+@pytest.mark.parametrize("hint", [(), ("br",)])
+def test_ppocr_reads_only_the_weak_hits_our_recogniser_reads_two_characters_in(
+    ours: str, read_by_ppocr: bool, hint: tuple[str, ...]
+) -> None:
+    """Our recogniser (cheap) reads every weak hit once; PP-OCR only those where it read
+    WEAK_HIT_CHARS or more (no promoted hit had fewer than 4 on the dev sets)."""
+    from blur_sdk.core.find.plate_rereads import WEAK_HIT_CHARS
+
+    assert WEAK_HIT_CHARS == 2
+    detector = OcrPlateDetector.__new__(OcrPlateDetector)
+    ppocr, plate_rec = FakeRecogniser("ABC1234"), FakeRecogniser(ours)
+    detector.rec, detector.plate_rec = cast(OpenVinoRunner, ppocr), cast(OpenVinoRunner, plate_rec)
+    detector.charset = list(ALPHABET)
+    image = np.zeros((120, 200, 3), np.uint8)
+    hits = [weak_hit((20, 20, 120, 50)), weak_hit((20, 70, 120, 100))]
+    out = detector.promote(image, hits, region_formats(hint))
+    assert [b[0] for b in plate_rec.batches] == [2]  # both hits, once, whatever the hint
+    assert [b[0] for b in ppocr.batches] == ([2] if read_by_ppocr else [])
+    assert [(p.evidence_only, p.text) for p in out] == (
+        [(False, "ABC1234")] * 2 if read_by_ppocr else [(True, "")] * 2
+    )
+
+
 def test_a_cjk_character_inside_a_latin_reading_is_dropped() -> None:
     def chars(text: str) -> list[tuple[str, float, str, float]]:
         return [(c, 0.95, "", 0.0) for c in text]
