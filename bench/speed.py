@@ -59,10 +59,9 @@ def profile(engine: Engine, path: Path, runs: int, face_options: FaceOptions) ->
     row["size"] = f"{decoded.width}x{decoded.height}"
     row["faces_ms"], faces = median_ms(lambda: face.detect(rgb, face_options), runs)
     det, rec = plates.det, plates.rec  # type: ignore[attr-defined]
-    min_side = plates.min_side  # type: ignore[attr-defined]
+    max_side, min_side = plates.max_side, plates.min_side  # type: ignore[attr-defined]
     row["plate_text_det_ms"], boxes = median_ms(
-        lambda: detect_text(det, rgb, 0.4, plates.max_side, min_side=min_side),
-        runs,  # type: ignore[attr-defined]
+        lambda: detect_text(det, rgb, 0.4, max_side, min_side=min_side), runs
     )
     kept = [b for b in boxes if keep_geometry(b, decoded.height)]
     crops = [crop_quad(rgb, b.quad) for b in kept]
