@@ -40,6 +40,14 @@ def test_a_seal_read_as_a_letter_is_dropped() -> None:
     assert len(out.xs) == len(out.chars) == 7
 
 
+def test_a_crest_beside_a_two_row_plates_district_is_dropped() -> None:
+    """An Austrian two-row plate's top row: the district's letter and its crest, read "W4"."""
+    crop, reading = line_crop("W4", seal_at=1)
+    assert without_emblems(crop, reading).text == "W"
+    crop, reading = line_crop("W")  # one character: nothing to compare it with
+    assert without_emblems(crop, reading) == reading
+
+
 def test_plain_lines_coloured_glyphs_and_coloured_plates_keep_every_character() -> None:
     crop, reading = line_crop("HHNR367")
     assert without_emblems(crop, reading) == reading
