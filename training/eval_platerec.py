@@ -17,7 +17,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from platerec_model import ALPHABET, INPUT_H, INPUT_W, PlateRec
+from platerec_model import ALPHABET, INPUT_H, PlateRec
 
 from bench.vehicle_codes import VEHICLE_CODES
 from blur_sdk.core.plates import text as plate_text
@@ -42,8 +42,9 @@ def main() -> int:
     parser.add_argument("checkpoint", type=Path)
     parser.add_argument("--limit", type=int, default=80)
     args = parser.parse_args()
-    net = PlateRec()
-    net.load_state_dict(torch.load(args.checkpoint, weights_only=False)["model"])
+    state = torch.load(args.checkpoint, weights_only=False)
+    net = PlateRec(state.get("arch", "s"))
+    net.load_state_dict(state["model"])
     net.eval()
     for name in ("br_crops_dev", "eu_crops_dev"):
         rows = [json.loads(x) for x in (DATA / name / "labels.jsonl").read_text().splitlines()]
@@ -52,7 +53,7 @@ def main() -> int:
         misses = []
         for r in rows:
             img = cv2.imread(str(DATA / name / r["image"]))[:, :, ::-1]
-            x = cv2.resize(img, (INPUT_W, INPUT_H), interpolation=cv2.INTER_AREA)
+            x = cv2.resize(img, (net.arch.input_w, INPUT_H), interpolation=cv2.INTER_AREA)
             x = torch.from_numpy(x.copy()).permute(2, 0, 1)[None].float() / 255
             with torch.no_grad():
                 probs = torch.softmax(net(x), -1)[0].numpy()

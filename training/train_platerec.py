@@ -8,6 +8,8 @@ synthetic crops of another seed. plates/br_crops_dev and eu_crops_dev are never 
   nice -n 5 training/.venv/bin/python training/train_platerec.py --out training/out/rec1
   ... --resume   continues from OUT/last.pt (model, optimiser, step, RNG state)
   ... --init training/out/ctc1/best.pt   a new schedule from an earlier run's weights
+  ... --init training/out/shipped_rec.pt --freeze-bn   fine-tune the shipped weights
+      (training/platerec_from_onnx.py; their BatchNorm statistics are folded, so kept frozen)
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from platerec_model import ALPHABET, INPUT_H, INPUT_W, MAX_CHARS, PlateRec
+from platerec_model import ALPHABET, ARCHS, INPUT_H, MAX_CHARS, PlateRec
 from platerec_synth import render
 
 cv2.setNumThreads(1)
@@ -53,12 +55,12 @@ def decode(ids: np.ndarray) -> str:
     return "".join(out)
 
 
-def to_input(rgb: np.ndarray) -> np.ndarray:
-    """An RGB crop as the network's input (H x W x 3 uint8 at INPUT size)."""
-    return cv2.resize(rgb, (INPUT_W, INPUT_H), interpolation=cv2.INTER_AREA)
+def to_input(rgb: np.ndarray, width: int) -> np.ndarray:
+    """An RGB crop as the network's input (INPUT_H x width x 3 uint8)."""
+    return cv2.resize(rgb, (width, INPUT_H), interpolation=cv2.INTER_AREA)
 
 
-def jitter(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def jitter(img: np.ndarray, rng: np.random.Generator, width: int) -> np.ndarray:
     """A random re-crop (margins in or out a little), then INPUT size; colour jitter."""
     h, w = img.shape[:2]
     dx1, dx2 = (rng.uniform(-0.06, 0.06, 2) * w).astype(int)
@@ -68,7 +70,7 @@ def jitter(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     y1, y2 = p + dy1, max(p + dy1 + 4, p + h - dy2)
     x1, x2 = p + dx1, max(p + dx1 + 4, p + w - dx2)
     crop = padded[y1:y2, x1:x2]
-    out = to_input(crop).astype(np.float32)
+    out = to_input(crop, width).astype(np.float32)
     if rng.random() < 0.2:
         out = np.repeat(out.mean(axis=2, keepdims=True), 3, axis=2)
     out = (out - 128) * rng.uniform(0.7, 1.2) + 128 + rng.uniform(-25, 25)
@@ -78,8 +80,9 @@ def jitter(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 class Data:
     """Synthetic bank parts and pseudo-labelled real crops, batches mixing both."""
 
-    def __init__(self, bank: Path, pseudo: Path, real_share: float) -> None:
+    def __init__(self, bank: Path, pseudo: Path, real_share: float, width: int) -> None:
         self.bank_dir = bank
+        self.width = width
         self.parts: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self.real_share = real_share
         rows = [json.loads(x) for x in (pseudo / "labels.jsonl").read_text().splitlines()]
@@ -99,13 +102,13 @@ class Data:
         n_real = int(rng.binomial(size, self.real_share)) if self.train_real else 0
         for k in rng.integers(0, len(self.train_real), n_real) if n_real else ():
             img, text = self.train_real[int(k)]
-            images.append(jitter(img, rng))
+            images.append(jitter(img, rng, self.width))
             labels.append(encode(text))
         names = list(self.parts)
         for _ in range(size - n_real):
             imgs, texts = self.parts[names[int(rng.integers(len(names)))]]
             k = int(rng.integers(len(imgs)))
-            images.append(jitter(imgs[k], rng))
+            images.append(jitter(imgs[k], rng, self.width))
             labels.append(encode(str(texts[k])))
         return tensor(images), torch.from_numpy(np.stack(labels))
 
@@ -119,15 +122,24 @@ def synthetic_val(count: int) -> list[tuple[np.ndarray, str]]:
     return [render(rng) for _ in range(count)]
 
 
-def accuracy(model: PlateRec, rows: list[tuple[np.ndarray, str]]) -> float:
+def train_mode(model: PlateRec, freeze_bn: bool) -> None:
+    """Training mode; with freeze_bn, BatchNorm layers keep their running statistics."""
+    model.train()
+    for layer in model.modules():
+        if freeze_bn and isinstance(layer, torch.nn.BatchNorm2d):
+            layer.eval()
+
+
+def accuracy(model: PlateRec, rows: list[tuple[np.ndarray, str]], freeze_bn: bool) -> float:
     model.eval()
     hits = 0
     with torch.no_grad():
         for i in range(0, len(rows), 256):
             chunk = rows[i : i + 256]
-            ids = model(tensor([to_input(img) for img, _ in chunk])).argmax(-1).numpy()
+            batch = tensor([to_input(img, model.arch.input_w) for img, _ in chunk])
+            ids = model(batch).argmax(-1).numpy()
             hits += sum(decode(p) == t for p, (_, t) in zip(ids, chunk, strict=True))
-    model.train()
+    train_mode(model, freeze_bn)
     return hits / max(1, len(rows))
 
 
@@ -145,10 +157,12 @@ def main() -> int:
     parser.add_argument("--resume", action="store_true")
     parser.add_argument("--init", type=Path, help="start from this checkpoint's weights")
     parser.add_argument("--warmup", type=int, default=200)
+    parser.add_argument("--arch", choices=sorted(ARCHS), default="s")
+    parser.add_argument("--freeze-bn", action="store_true", help="keep BatchNorm statistics")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(7)
-    model = PlateRec()
+    model = PlateRec(args.arch)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
     step, best = 0, -1.0
     rng = np.random.default_rng(7)
@@ -162,7 +176,7 @@ def main() -> int:
         opt.load_state_dict(state["opt"])
         step, best, rng = state["step"], state["best"], state["rng"]
         log(f"resumed at step {step}, best {best:.3f}")
-    data = Data(args.bank, args.pseudo, args.real_share)
+    data = Data(args.bank, args.pseudo, args.real_share, model.arch.input_w)
     data.refresh()
     val_syn = synthetic_val(2000)
     log(f"real crops: {len(data.train_real)} train, {len(data.val_real)} val")
@@ -172,12 +186,12 @@ def main() -> int:
 
     def save(name: str) -> None:
         state = {"model": model.state_dict(), "opt": opt.state_dict(), "step": step,
-                 "best": best, "rng": rng}  # fmt: skip
+                 "best": best, "rng": rng, "arch": args.arch}  # fmt: skip
         torch.save(state, args.out / f"{name}.tmp")
         (args.out / f"{name}.tmp").rename(args.out / name)
 
     last_ckpt, losses = time.time(), []
-    model.train()
+    train_mode(model, args.freeze_bn)
     while step < args.steps and not stop["now"]:
         if step % 100 == 0:
             data.refresh()
@@ -196,7 +210,8 @@ def main() -> int:
         losses.append(float(loss.detach()))
         step += 1
         if step % args.eval_every == 0 or step == args.steps:
-            syn, real = accuracy(model, val_syn), accuracy(model, data.val_real)
+            syn = accuracy(model, val_syn, args.freeze_bn)
+            real = accuracy(model, data.val_real, args.freeze_bn)
             score = (syn + real) / 2
             log(f"step {step} loss {np.mean(losses):.3f} lr {lr:.5f} val synthetic {syn:.3f} "
                 f"real {real:.3f} bank parts {len(data.parts)}")  # fmt: skip
