@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from blur_sdk.core.find.text_plates import OcrPlateDetector
-from blur_sdk.core.models.platerec import prepare, read_plates
+from blur_sdk.core.models.platerec import INPUT_H, INPUT_W, prepare, read_plates
 from blur_sdk.core.models.runner import OpenVinoRunner
 from blur_sdk.core.plates import text as plate_text
 from blur_sdk.core.plates.regions import region_formats
@@ -17,8 +17,7 @@ from blur_sdk.errors import ConfigError
 from blur_sdk.settings import load_settings
 
 ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"  # class i + 1; 0 is the CTC blank
-STEPS = 64
-INPUT_SIZE = (48, 128)
+STEPS = 48
 
 
 def sequence(text: str, confidence: float = 0.9, alternatives: dict[int, str] | None = None) -> Any:
@@ -48,13 +47,13 @@ class FakeRecogniser:
         return [np.stack([sequence(self.text, 0.9, self.alternatives)] * batch.shape[0])]
 
     def metadata(self, *keys: str) -> str:
-        return {"alphabet": ALPHABET, "input_size": "48x128"}[keys[-1]]
+        return ALPHABET
 
 
 def test_prepare_resizes_any_crop_to_the_input() -> None:
     for shape in ((20, 30, 3), (200, 500, 3), (48, 96, 3)):
-        out = prepare(np.full(shape, 255, np.uint8), INPUT_SIZE)
-        assert out.shape == (3, *INPUT_SIZE)
+        out = prepare(np.full(shape, 255, np.uint8))
+        assert out.shape == (3, INPUT_H, INPUT_W)
         assert out.dtype == np.float32 and float(out.max()) == 1.0
 
 
