@@ -12,6 +12,7 @@ network computes exactly what the ONNX does as long as its BatchNorm statistics 
 from __future__ import annotations
 
 import argparse
+import itertools
 import sys
 from pathlib import Path
 
@@ -34,10 +35,12 @@ def main() -> int:
     args = ap.parse_args()
     graph = onnx.load(str(args.onnx)).graph
     arrays = {i.name: numpy_helper.to_array(i).copy() for i in graph.initializer}
-    folded = [n.input[1:] for n in graph.node if n.op_type == "Conv" and n.input[1].startswith("onnx::")]
+    folded = [
+        n.input[1:] for n in graph.node if n.op_type == "Conv" and n.input[1].startswith("onnx::")
+    ]
     net = PlateRec()
     layers = list(net.features.modules())
-    pairs = [(a, b) for a, b in zip(layers, layers[1:], strict=False)
+    pairs = [(a, b) for a, b in itertools.pairwise(layers)
              if isinstance(a, nn.Conv2d) and isinstance(b, nn.BatchNorm2d)]  # fmt: skip
     if len(pairs) != len(folded):
         raise SystemExit(f"{len(folded)} folded convs in {args.onnx}, {len(pairs)} in PlateRec")

@@ -2,9 +2,9 @@
 
 Input [N, 3, 48, W] float32 RGB 0..1 (the plate crop resized, aspect ignored; W = 96 for the
 first, small architecture "s", 128 for "m"). The features end as a 2 x W/4 map; read top row left
-to right, then bottom row, it is a sequence of W/2 steps scored over BLANK + ALPHABET (softmax). Trained with CTC, a one-row plate's characters come out
-in one of the rows and a two-row plate's top row before its bottom row: greedy CTC decoding of
-the sequence reads either in order.
+to right, then bottom row, it is a sequence of W/2 steps scored over BLANK + ALPHABET (softmax).
+Trained with CTC, a one-row plate's characters come out in one of the rows and a two-row plate's
+top row before its bottom row: greedy CTC decoding of the sequence reads either in order.
 """
 
 from __future__ import annotations
