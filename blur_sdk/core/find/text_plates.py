@@ -51,6 +51,7 @@ from blur_sdk.core.plates.extent import (
     extend_to_plate,
     glyphs_above,
 )
+from blur_sdk.core.plates.regions import matches, region_formats
 
 # (detection score, OCR score) floors per Snapshot mode; threshold_d / threshold_o override.
 MODE_THRESHOLDS = {"redaction": (0.4, 0.5), "fast": (0.5, 0.6)}
@@ -60,6 +61,9 @@ SHORT_LINE = 6  # without a hint, a one-line reading this short is read again wi
 # registrations have 7 or more characters, and one with its first or last left out reads 6
 PAD_SIDES = 0.25
 PAD_TOP_BOTTOM = 0.3
+CHINESE = region_formats(("cn",))  # a province character, then the registration
+# a Chinese plate's first character (a crest read as a CJK character is none of these)
+PROVINCES = frozenset("京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼")
 __all__ = [
     "MAX_ANGLE",
     "MAX_ASPECT",
@@ -187,10 +191,11 @@ class OcrPlateDetector(PlateRereads, PlateFinder):
         """A text-found plate's readings, read again where its text lines may miss part of it:
         a two-row plate's top row (character-like glyphs stand above its one row: "KI" over
         "361DH"); without a region hint, a short one-line plate's faint first or last
-        character (its line read wider: one recognition, ~7 ms); with a hint, a two-row plate, or a
-        reading that fits none of its formats (read wider, then on its own). Reading the
-        plate on its own (read_crop) costs a text detection and recognitions, 30-70 ms;
-        unhinted two-row plates were not helped by it on the dev sets."""
+        character (its line read wider: one recognition, ~7 ms), and a line that starts with a
+        Chinese province character but reads as no Chinese plate (on its own); with a hint, a
+        two-row plate, or a reading that fits none of its formats (read wider, then on its
+        own). Reading the plate on its own (read_crop) costs a text detection and recognitions,
+        30-70 ms; unhinted two-row plates were not helped by it on the dev sets."""
         formats = ranking_formats(options)
         rows = registration_lines(group)  # (a city line above one row is not a second row)
         top_row = one_row(rows) and glyphs_above(image, text_quad(rows), rows[0].height) > 0
@@ -203,6 +208,10 @@ class OcrPlateDetector(PlateRereads, PlateFinder):
             again = self.read_crop(upright(image, quad), options)
             return plate_text.merged([ranked, again], formats) if again else ranked
         line_text = plate_text.clean(group[0].reading.text)
+        if not formats and line_text[:1] in PROVINCES and not matches(ranked[0][0], CHINESE):
+            # a Chinese plate's line missing a character (皖A999J3 read 皖A9993): on its own
+            again = self.read_crop(upright(image, quad), options)
+            return again if again and matches(again[0][0], CHINESE) else ranked
         if not formats and len(group) == 1 and len(line_text) <= SHORT_LINE:
             wider = self.wider_readings(image, group[0], formats)
             return with_end_characters(ranked, wider, line_text)
