@@ -24,7 +24,7 @@ from blur_sdk.core.models.platerec import read_plates
 from blur_sdk.core.models.ppocr import TextBox, TextReading
 from blur_sdk.core.plates import text as plate_text
 from blur_sdk.core.plates.formats import expand, fit, options_of
-from blur_sdk.core.plates.regions import region_formats
+from blur_sdk.core.plates.regions import KNOWN_FORMATS, region_formats
 
 
 def line(x1: float, y1: float, x2: float, y2: float, text: str) -> TextLine:
@@ -78,6 +78,17 @@ def test_format_decides_i_1_b_8_without_a_region() -> None:
     ranked = plate_text.candidates(chars, region_formats(["it"]))
     assert ranked[0][0] == "LM298AI"
     assert "LM298AI" in [t for t, _ in plate_text.candidates(chars)]
+
+
+def test_polands_hinted_series_decide_letters_and_digits_with_the_hint_only() -> None:
+    cases = {  # three-letter district + 5 digits; individual; reduced (motorcycle)
+        "WCI02888": chars_of("WC702888", {2: ("I", 0.3)}),
+        "L0RAFI": chars_of("LORAFI", {1: ("0", 0.3)}),
+        "WD7592": chars_of("WD7S92", {3: ("5", 0.3)}),
+    }
+    for truth, chars in cases.items():
+        assert plate_text.candidates(chars, region_formats(["pl"]))[0][0] == truth
+    assert r"[A-Z][0-9][A-Z0-9]{3,5}" not in KNOWN_FORMATS  # (without a hint: too broad)
 
 
 def test_country_letters_glued_on_are_cut() -> None:

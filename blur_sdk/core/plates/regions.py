@@ -23,6 +23,17 @@ _US = (
     r"[0-9][A-Z][0-9]{5}",  # California commercial 1A23456
 )
 
+# Poland's series a reading is fitted to only with a region hint (they would fit too many other
+# readings): reduced (motorcycle) plates, a two-letter district + 4 (WD 7592, DW 160N); a
+# three-letter district + 5 digits (WCI 02888); individual plates, the voivodeship's letter, a
+# digit, 3-5 free characters (L0 RAFI)
+_PL_HINTED = (
+    r"[A-Z]{2}[0-9]{4}",
+    r"[A-Z]{2}[0-9]{3}[A-Z]",
+    r"[A-Z]{3}[0-9]{5}",
+    r"[A-Z][0-9][A-Z0-9]{3,5}",
+)
+
 _IN_STATES = (  # India's state and territory codes
     "(?:AN|AP|AR|AS|BR|CG|CH|DD|DL|DN|GA|GJ|HP|HR|JH|JK|KA|KL|LA|LD|MH|ML|MN|MP|MZ|NL|OD|OR|PB"
     "|PY|RJ|SK|TN|TR|TS|UK|UP|WB)"
@@ -99,6 +110,7 @@ REGION_FORMATS: dict[str, tuple[str, ...]] = {
         r"[A-Z]{3}[A-Z]{2}[0-9]{2}",
         r"[A-Z]{2}[0-9][A-Z][0-9]{3}",
         r"[A-Z]{2}[0-9][A-Z]{2}[0-9]{2}",
+        *_PL_HINTED,
     ),
     "pt": (
         r"[0-9]{2}[A-Z]{2}[0-9]{2}",
@@ -116,10 +128,16 @@ REGION_FORMATS: dict[str, tuple[str, ...]] = {
 }
 
 
-# Formats tried without a region hint: every region's, the broadest (that fit most readings) out.
+# Formats tried without a region hint: every region's, the broadest (that fit most readings) and
+# Poland's hinted-only series out (where no other region has them).
 BROAD = {r"[A-Z]{1,2}[A-Z]{1,3}[0-9]{1,5}", r"[A-Z]{2}[A-Z0-9]{4,6}"}
 KNOWN_FORMATS = tuple(
-    dict.fromkeys(p for table in REGION_FORMATS.values() for p in table if p not in BROAD)
+    dict.fromkeys(
+        p
+        for code, table in REGION_FORMATS.items()
+        for p in table
+        if p not in BROAD and not (code == "pl" and p in _PL_HINTED)
+    )
 )
 
 
