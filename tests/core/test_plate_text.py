@@ -83,3 +83,12 @@ def test_a_change_away_from_the_split_costs_nothing() -> None:
     assert candidates(chars)[:2] == candidates(plain)[:2] == [("AB12CDE", 0.77), ("A812CDE", 0.697)]
     near = dict(candidates(chars))["ABI2CDE"]
     assert near == pytest.approx(dict(candidates(plain))["ABI2CDE"] * NEAR_MISS_PRIOR, abs=1e-3)
+
+
+def test_a_reading_with_one_character_more_ranks_first_when_as_likely() -> None:
+    fi = (r"[A-Z]{3}[0-9]{1,3}",)
+    readings = {"KOS46": 0.997, "KOS461": 0.993, "KO546": 0.28}
+    assert [t for t, _ in plate_text.ranked(readings, fi)][:2] == ["KOS461", "KOS46"]
+    far = {"KOS46": 0.997, "KOS461": 0.9}  # not as likely: the shorter stays first
+    assert plate_text.ranked(far, fi)[0][0] == "KOS46"
+    assert plate_text.ranked(readings, ())[0][0] == "KOS46"  # only with a requested format

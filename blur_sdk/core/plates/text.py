@@ -30,6 +30,7 @@ TRIMS = ((1, 0), (2, 0), (0, 1), (1, 1))  # (leading, trailing) characters cut: 
 # among the readings of one line each such near miss costs this factor more than the fewest
 # any reading has (AB0-9333 -> ABO-9333; UK AB12 CDE's change is two characters away: kept).
 NEAR_MISS_PRIOR = 0.7
+FULLER_MARGIN = 0.02  # see ranked()
 _SIMPLE = re.compile(r"(?:\[[^\]]+\]|\(\?:|[|)?]|\{\d+(?:,\d+)?\}|[0-9A-Z]|\\u[0-9a-fA-F]{4})*")
 _ESCAPE_OR_TEXT = re.compile(r"\\u[0-9a-fA-F]{4}|\\.|[^\\]+")
 
@@ -152,11 +153,25 @@ def by_groups(readings: dict[str, float], splits: frozenset[int], length: int) -
 
 def ranked(readings: dict[str, float], formats: Sequence[str]) -> list[tuple[str, float]]:
     """The best MAX_CANDIDATES readings: a requested format's match first, whatever its score,
-    then by score (rounded to 3 places)."""
+    then by score (rounded to 3 places); a requested format's match that is the first reading
+    with one character more ranks ahead of it when it scores within FULLER_MARGIN (KOS461 over
+    KOS46: one reader left a character out)."""
     compiled = [re.compile(f, re.IGNORECASE) for f in formats]
     order = sorted(
         readings.items(), key=lambda kv: (not any(p.fullmatch(kv[0]) for p in compiled), -kv[1])
     )
+    if compiled and order and any(p.fullmatch(order[0][0]) for p in compiled):
+        first, score = order[0]
+        fuller = [
+            kv
+            for kv in order[1:]
+            if kv[1] >= score - FULLER_MARGIN
+            and len(kv[0]) == len(first) + 1
+            and any(kv[0][:i] + kv[0][i + 1 :] == first for i in range(len(kv[0])))
+            and any(p.fullmatch(kv[0]) for p in compiled)
+        ]
+        if fuller:
+            order = [fuller[0], *(kv for kv in order if kv != fuller[0])]
     return [(text, round(score, 3)) for text, score in order[:MAX_CANDIDATES]]
 
 
