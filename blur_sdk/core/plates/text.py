@@ -33,6 +33,7 @@ NEAR_MISS_PRIOR = 0.7
 FULLER_MARGIN = 0.02  # see ranked()
 _SIMPLE = re.compile(r"(?:\[[^\]]+\]|\(\?:|[|)?]|\{\d+(?:,\d+)?\}|[0-9A-Z]|\\u[0-9a-fA-F]{4})*")
 _ESCAPE_OR_TEXT = re.compile(r"\\u[0-9a-fA-F]{4}|\\.|[^\\]+")
+_KNOWN = [re.compile(f) for f in KNOWN_FORMATS]
 
 
 def clean(text: str) -> str:
@@ -153,14 +154,15 @@ def by_groups(readings: dict[str, float], splits: frozenset[int], length: int) -
 
 def ranked(readings: dict[str, float], formats: Sequence[str]) -> list[tuple[str, float]]:
     """The best MAX_CANDIDATES readings: a requested format's match first, whatever its score,
-    then by score (rounded to 3 places); a requested format's match that is the first reading
-    with one character more ranks ahead of it when it scores within FULLER_MARGIN (KOS461 over
-    KOS46: one reader left a character out)."""
+    then by score (rounded to 3 places); a plate format's match (a requested one's, else any
+    region's) that is the first reading with one character more ranks ahead of it when it
+    scores within FULLER_MARGIN (KOS461 over KOS46: one reader left a character out)."""
     compiled = [re.compile(f, re.IGNORECASE) for f in formats]
     order = sorted(
         readings.items(), key=lambda kv: (not any(p.fullmatch(kv[0]) for p in compiled), -kv[1])
     )
-    if compiled and order and any(p.fullmatch(order[0][0]) for p in compiled):
+    plate_formats = compiled or _KNOWN
+    if order and any(p.fullmatch(order[0][0]) for p in plate_formats):
         first, score = order[0]
         fuller = [
             kv
@@ -168,7 +170,7 @@ def ranked(readings: dict[str, float], formats: Sequence[str]) -> list[tuple[str
             if kv[1] >= score - FULLER_MARGIN
             and len(kv[0]) == len(first) + 1
             and any(kv[0][:i] + kv[0][i + 1 :] == first for i in range(len(kv[0])))
-            and any(p.fullmatch(kv[0]) for p in compiled)
+            and any(p.fullmatch(kv[0]) for p in plate_formats)
         ]
         if fuller:
             order = [fuller[0], *(kv for kv in order if kv != fuller[0])]
