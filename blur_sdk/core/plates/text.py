@@ -158,23 +158,34 @@ def ranked(readings: dict[str, float], formats: Sequence[str]) -> list[tuple[str
     region's) that is the first reading with one character more ranks ahead of it when it
     scores within FULLER_MARGIN (KOS461 over KOS46: one reader left a character out)."""
     compiled = [re.compile(f, re.IGNORECASE) for f in formats]
-    order = sorted(
-        readings.items(), key=lambda kv: (not any(p.fullmatch(kv[0]) for p in compiled), -kv[1])
-    )
+    order = sorted(readings.items(), key=lambda kv: (not _fits(kv[0], compiled), -kv[1]))
     plate_formats = compiled or _KNOWN
-    if order and any(p.fullmatch(order[0][0]) for p in plate_formats):
+    if order and _fits(order[0][0], plate_formats):
         first, score = order[0]
-        fuller = [
-            kv
-            for kv in order[1:]
-            if kv[1] >= score - FULLER_MARGIN
-            and len(kv[0]) == len(first) + 1
-            and any(kv[0][:i] + kv[0][i + 1 :] == first for i in range(len(kv[0])))
-            and any(p.fullmatch(kv[0]) for p in plate_formats)
-        ]
-        if fuller:
-            order = [fuller[0], *(kv for kv in order if kv != fuller[0])]
+        fuller = next(
+            (
+                kv
+                for kv in order[1:]
+                if kv[1] >= score - FULLER_MARGIN
+                and _one_more(kv[0], first)
+                and _fits(kv[0], plate_formats)
+            ),
+            None,
+        )
+        if fuller is not None:
+            order = [fuller, *(kv for kv in order if kv != fuller)]
     return [(text, round(score, 3)) for text, score in order[:MAX_CANDIDATES]]
+
+
+def _fits(text: str, patterns: Sequence[re.Pattern[str]]) -> bool:
+    return any(p.fullmatch(text) for p in patterns)
+
+
+def _one_more(longer: str, shorter: str) -> bool:
+    """Whether `longer` is `shorter` with one character inserted somewhere."""
+    return len(longer) == len(shorter) + 1 and any(
+        longer[:i] + longer[i + 1 :] == shorter for i in range(len(longer))
+    )
 
 
 def ahead(
