@@ -26,12 +26,13 @@ def runner_config(settings: Settings) -> RunnerConfig:
 
 def finder_config(settings: Settings) -> FinderConfig:
     """The runner plus PLATE_DETECTORS, PLATE_MAX_RESOLUTION, PLATE_MIN_RESOLUTION,
-    PLATE_READER and PLATEDET_*."""
+    PLATE_FAINT_RESOLUTION, PLATE_READER and PLATEDET_*."""
     return FinderConfig(
         runner=runner_config(settings),
         plate_sources=settings.plate_detectors,
         plate_max_resolution=settings.plate_max_resolution,
         plate_min_resolution=settings.plate_min_resolution,
+        plate_faint_resolution=settings.plate_faint_resolution,
         platedet_resolution=settings.platedet_resolution,
         platedet_threshold=settings.platedet_threshold,
         platedet_confirm_threshold=settings.platedet_confirm_threshold,

@@ -75,6 +75,11 @@ class Settings:
     plate_min_resolution: int = _opt(
         parse.int_in(320, 4096), 600, "Short side smaller images are upscaled to for plate text"
     )
+    plate_faint_resolution: int = _opt(
+        parse.int_in(0, 4096),
+        480,
+        "Faint plate text: a contrast-equalised copy at this long side, searched too (0 = off)",
+    )
     platedet_resolution: int = _opt(
         parse.int_in(320, 2048), 512, "Longest side the plate detector (platedet) runs at"
     )
@@ -302,6 +307,8 @@ def load_settings(env: Mapping[str, str] | None = None, config_dir: Path | None 
         raise ConfigError("FACE_MIN_RESOLUTION must not exceed FACE_MAX_RESOLUTION")
     if 0 < settings.face_coarse_resolution < 320:
         raise ConfigError("FACE_COARSE_RESOLUTION must be 0 (off) or at least 320")
+    if 0 < settings.plate_faint_resolution < 160:
+        raise ConfigError("PLATE_FAINT_RESOLUTION must be 0 (off) or at least 160")
     return settings
 
 

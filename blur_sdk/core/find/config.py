@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from blur_sdk.core.find.faint_text import FAINT_SIDE
 from blur_sdk.core.models.runner import RunnerConfig
 
 PLATE_SOURCES = ("ocr", "platedet")  # plates through their text; plates as objects
@@ -18,6 +19,9 @@ class FinderConfig:
     plate_sources: tuple[str, ...] = PLATE_SOURCES
     plate_max_resolution: int = 1280  # longest side plate text is detected at
     plate_min_resolution: int = 600  # shorter side smaller images are upscaled to for it
+    plate_faint_resolution: int = (
+        FAINT_SIDE  # long side of the equalised copy for faint text (0: off)
+    )
     platedet_resolution: int = 512  # longest side the plate detector runs at
     platedet_threshold: float = 0.5  # a plate on its own
     platedet_confirm_threshold: float = 0.25  # evidence that confirms a text plate

@@ -11,6 +11,7 @@ import numpy.typing as npt
 from blur_sdk.core.find import register
 from blur_sdk.core.find.base import PlateDetection, PlateFinder, PlateOptions, RGBImage
 from blur_sdk.core.find.config import FinderConfig
+from blur_sdk.core.find.faint_text import FAINT_SIDE, faint_text
 from blur_sdk.core.find.plate_lines import (
     MAX_ANGLE,
     MAX_ASPECT,
@@ -150,14 +151,17 @@ class OcrPlateDetector(PlateRereads, PlateFinder):
         self,
         det: OpenVinoRunner,
         rec: OpenVinoRunner,
+        *,
         max_side: int = DET_MAX_SIDE,
         plate_rec: OpenVinoRunner | None = None,
         min_side: int = FRAME_MIN_SIDE,
+        faint_side: int = FAINT_SIDE,
     ) -> None:
         self.det = det
         self.rec = rec
         self.max_side = max_side  # text detection input's longest side
         self.min_side = min_side  # a smaller frame's short side is upscaled to this
+        self.faint_side = faint_side  # the equalised copy's long side for faint text (0: none)
         self.charset = load_charset(rec)
         self.plate_rec = plate_rec  # our whole-plate recogniser: a second reading of each plate
 
@@ -231,11 +235,10 @@ class OcrPlateDetector(PlateRereads, PlateFinder):
         min_d = options.threshold_d if options.threshold_d is not None else min_d
         min_o = options.threshold_o if options.threshold_o is not None else min_o
         formats = ranking_formats(options)
-        boxes = [
-            b
-            for b in detect_text(self.det, image, min_d, self.max_side, min_side=self.min_side)
-            if keep_geometry(b, height)
-        ]
+        found = detect_text(self.det, image, min_d, self.max_side, min_side=self.min_side)
+        if self.faint_side:
+            found += faint_text(self.det, image, min_d, self.faint_side, found)
+        boxes = [b for b in found if keep_geometry(b, height)]
         lines = self._lines(image, boxes, min_o)
         groups = group_lines(lines)
         plates = []
@@ -281,4 +284,5 @@ def create_ocr_plates(config: FinderConfig) -> OcrPlateDetector:
         max_side=config.plate_max_resolution,
         plate_rec=plate_rec,
         min_side=config.plate_min_resolution,
+        faint_side=config.plate_faint_resolution,
     )
