@@ -24,6 +24,7 @@ from blur_sdk.core.find.base import (
 )
 from blur_sdk.core.find.engine import Engine, chunk_spans
 from blur_sdk.core.find.faces import STRIDE, decode_centerface, input_scale
+from blur_sdk.core.find.faint_text import FAINT_SIDE
 from blur_sdk.core.find.text_plates import (
     PAD_SIDES,
     PAD_TOP_BOTTOM,
@@ -161,21 +162,25 @@ class CharsetOnly:
 
 
 @pytest.mark.parametrize(
-    ("size", "min_side", "shape"),
+    ("size", "min_side", "shape", "faint"),
     [
-        ((800, 600), FRAME_MIN_SIDE, (1, 608, 800, 3)),  # native, not PP-OCR's 992 x 736
-        ((400, 300), FRAME_MIN_SIDE, (1, 608, 800, 3)),  # small frames up to a 600 short side
-        ((1920, 1080), FRAME_MIN_SIDE, (1, 736, 1280, 3)),  # large ones down to a 1280 long side
-        ((800, 600), 736, (1, 736, 992, 3)),  # PLATE_MIN_RESOLUTION=736: PP-OCR's own sizing
+        ((800, 600), FRAME_MIN_SIDE, (1, 608, 800, 3), (1, 384, 480, 3)),  # native, not 992 x 736
+        ((400, 300), FRAME_MIN_SIDE, (1, 608, 800, 3), (1, 320, 416, 3)),  # up to a 600 short side
+        ((1920, 1080), FRAME_MIN_SIDE, (1, 736, 1280, 3), (1, 288, 480, 3)),  # down to 1280 long
+        ((800, 600), 736, (1, 736, 992, 3), (1, 384, 480, 3)),  # 736: PP-OCR's own sizing
     ],
 )
 def test_frame_text_detection_size(
-    size: tuple[int, int], min_side: int, shape: tuple[int, ...]
+    size: tuple[int, int], min_side: int, shape: tuple[int, ...], faint: tuple[int, ...]
 ) -> None:
-    det = RecordingTextDetector()
-    finder = OcrPlateDetector(det, CharsetOnly(), min_side=min_side)  # type: ignore[arg-type]
-    assert finder.detect(np.zeros((size[1], size[0], 3), np.uint8), PlateOptions()) == []
-    assert det.shapes == [shape]
+    """The frame at PLATE_MIN_RESOLUTION / PLATE_MAX_RESOLUTION, then its equalised copy at
+    PLATE_FAINT_RESOLUTION (never enlarged); with that 0, the frame only."""
+    image = np.zeros((size[1], size[0], 3), np.uint8)
+    for faint_side, shapes in ((FAINT_SIDE, [shape, faint]), (0, [shape])):
+        det = RecordingTextDetector()
+        finder = OcrPlateDetector(det, CharsetOnly(), min_side=min_side, faint_side=faint_side)  # type: ignore[arg-type]
+        assert finder.detect(image, PlateOptions()) == []
+        assert det.shapes == shapes
 
 
 def test_plate_min_resolution_reaches_the_finder(settings: Settings) -> None:
