@@ -22,6 +22,13 @@ from blur_sdk.settings import Settings, load_settings
 FAINT_QUAD = np.array([[180, 300], [420, 296], [421, 376], [181, 380]], np.float64)
 
 
+def washed_out_scene() -> npt.NDArray[np.uint8]:
+    """The photo with a large washed-out plate "AB 123": grey glyphs 12 levels below its grey."""
+    plate = plate_image("AB 123", 480, 160).astype(np.float32)
+    faint = np.clip(170 + (plate - 170) * 0.05, 0, 255).astype(np.uint8)
+    return warp_onto(astronaut(), faint, FAINT_QUAD)
+
+
 class OneLineDetector:
     """A text detector's runner whose probability map holds one text line at a fixed place of
     its input (rows 40-60, columns 100-300); records the input shapes and dynamic flags."""
@@ -70,13 +77,6 @@ def test_the_setting_is_validated_and_reaches_the_finder(settings: Settings) -> 
     assert load_settings({"PLATE_FAINT_RESOLUTION": "0"}).plate_faint_resolution == 0
     with pytest.raises(ConfigError, match="PLATE_FAINT_RESOLUTION"):
         load_settings({"PLATE_FAINT_RESOLUTION": "100"})
-
-
-def washed_out_scene() -> npt.NDArray[np.uint8]:
-    """The photo with a large washed-out plate "AB 123": grey glyphs 12 levels below its grey."""
-    plate = plate_image("AB 123", 480, 160).astype(np.float32)
-    faint = np.clip(170 + (plate - 170) * 0.05, 0, 255).astype(np.uint8)
-    return warp_onto(astronaut(), faint, FAINT_QUAD)
 
 
 @pytest.mark.models

@@ -174,13 +174,17 @@ def test_frame_text_detection_size(
     size: tuple[int, int], min_side: int, shape: tuple[int, ...], faint: tuple[int, ...]
 ) -> None:
     """The frame at PLATE_MIN_RESOLUTION / PLATE_MAX_RESOLUTION, then its equalised copy at
-    PLATE_FAINT_RESOLUTION (never enlarged); with that 0, the frame only."""
+    PLATE_FAINT_RESOLUTION (never enlarged); with that 0, or in Snapshot's mode=fast, the
+    frame only."""
     image = np.zeros((size[1], size[0], 3), np.uint8)
     for faint_side, shapes in ((FAINT_SIDE, [shape, faint]), (0, [shape])):
         det = RecordingTextDetector()
         finder = OcrPlateDetector(det, CharsetOnly(), min_side=min_side, faint_side=faint_side)  # type: ignore[arg-type]
         assert finder.detect(image, PlateOptions()) == []
         assert det.shapes == shapes
+        det.shapes.clear()  # Snapshot's mode=fast: the frame only
+        assert finder.detect(image, PlateOptions(mode="fast")) == []
+        assert det.shapes == [shape]
 
 
 def test_plate_min_resolution_reaches_the_finder(settings: Settings) -> None:

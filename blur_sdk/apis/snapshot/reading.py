@@ -3,7 +3,8 @@
 Choices where Snapshot's behaviour needs something we do not have:
 
 - ``config.mode``: ``redaction`` (default: what Blur asks for; more plates, lower floors) or
-  ``fast`` (stricter detection and OCR floors). ``threshold_d`` / ``threshold_o`` override both.
+  ``fast`` (stricter detection and OCR floors, and no search for faint text on an equalised
+  copy of the image). ``threshold_d`` / ``threshold_o`` override both.
 - ``config.detection_rule = "strict"`` drops plates found outside a vehicle in Snapshot. We have
   no vehicle detector, so every plate is kept (dropping all of them would leave plates unblurred).
 - ``config.detection_mode = "vehicle"`` is accepted; results are the same (plates only).

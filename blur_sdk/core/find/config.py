@@ -19,9 +19,7 @@ class FinderConfig:
     plate_sources: tuple[str, ...] = PLATE_SOURCES
     plate_max_resolution: int = 1280  # longest side plate text is detected at
     plate_min_resolution: int = 600  # shorter side smaller images are upscaled to for it
-    plate_faint_resolution: int = (
-        FAINT_SIDE  # long side of the equalised copy for faint text (0: off)
-    )
+    plate_faint_resolution: int = FAINT_SIDE  # faint text's equalised copy (0: off)
     platedet_resolution: int = 512  # longest side the plate detector runs at
     platedet_threshold: float = 0.5  # a plate on its own
     platedet_confirm_threshold: float = 0.25  # evidence that confirms a text plate

@@ -2,7 +2,7 @@
 
 A washed-out or blurred plate (grey glyphs on a grey plate) can leave text detection's
 probability map at 0 over it at every scale. On a copy of the frame shrunk to a long side of
-PLATE_FAINT_RESOLUTION and equalised locally (CLAHE on its lightness) its glyphs stand out, and
+PLATE_FAINT_RESOLUTION and equalised locally (CLAHE on its luma) its glyphs stand out, and
 the detector finds the line. Only lines where the frame's own pass found no text are added, so
 what that pass finds is read as before; the lines added are read from the frame itself.
 """
@@ -26,15 +26,16 @@ MIN_SIDE = 32  # (the copy is never upscaled)
 
 
 def equalised(image: RGBImage, side: int) -> tuple[RGBImage, float]:
-    """The image shrunk to this long side (never enlarged) with its lightness equalised by
-    CLAHE, and the scale it was shrunk by."""
+    """The image shrunk to this long side (never enlarged; linear sampling, as the plate
+    detector's: area averaging cost 1.5-3.5 ms) with its luma equalised by CLAHE, and the scale
+    it was shrunk by."""
     height, width = image.shape[:2]
     scale = min(1.0, side / max(height, width))
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    small = cv2.resize(image, size, interpolation=cv2.INTER_AREA) if scale < 1 else image
-    lab = cv2.cvtColor(small, cv2.COLOR_RGB2LAB)
-    lab[..., 0] = cv2.createCLAHE(CLIP_LIMIT, (TILES, TILES)).apply(lab[..., 0])
-    return np.asarray(cv2.cvtColor(lab, cv2.COLOR_LAB2RGB), np.uint8), scale
+    small = cv2.resize(image, size, interpolation=cv2.INTER_LINEAR) if scale < 1 else image
+    ycc = cv2.cvtColor(small, cv2.COLOR_RGB2YCrCb)  # (Lab: the same plates, 1-2 ms more)
+    ycc[..., 0] = cv2.createCLAHE(CLIP_LIMIT, (TILES, TILES)).apply(ycc[..., 0])
+    return np.asarray(cv2.cvtColor(ycc, cv2.COLOR_YCrCb2RGB), np.uint8), scale
 
 
 def faint_text(

@@ -236,7 +236,7 @@ class OcrPlateDetector(PlateRereads, PlateFinder):
         min_o = options.threshold_o if options.threshold_o is not None else min_o
         formats = ranking_formats(options)
         found = detect_text(self.det, image, min_d, self.max_side, min_side=self.min_side)
-        if self.faint_side:
+        if self.faint_side and options.mode != "fast":  # (Snapshot's mode=fast: speed first)
             found += faint_text(self.det, image, min_d, self.faint_side, found)
         boxes = [b for b in found if keep_geometry(b, height)]
         lines = self._lines(image, boxes, min_o)
