@@ -29,6 +29,18 @@ def int_in(lo: int | None, hi: int | None) -> Callable[[Any, str], int]:
     return parse
 
 
+def off_or_int_in(lo: int, hi: int) -> Callable[[Any, str], int]:
+    """0 (off), or an integer within lo..hi."""
+
+    def parse(value: Any, name: str) -> int:
+        number = validators.parse_int(str(value), name, 0, hi, ConfigError)
+        if 0 < number < lo:
+            raise ConfigError(f"{name}: {number} is neither 0 (off) nor in the range {lo}..{hi}")
+        return number
+
+    return parse
+
+
 def float_in(lo: float, hi: float) -> Callable[[Any, str], float]:
     def parse(value: Any, name: str) -> float:
         return validators.parse_float(str(value), name, lo, hi, ConfigError)

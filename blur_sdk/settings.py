@@ -65,7 +65,7 @@ class Settings:
         parse.int_in(64, 8192), 800, "Smaller images are upscaled to this long side (max 3x)"
     )
     face_coarse_resolution: int = _opt(
-        parse.int_in(0, 8192),
+        parse.off_or_int_in(320, 8192),
         1280,
         "Larger face inputs: a pass at this long side, then full-resolution tiles (0 = off)",
     )
@@ -76,9 +76,7 @@ class Settings:
         parse.int_in(320, 4096), 600, "Short side smaller images are upscaled to for plate text"
     )
     plate_faint_resolution: int = _opt(
-        parse.int_in(0, 4096),
-        480,
-        "Faint plate text: a contrast-equalised copy at this long side, searched too (0 = off)",
+        parse.off_or_int_in(160, 4096), 480, "Faint plate text: a copy at this long side (0 = off)"
     )
     platedet_resolution: int = _opt(
         parse.int_in(320, 2048), 512, "Longest side the plate detector (platedet) runs at"
@@ -305,10 +303,6 @@ def load_settings(env: Mapping[str, str] | None = None, config_dir: Path | None 
         raise ConfigError("REDIS_URL: TASK_QUEUE=redis needs a redis://, rediss:// or unix:// URL")
     if settings.face_min_resolution > settings.face_max_resolution:
         raise ConfigError("FACE_MIN_RESOLUTION must not exceed FACE_MAX_RESOLUTION")
-    if 0 < settings.face_coarse_resolution < 320:
-        raise ConfigError("FACE_COARSE_RESOLUTION must be 0 (off) or at least 320")
-    if 0 < settings.plate_faint_resolution < 160:
-        raise ConfigError("PLATE_FAINT_RESOLUTION must be 0 (off) or at least 160")
     return settings
 
 
