@@ -17,8 +17,8 @@ from blur_sdk.core.geometry import box_of, overlap_of_smaller
 from blur_sdk.core.models.ppocr import TextBox, detect_text
 from blur_sdk.core.models.runner import OpenVinoRunner
 
-FAINT_SIDE = 480  # default PLATE_FAINT_RESOLUTION (README, Plate reading: 400 found one
-# plate fewer of br_crops_dev's 530 through the service, 320 five fewer)
+FAINT_SIDE = 480  # default PLATE_FAINT_RESOLUTION (README, Plate reading: on seed 7, 400 found
+# one plate fewer of br_crops_dev's 530 through the service, 320 five fewer)
 CLIP_LIMIT = 2.0  # CLAHE's contrast limit (OpenCV's units)
 TILES = 8  # CLAHE's tiles per side of the copy
 NEW_TEXT = 0.3  # a line is new where it covers at most this share of each line found before
@@ -33,7 +33,7 @@ def equalised(image: RGBImage, side: int) -> tuple[RGBImage, float]:
     scale = min(1.0, side / max(height, width))
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
     small = cv2.resize(image, size, interpolation=cv2.INTER_LINEAR) if scale < 1 else image
-    ycc = cv2.cvtColor(small, cv2.COLOR_RGB2YCrCb)  # (Lab: the same plates, 1-2 ms more)
+    ycc = cv2.cvtColor(small, cv2.COLOR_RGB2YCrCb)  # (Lab: within a plate of it, 1-2 ms more)
     ycc[..., 0] = cv2.createCLAHE(CLIP_LIMIT, (TILES, TILES)).apply(ycc[..., 0])
     return np.asarray(cv2.cvtColor(ycc, cv2.COLOR_YCrCb2RGB), np.uint8), scale
 
