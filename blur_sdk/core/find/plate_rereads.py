@@ -27,7 +27,7 @@ from blur_sdk.core.models.runner import OpenVinoRunner
 from blur_sdk.core.plates import text as plate_text
 from blur_sdk.core.plates.emblems import read_plate_lines
 from blur_sdk.core.plates.extent import Extension, extend_quad, measure_extension
-from blur_sdk.core.plates.regions import KNOWN_FORMATS, matches, region_formats
+from blur_sdk.core.plates.regions import fits_format, region_formats
 
 CROP_TEXT_PX = 160  # a plate read on its own is warped to this height (its text ~40-70 px)
 CROP_MAX_SIDE = 640  # and detected at this longest side at most, on the dynamic-shape model (a
@@ -51,11 +51,6 @@ def upright(image: RGBImage, quad: npt.NDArray[np.float64]) -> RGBImage:
     target = np.array([[0, 0], [size[0], 0], [size[0], size[1]], [0, size[1]]], np.float32)
     matrix = cv2.getPerspectiveTransform(quad.astype(np.float32), target)
     return np.asarray(cv2.warpPerspective(image, matrix, size), np.uint8)
-
-
-def fits_format(text: str, formats: tuple[str, ...]) -> bool:
-    """Whether a reading fits the request's formats, or any region's without them."""
-    return matches(text, formats or KNOWN_FORMATS)
 
 
 def ranking_formats(options: PlateOptions) -> tuple[str, ...]:

@@ -29,7 +29,6 @@ from blur_sdk.core.find.plate_lines import (
 from blur_sdk.core.find.plate_rereads import (
     ROW_ABOVE,
     PlateRereads,
-    fits_format,
     ranking_formats,
     upright,
 )
@@ -52,7 +51,7 @@ from blur_sdk.core.plates.extent import (
     extend_to_plate,
     glyphs_above,
 )
-from blur_sdk.core.plates.regions import matches, region_formats
+from blur_sdk.core.plates.regions import fits_format, matches, region_formats
 
 # (detection score, OCR score) floors per Snapshot mode; threshold_d / threshold_o override.
 MODE_THRESHOLDS = {"redaction": (0.4, 0.5), "fast": (0.5, 0.6)}

@@ -9,7 +9,7 @@ for is accepted and simply gives no formats.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from blur_sdk.errors import InputError
 
@@ -175,6 +175,11 @@ def region_formats(codes: Iterable[str]) -> tuple[str, ...]:
 def matches(text: str, patterns: Iterable[str]) -> bool:
     """Whether a cleaned reading matches one of the patterns in full (case-insensitive)."""
     return any(re.fullmatch(p, text, re.IGNORECASE) for p in patterns)
+
+
+def fits_format(text: str, formats: Sequence[str]) -> bool:
+    """Whether a reading fits the request's formats, or any region's without them."""
+    return matches(text, formats or KNOWN_FORMATS)
 
 
 def best_region(text: str, codes: tuple[str, ...]) -> tuple[str, ...]:

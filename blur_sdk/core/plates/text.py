@@ -7,7 +7,7 @@ import re
 from collections.abc import Sequence
 
 from blur_sdk.core.plates.formats import Char, fit, options_of
-from blur_sdk.core.plates.regions import KNOWN_FORMATS
+from blur_sdk.core.plates.regions import KNOWN_FORMATS, fits_format
 
 PLATE_CHAR = re.compile(r"[0-9A-Z\u4e00-\u9fff]")
 MAX_CANDIDATES = 5
@@ -33,7 +33,6 @@ NEAR_MISS_PRIOR = 0.7
 FULLER_MARGIN = 0.02  # see ranked()
 _SIMPLE = re.compile(r"(?:\[[^\]]+\]|\(\?:|[|)?]|\{\d+(?:,\d+)?\}|[0-9A-Z]|\\u[0-9a-fA-F]{4})*")
 _ESCAPE_OR_TEXT = re.compile(r"\\u[0-9a-fA-F]{4}|\\.|[^\\]+")
-_KNOWN = [re.compile(f) for f in KNOWN_FORMATS]
 
 
 def clean(text: str) -> str:
@@ -158,9 +157,10 @@ def ranked(readings: dict[str, float], formats: Sequence[str]) -> list[tuple[str
     region's) that is the first reading with one character more ranks ahead of it when it
     scores within FULLER_MARGIN (KOS461 over KOS46: one reader left a character out)."""
     compiled = [re.compile(f, re.IGNORECASE) for f in formats]
-    order = sorted(readings.items(), key=lambda kv: (not _fits(kv[0], compiled), -kv[1]))
-    plate_formats = compiled or _KNOWN
-    if order and _fits(order[0][0], plate_formats):
+    order = sorted(
+        readings.items(), key=lambda kv: (not any(p.fullmatch(kv[0]) for p in compiled), -kv[1])
+    )
+    if order and fits_format(order[0][0], formats):
         first, score = order[0]
         fuller = next(
             (
@@ -168,17 +168,13 @@ def ranked(readings: dict[str, float], formats: Sequence[str]) -> list[tuple[str
                 for kv in order[1:]
                 if kv[1] >= score - FULLER_MARGIN
                 and _one_more(kv[0], first)
-                and _fits(kv[0], plate_formats)
+                and fits_format(kv[0], formats)
             ),
             None,
         )
         if fuller is not None:
             order = [fuller, *(kv for kv in order if kv != fuller)]
     return [(text, round(score, 3)) for text, score in order[:MAX_CANDIDATES]]
-
-
-def _fits(text: str, patterns: Sequence[re.Pattern[str]]) -> bool:
-    return any(p.fullmatch(text) for p in patterns)
 
 
 def _one_more(longer: str, shorter: str) -> bool:
