@@ -1,6 +1,6 @@
 """A text-found plate read again (OcrPlateDetector.read_whole): when a Chinese plate's line,
-read without a region hint, misses a character, the plate is read on its own (fakes stand in
-for the models and for read_crop)."""
+read without a region hint, misses a character, or when the plate has two rows, the plate is
+read on its own (fakes stand in for the models and for read_crop)."""
 
 from __future__ import annotations
 
@@ -57,3 +57,16 @@ def test_a_crop_reading_that_is_no_chinese_plate_keeps_the_line() -> None:
     out = read_whole(detector, "\u7696A9993", PlateOptions())
     assert detector.crops == 1
     assert out == plate_text.candidates(line(0, 0, 1, 1, "\u7696A9993").reading.chars)
+
+
+def test_a_two_row_plate_is_read_on_its_own_without_a_hint_too() -> None:
+    # an Austrian district over its number ("IL" / "3UYB"): the rows' text lines miss part of
+    # it; read on its own (larger), the better of the readings wins, with or without a hint
+    group = [line(140, 100, 200, 130, "IL"), line(100, 136, 240, 166, "3UYB")]
+    quad = np.array([[100, 100], [240, 100], [240, 166], [100, 166]], np.float64)
+    for options in (PlateOptions(), PlateOptions(regions=("at",))):
+        detector = CropReader([("IL3UYB", 0.95)])
+        ranked = plate_text.candidates([c for ln in group for c in ln.reading.chars])
+        image = np.zeros((300, 400, 3), np.uint8)
+        out = detector.read_whole(image, group, quad, ranked, options)
+        assert detector.crops == 1 and out[0][0] == "IL3UYB"

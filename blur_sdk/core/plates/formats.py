@@ -97,12 +97,15 @@ def sequences(patterns: tuple[str, ...], length: int) -> tuple[tuple[frozenset[s
 
 
 def options_of(char: Char) -> list[tuple[str, float]]:
-    """The characters one position may be, with their probabilities, likeliest first."""
-    best, p_best, second, p_second = char
+    """The characters one position may be, upper-cased (a plate has no lower case: PP-OCR's
+    "o" is the letter O), with their probabilities, likeliest first. A lower-case best
+    character has no twins: the recogniser saw a letter there ("Andrew" on a sign is no
+    AN0REW)."""
+    best, p_best, second, p_second = char[0].upper(), char[1], char[2].upper(), char[3]
     options = {best: p_best}
-    if second and second not in options:
-        options[second] = p_second
-    for twin in TWINS.get(best, ""):
+    if second:
+        options[second] = options.get(second, 0.0) + p_second  # ("o" then "O": one letter)
+    for twin in TWINS.get(best, "") if best == char[0] else "":
         options.setdefault(twin, (1.0 - p_best) * TWIN_SHARE)
     return sorted(options.items(), key=lambda kv: -kv[1])
 
