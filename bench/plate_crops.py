@@ -28,11 +28,19 @@ from blur_sdk.core.image.decode import decode_image
 DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "plates"
 CROP_SETS = {"br_crops_dev": DATA / "br_crops_dev", "eu_crops_dev": DATA / "eu_crops_dev"}
 CANVAS = (640, 480)
+DISPUTED = Path(__file__).resolve().parent / "disputed_labels.json"
 
 
 def iso_region(code: str) -> str:
     """The ISO region code of a label's region (vehicle codes mapped, others kept)."""
     return VEHICLE_CODES.get(code, code)
+
+
+def disputed(name: str) -> dict[str, str]:
+    """Image name -> the text its crop plainly shows, where the set's label says otherwise
+    (bench/disputed_labels.json)."""
+    table = json.loads(DISPUTED.read_text()).get(name, {})
+    return {image: str(entry["crop_shows"]) for image, entry in table.items()}
 
 
 def crop_rows(name: str, limit: int = 0) -> Iterator[tuple[str, npt.NDArray[np.uint8], str, str]]:
@@ -79,15 +87,17 @@ def _rate(hits: int, total: int) -> float:
 
 
 class Tally:
-    """Exact top-1 / top-k counts per region and overall, for one way of reading."""
+    """Exact top-1 / top-k counts per region and overall, for one way of reading; top-1 also
+    against what a crop with a disputed label shows (top1_as_shown)."""
 
     def __init__(self) -> None:
-        self.rows: dict[str, list[int]] = {}  # region -> [plates, found, top1, topk]
+        self.rows: dict[str, list[int]] = {}  # region -> [plates, found, top1, topk, as shown]
         self.misread: list[str] = []
 
-    def add(self, region: str, truth: str, ranked: list[str] | None) -> None:
-        """One plate: its truth and the ranked readings (None: not found)."""
-        row = self.rows.setdefault(region, [0, 0, 0, 0])
+    def add(self, region: str, truth: str, ranked: list[str] | None, shown: str = "") -> None:
+        """One plate: its truth, the ranked readings (None: not found) and, where its label is
+        disputed, what its crop shows."""
+        row = self.rows.setdefault(region, [0, 0, 0, 0, 0])
         row[0] += 1
         if ranked is None:
             self.misread.append(f"{truth}->(not found)")
@@ -95,12 +105,13 @@ class Tally:
         row[1] += 1
         row[2] += bool(ranked) and ranked[0] == truth
         row[3] += truth in ranked
+        row[4] += bool(ranked) and ranked[0] == (shown or truth)
         if not ranked or ranked[0] != truth:
             self.misread.append(f"{truth}->{ranked[0] if ranked else ''}")
 
     def figures(self) -> dict[str, object]:
         """Overall and per-region found / top-1 / top-k rates."""
-        total = [sum(r[i] for r in self.rows.values()) for i in range(4)]
+        total = [sum(r[i] for r in self.rows.values()) for i in range(5)]
         per_region = {
             code: {"n": r[0], "top1": _rate(r[2], r[0]), "topk": _rate(r[3], r[0])}
             for code, r in sorted(self.rows.items(), key=lambda kv: -kv[1][0])
@@ -110,6 +121,7 @@ class Tally:
             "found": total[1],
             "top1": _rate(total[2], total[0]),
             "topk": _rate(total[3], total[0]),
+            "top1_as_shown": _rate(total[4], total[0]),
             "per_region": per_region,
             "misread": self.misread[:15],
         }
@@ -132,5 +144,8 @@ def mean_over_seeds(rows: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
             "top1_mean": round(statistics.mean(top1), 3),
             "top1_range": [min(top1), max(top1)],
             "topk_mean": round(statistics.mean(float(r["topk"]) for r in group), 3),
+            "top1_as_shown_mean": round(
+                statistics.mean(float(r["top1_as_shown"]) for r in group), 3
+            ),
             "found_mean": round(statistics.mean(int(r["found"]) for r in group), 1),
         }

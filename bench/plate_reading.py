@@ -34,6 +34,7 @@ from bench.plate_crops import (
     CROP_SETS,
     Tally,
     crop_rows,
+    disputed,
     mean_over_seeds,
     place_on_photo,
     scale_of,
@@ -215,15 +216,16 @@ def evaluate_crops(
     paths = ("crop", "service") if crop_path else ("service",)
     tallies = {path + suffix: Tally() for path in paths for suffix in ("", "_hint")}
     ms: dict[str, list[float]] = {"crop": [], "service": []}
-    for _, crop, text, region in crop_rows(name, limit):
-        truth = normalise(text)
+    shows = disputed(name)
+    for image, crop, text, region in crop_rows(name, limit):
+        truth, shown = normalise(text), shows.get(image, "")
         scene, box = place_on_photo(crop, rng, scale_of(name))
         for hint in (False, True):
             options = PlateOptions(mode=mode, regions=(region,) if hint else ())
             suffix = "_hint" if hint else ""
             if crop_path:
                 started = time.perf_counter()
-                tallies["crop" + suffix].add(region, truth, read_crop(engine, crop, options))
+                tallies["crop" + suffix].add(region, truth, read_crop(engine, crop, options), shown)
                 ms["crop"].append((time.perf_counter() - started) * 1000)
             started = time.perf_counter()
             match = best_match(box, engine.detect(scene, plate_options=options).plates)
@@ -231,7 +233,7 @@ def evaluate_crops(
             ranked = None if match is None else [normalise(t) for t, _ in match.candidates]
             if ranked is not None and normalise(match.text) not in ranked[:1]:  # type: ignore[union-attr]
                 ranked.insert(0, normalise(match.text))  # type: ignore[union-attr]
-            tallies["service" + suffix].add(region, truth, ranked)
+            tallies["service" + suffix].add(region, truth, ranked, shown)
     for key, tally in tallies.items():
         path = key.split("_")[0]
         yield {
