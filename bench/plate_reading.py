@@ -8,6 +8,8 @@ deterministic seed). Each ground-truth plate is matched to the detected plate wi
 (none when no detection overlaps it); texts are compared after upper-casing and dropping every
 non-alphanumeric character. Figures are given without and with the set's region hint, which the
 plate reader turns into text formats (snapshot_stub.regions). One JSON line per set.
+The crop sets' rows also give top1_as_shown: top-1 against what the crops whose labels are
+plainly wrong show (bench/disputed_labels.json) instead of those labels.
 """
 
 from __future__ import annotations
