@@ -192,7 +192,10 @@ def test_two_hits_that_confirm_make_a_plate_a_fainter_one_does_not() -> None:
     assert weak.evidence_only and weak.supports_text
 
 
-@pytest.mark.parametrize(("oscore", "calibrated", "kept"), [(0.85, 0.75, True), (0.85, 0.6, False)])
+@pytest.mark.parametrize(
+    ("oscore", "calibrated", "kept"),
+    [(0.85, 0.75, True), (0.85, 0.6, False), (0.77, 0.85, True), (0.7, 0.85, False)],
+)  # (0.77: a small two-row plate's reading, XZ1701)
 def test_a_faint_reading_that_fits_a_plate_format_needs_no_support(
     oscore: float, calibrated: float, kept: bool
 ) -> None:
