@@ -105,7 +105,7 @@ def options_of(char: Char) -> list[tuple[str, float]]:
     options = {best: p_best}
     if second:
         options[second] = options.get(second, 0.0) + p_second  # ("o" then "O": one letter)
-    for twin in TWINS.get(best, "") if best == char[0] else "":
+    for twin in "" if char[0].islower() else TWINS.get(best, ""):
         options.setdefault(twin, (1.0 - p_best) * TWIN_SHARE)
     return sorted(options.items(), key=lambda kv: -kv[1])
 

@@ -7,7 +7,7 @@ import re
 from collections.abc import Sequence
 
 from blur_sdk.core.plates.formats import Char, fit, options_of
-from blur_sdk.core.plates.regions import KNOWN_FORMATS, fits_format
+from blur_sdk.core.plates.regions import KNOWN_FORMATS, fits_format, matches
 
 PLATE_CHAR = re.compile(r"[0-9A-Z\u4e00-\u9fff]")
 MAX_CANDIDATES = 5
@@ -103,9 +103,8 @@ def candidates(chars: Sequence[Char], formats: Sequence[str] = ()) -> list[tuple
     if len(base) <= MAX_CHARS + 2:  # plate-length texts only (<= MAX_MATCH_CHARS)
         for text, score in _formatted(kept, formats).items():
             readings[text] = max(score, readings.get(text, 0.0))
-        compiled = [re.compile(f, re.IGNORECASE) for f in formats]
         for text, score in swaps.items():  # requested formats fit() cannot expand rank first
-            if any(p.fullmatch(text) for p in compiled):
+            if matches(text, formats):
                 readings[text] = max(readings[text], score / NO_FORMAT_PRIOR * HINT_PRIOR)
     return ranked(by_groups(readings, splits, len(kept)), formats)
 
@@ -156,10 +155,7 @@ def ranked(readings: dict[str, float], formats: Sequence[str]) -> list[tuple[str
     then by score (rounded to 3 places); a plate format's match (a requested one's, else any
     region's) that is the first reading with one character more ranks ahead of it when it
     scores within FULLER_MARGIN (KOS461 over KOS46: one reader left a character out)."""
-    compiled = [re.compile(f, re.IGNORECASE) for f in formats]
-    order = sorted(
-        readings.items(), key=lambda kv: (not any(p.fullmatch(kv[0]) for p in compiled), -kv[1])
-    )
+    order = sorted(readings.items(), key=lambda kv: (not matches(kv[0], formats), -kv[1]))
     if order and fits_format(order[0][0], formats):
         first, score = order[0]
         fuller = next(
