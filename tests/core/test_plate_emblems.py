@@ -57,6 +57,23 @@ def test_plain_lines_coloured_glyphs_and_coloured_plates_keep_every_character() 
     assert without_emblems(crop, reading) == reading
 
 
+def test_a_line_that_is_the_eu_bands_country_code_reads_as_nothing() -> None:
+    """ "LT" on the blue band beside a Lithuanian two-row plate's top row is no registration;
+    a blue plate's long line (China), a diplomatic plate's blue "CD" row (no country's sign)
+    and a country's letters on another colour keep their reading."""
+    crop, reading = line_crop("LT", glyph=(250, 250, 250), plate=(20, 60, 170))
+    out = without_emblems(crop, reading)
+    assert out.text == "" and out.chars == () and out.xs == ()
+    crop, reading = line_crop("D", glyph=(250, 250, 250), plate=(20, 60, 170))
+    assert without_emblems(crop, reading).text == ""
+    crop, reading = line_crop("A12345", glyph=(250, 250, 250), plate=(20, 60, 170))
+    assert without_emblems(crop, reading) == reading
+    crop, reading = line_crop("CD", glyph=(250, 250, 250), plate=(20, 60, 170))
+    assert without_emblems(crop, reading) == reading
+    crop, reading = line_crop("NL", plate=(245, 200, 20))  # a yellow plate's short row
+    assert without_emblems(crop, reading) == reading
+
+
 def test_a_reading_without_positions_is_left_as_it_is() -> None:
     crop, reading = line_crop("HHONR367", seal_at=2)
     bare = TextReading(reading.text, reading.score, reading.chars)

@@ -91,6 +91,20 @@ def test_a_lower_case_reading_fits_the_formats() -> None:
     assert options_of(("o", 0.75, "O", 0.1))[0] == ("O", pytest.approx(0.85))
 
 
+def test_a_strict_format_decides_over_one_that_allows_letters_and_digits_alike() -> None:
+    """BA215A1 fits Yugoslav-era Montenegro's AB123(letter or digit)x2, BA215AI Slovakia's
+    AB123CD: without a region, the format that decides the last character wins; with
+    `regions=me` the hint alone decides."""
+    chars = [(c, 0.95, "", 0.0) for c in "BA215A"] + [("1", 0.6, "I", 0.35)]
+    assert plate_text.candidates(chars)[0][0] == "BA215AI"
+    assert plate_text.candidates(chars, region_formats(("me",)))[0][0] == "BA215A1"
+    # China's format lets five positions be letters or digits, but its province character
+    # tells it apart: its O/0 decision still ranks above a reading that fits no format
+    chars = [("皖", 0.99, "", 0.0), ("A", 0.99, "", 0.0), ("O", 0.75, "0", 0.2)]
+    chars += [(c, 0.99, "", 0.0) for c in "N718"]
+    assert plate_text.candidates(chars)[0][0] == "皖A0N718"
+
+
 def test_polands_hinted_series_decide_letters_and_digits_with_the_hint_only() -> None:
     cases = {  # three-letter district + 5 digits; individual; reduced (motorcycle)
         "WCI02888": chars_of("WC702888", {2: ("I", 0.3)}),

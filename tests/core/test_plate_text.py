@@ -91,4 +91,6 @@ def test_a_reading_with_one_character_more_ranks_first_when_as_likely() -> None:
     assert [t for t, _ in plate_text.ranked(readings, fi)][:2] == ["KOS461", "KOS46"]
     far = {"KOS46": 0.997, "KOS461": 0.9}  # not as likely: the shorter stays first
     assert plate_text.ranked(far, fi)[0][0] == "KOS46"
-    assert plate_text.ranked(readings, ())[0][0] == "KOS461"  # (any region's format)
+    # Without a requested format the scores decide: a fuller reading there was as often a
+    # country band's or a stripe's character glued on (VE199999 for Norway's VE99999)
+    assert plate_text.ranked(readings, ())[0][0] == "KOS46"

@@ -21,6 +21,17 @@ GLYPH_CHROMA = 11.0  # Lab chroma of the other characters' strokes above which t
 STROKE_SHARE = 30  # a character's strokes: the darkest this many percent of its span
 HALF_WIDTH = 0.2  # a character's span each side of its centre, in crop heights
 ROWS = (1 / 6, 5 / 6)  # the crop's rows looked at (its middle: not the plate's border)
+# The EU's blue country band: a line that reads a country's distinguishing sign, each
+# character standing on mostly strongly coloured pixels whose median hue (OpenCV's 0-180) is
+# blue, is the band ("LT" beside a Lithuanian two-row plate's top row), not the registration
+# (a diplomatic plate's blue "CD" row is no country's sign; Iceland's glyphs are blue, not
+# their ground).
+BAND_CODES = frozenset(
+    {"A", "B", "BG", "CY", "CZ", "D", "DK", "E", "EST", "F", "FIN", "FL", "GB", "GR", "H", "HR"}
+    | {"I", "IRL", "IS", "L", "LT", "LV", "M", "N", "NL", "P", "PL", "RO", "S", "SK", "SLO", "UA"}
+)
+BAND_SHARE = 0.5
+BAND_HUE = (95, 135)
 
 
 def _spans(xs: tuple[float, ...], height: int, width: int) -> list[slice]:
@@ -34,6 +45,17 @@ def colour_shares(rgb: npt.NDArray[np.uint8], spans: list[slice]) -> list[float]
     hsv = cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV)
     strong = (hsv[..., 1] > SATURATION * 255) & (hsv[..., 2] > VALUE * 255)
     return [float(strong[:, s].mean()) if s.stop > s.start else 0.0 for s in spans]
+
+
+def band_hue(rgb: npt.NDArray[np.uint8], spans: list[slice]) -> float:
+    """The median hue of the strongly coloured pixels in these spans (-1 when there are none)."""
+    hsv = cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV)
+    pixels = np.concatenate(
+        [hsv[:, s].reshape(-1, 3) for s in spans if s.stop > s.start]
+        or [np.zeros((0, 3), np.uint8)]
+    )
+    strong = pixels[(pixels[:, 1] > SATURATION * 255) & (pixels[:, 2] > VALUE * 255)]
+    return float(np.median(strong[:, 0])) if len(strong) else -1.0
 
 
 def stroke_chroma(rgb: npt.NDArray[np.uint8], spans: list[slice]) -> float:
@@ -55,8 +77,9 @@ def without_emblems(crop: npt.NDArray[np.uint8], reading: TextReading) -> TextRe
     coloured, keeps every character. A line of two characters counts too: an Austrian
     two-row plate's top row is its district and crest ("W" + crest read "W4"; eu_crops_dev
     through the service +0.5 points, every other set the same).
-    Separators are never dropped (they split the registration's groups)."""
-    if len(reading.xs) != len(reading.chars) or len(reading.chars) < 2:
+    Separators are never dropped (they split the registration's groups). A line that is only
+    the EU band's country code (BAND_CODES) reads as nothing."""
+    if len(reading.xs) != len(reading.chars) or not reading.chars:
         return reading
     height = crop.shape[0]
     middle = crop[round(ROWS[0] * height) : round(ROWS[1] * height)]
@@ -65,8 +88,14 @@ def without_emblems(crop: npt.NDArray[np.uint8], reading: TextReading) -> TextRe
     plate = [i for i, c in enumerate(reading.chars) if plate_text.clean(c[0])]
     emblems = {i for i in plate if shares[i] >= EMBLEM_SHARE}
     others = [i for i in plate if i not in emblems]
+    code = "".join(plate_text.clean(reading.chars[i][0]) for i in plate)
+    if code in BAND_CODES and all(shares[i] >= BAND_SHARE for i in plate):
+        hue = band_hue(middle, [spans[i] for i in plate])
+        if BAND_HUE[0] <= hue <= BAND_HUE[1]:
+            return TextReading("", 0.0, (), ())
     if (
-        len(emblems) != 1  # (one seal, crest or sticker in a line; more: coloured glyphs)
+        len(reading.chars) < 2
+        or len(emblems) != 1  # (one seal, crest or sticker in a line; more: coloured glyphs)
         or not others
         or any(shares[i] > PLAIN_SHARE for i in others)
         or stroke_chroma(middle, [spans[i] for i in others]) > GLYPH_CHROMA

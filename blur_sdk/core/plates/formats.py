@@ -90,6 +90,19 @@ def expand(pattern: str, length: int) -> tuple[tuple[frozenset[str], ...], ...]:
     return tuple(dict.fromkeys(out))
 
 
+def _undecided(sequence: tuple[frozenset[str], ...]) -> bool:
+    """Whether a way of a Latin format has a position that allows letters and digits alike (a
+    Chinese plate's way is told apart by its province character)."""
+    latin = [allowed for allowed in sequence if all(c.isascii() for c in allowed)]
+    return len(latin) == len(sequence) and any(_mixed(allowed) for allowed in latin)
+
+
+@lru_cache(maxsize=256)
+def _mixed(allowed: frozenset[str]) -> bool:
+    """Whether a position allows both letters and digits."""
+    return any(c.isdigit() for c in allowed) and any(c.isalpha() for c in allowed)
+
+
 @lru_cache(maxsize=1024)
 def sequences(patterns: tuple[str, ...], length: int) -> tuple[tuple[frozenset[str], ...], ...]:
     """Every pattern's sequences of this length, without duplicates."""
@@ -111,10 +124,13 @@ def options_of(char: Char) -> list[tuple[str, float]]:
 
 
 def fit(
-    options: Sequence[Sequence[tuple[str, float]]], patterns: tuple[str, ...]
+    options: Sequence[Sequence[tuple[str, float]]],
+    patterns: tuple[str, ...],
+    mixed_prior: float = 1.0,
 ) -> dict[str, float]:
     """Per way the patterns allow (options: options_of per position), the likeliest text and
-    the geometric mean of its characters' probabilities."""
+    the geometric mean of its characters' probabilities, x mixed_prior where the way is
+    _undecided (a position where the format decides nothing)."""
     out: dict[str, float] = {}
     for sequence in sequences(patterns, len(options)) if options else ():
         text, product = [], 1.0
@@ -126,5 +142,6 @@ def fit(
             product *= pick[1]
         else:
             joined = "".join(text)
-            out[joined] = max(out.get(joined, 0.0), product ** (1 / len(options)))
+            prior = mixed_prior if _undecided(sequence) else 1.0
+            out[joined] = max(out.get(joined, 0.0), product ** (1 / len(options)) * prior)
     return out

@@ -7,7 +7,7 @@ import re
 from collections.abc import Sequence
 
 from blur_sdk.core.plates.formats import Char, fit, options_of
-from blur_sdk.core.plates.regions import KNOWN_FORMATS, fits_format, matches
+from blur_sdk.core.plates.regions import KNOWN_FORMATS, matches
 
 PLATE_CHAR = re.compile(r"[0-9A-Z\u4e00-\u9fff]")
 MAX_CANDIDATES = 5
@@ -31,6 +31,11 @@ TRIMS = ((1, 0), (2, 0), (0, 1), (1, 1))  # (leading, trailing) characters cut: 
 # any reading has (AB0-9333 -> ABO-9333; UK AB12 CDE's change is two characters away: kept).
 NEAR_MISS_PRIOR = 0.7
 FULLER_MARGIN = 0.02  # see ranked()
+# Without a request's formats, a Latin format with a position that allows letters and digits
+# alike ([A-Z0-9]: Iceland, Sweden, Czechia, Yugoslav-era Montenegro) decides nothing there, so
+# its reading ranks below one that a stricter format decides (BA215A1 under BA215AI: Slovakia's
+# AB123CD); once per reading, not per such position (formats.fit).
+MIXED_PRIOR = 0.8
 _SIMPLE = re.compile(r"(?:\[[^\]]+\]|\(\?:|[|)?]|\{\d+(?:,\d+)?\}|[0-9A-Z]|\\u[0-9a-fA-F]{4})*")
 _ESCAPE_OR_TEXT = re.compile(r"\\u[0-9a-fA-F]{4}|\\.|[^\\]+")
 
@@ -67,16 +72,16 @@ def _formatted(kept: Sequence[Char], formats: Sequence[str]) -> dict[str, float]
     out: dict[str, float] = {}
     options = [options_of(c) for c in kept]
     upper = [_upper(f) for f in formats]
-    tiers = [(tuple(f for f in upper if _SIMPLE.fullmatch(f)), HINT_PRIOR)]
+    tiers = [(tuple(f for f in upper if _SIMPLE.fullmatch(f)), HINT_PRIOR, 1.0)]
     if not formats:  # (with a request's formats, those alone decide)
-        tiers.append((KNOWN_FORMATS, KNOWN_PRIOR))
-    for patterns, prior in tiers:
+        tiers.append((KNOWN_FORMATS, KNOWN_PRIOR, MIXED_PRIOR))
+    for patterns, prior, mixed in tiers:
         for lead, trail in ((0, 0), *TRIMS):
             part = options[lead : len(options) - trail]
             if len(part) < MIN_CHARS or (out and (lead or trail)):
                 continue  # (stray characters are cut only when the whole fits nothing)
             cost = prior * (TRIM_PRIOR if lead or trail else 1.0)
-            for text, score in fit(part, patterns).items():
+            for text, score in fit(part, patterns, mixed).items():
                 out[text] = max(out.get(text, 0.0), score * cost)
     return out
 
@@ -152,11 +157,13 @@ def by_groups(readings: dict[str, float], splits: frozenset[int], length: int) -
 
 def ranked(readings: dict[str, float], formats: Sequence[str]) -> list[tuple[str, float]]:
     """The best MAX_CANDIDATES readings: a requested format's match first, whatever its score,
-    then by score (rounded to 3 places); a plate format's match (a requested one's, else any
-    region's) that is the first reading with one character more ranks ahead of it when it
-    scores within FULLER_MARGIN (KOS461 over KOS46: one reader left a character out)."""
+    then by score (rounded to 3 places); a requested format's match that is the first reading
+    with one character more ranks ahead of it when it scores within FULLER_MARGIN (KOS461 over
+    KOS46: one reader left a character out). Without a request's formats the scores decide:
+    there a fuller reading was as often a band's or a stripe's character glued on (VE199999
+    for VE99999, PME7632 for ME7632) as a character the shorter one left out."""
     order = sorted(readings.items(), key=lambda kv: (not matches(kv[0], formats), -kv[1]))
-    if order and fits_format(order[0][0], formats):
+    if order and formats and matches(order[0][0], formats):
         first, score = order[0]
         fuller = next(
             (
@@ -164,7 +171,7 @@ def ranked(readings: dict[str, float], formats: Sequence[str]) -> list[tuple[str
                 for kv in order[1:]
                 if kv[1] >= score - FULLER_MARGIN
                 and _one_more(kv[0], first)
-                and fits_format(kv[0], formats)
+                and matches(kv[0], formats)
             ),
             None,
         )
