@@ -90,6 +90,7 @@ def expand(pattern: str, length: int) -> tuple[tuple[frozenset[str], ...], ...]:
     return tuple(dict.fromkeys(out))
 
 
+@lru_cache(maxsize=4096)
 def _undecided(sequence: tuple[frozenset[str], ...]) -> bool:
     """Whether a way of a Latin format has a position that allows letters and digits alike (a
     Chinese plate's way is told apart by its province character)."""
