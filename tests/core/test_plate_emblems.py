@@ -74,6 +74,15 @@ def test_a_line_that_is_the_eu_bands_country_code_reads_as_nothing() -> None:
     assert without_emblems(crop, reading) == reading
 
 
+def test_a_first_digit_the_band_reaches_into_is_kept_a_band_letter_is_not() -> None:
+    """The EU band's blue reaching into a Dutch 82-20's first character makes it no emblem (a
+    digit); the band's own letter read at a line's start ("AWB84") is one."""
+    for text, expected in (("8220AE", "8220AE"), ("AWB84", "WB84")):
+        crop, reading = line_crop(text)
+        crop[:, : round(reading.xs[0]) + 4] = (20, 60, 170)  # the band, over half the first
+        assert without_emblems(crop, reading).text == expected
+
+
 def test_a_reading_without_positions_is_left_as_it_is() -> None:
     crop, reading = line_crop("HHONR367", seal_at=2)
     bare = TextReading(reading.text, reading.score, reading.chars)

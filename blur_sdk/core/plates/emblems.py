@@ -31,6 +31,10 @@ BAND_CODES = frozenset(
     | {"I", "IRL", "IS", "L", "LT", "LV", "M", "N", "NL", "P", "PL", "RO", "S", "SK", "SLO", "UA"}
 )
 BAND_SHARE = 0.5
+# A line's first character on coloured pixels is the band beside it, read as its code's letter
+# or its edge as a 1, or a registration digit the band's blue reaches into (the 8 of a Dutch
+# 82-20, the 5 of a Swiss 543 756): such a digit is no emblem.
+BAND_SIDE = frozenset("023456789")
 BAND_HUE = (95, 135)
 
 
@@ -86,7 +90,11 @@ def without_emblems(crop: npt.NDArray[np.uint8], reading: TextReading) -> TextRe
     spans = _spans(reading.xs, height, crop.shape[1])
     shares = colour_shares(middle, spans)
     plate = [i for i, c in enumerate(reading.chars) if plate_text.clean(c[0])]
-    emblems = {i for i in plate if shares[i] >= EMBLEM_SHARE}
+    emblems = {
+        i
+        for i in plate
+        if shares[i] >= EMBLEM_SHARE and not (i == plate[0] and reading.chars[i][0] in BAND_SIDE)
+    }
     others = [i for i in plate if i not in emblems]
     code = "".join(plate_text.clean(reading.chars[i][0]) for i in plate)
     if code in BAND_CODES and all(shares[i] >= BAND_SHARE for i in plate):
