@@ -31,11 +31,11 @@ BAND_CODES = frozenset(
     | {"I", "IRL", "IS", "L", "LT", "LV", "M", "N", "NL", "P", "PL", "RO", "S", "SK", "SLO", "UA"}
 )
 BAND_SHARE = 0.5
+BAND_HUE = (95, 135)
 # A line's first character on coloured pixels is the band beside it, read as its code's letter
 # or its edge as a 1, or a registration digit the band's blue reaches into (the 8 of a Dutch
 # 82-20, the 5 of a Swiss 543 756): such a digit is no emblem.
 BAND_SIDE = frozenset("023456789")
-BAND_HUE = (95, 135)
 
 
 def _spans(xs: tuple[float, ...], height: int, width: int) -> list[slice]:
