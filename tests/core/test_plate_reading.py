@@ -54,6 +54,18 @@ def test_two_row_plate_reads_top_then_bottom() -> None:
     assert [ln.reading.text for ln in registration_lines(groups[0])] == ["PBEM", "1570"]
 
 
+def test_a_short_top_row_smaller_than_the_bottom_row_is_read() -> None:
+    """A Dutch square plate's VF over XZ-15, an Italian motorcycle's AS over 48875: a top row of
+    one or two characters at 0.5-0.6 of the bottom row's height is a row; a city name that
+    size, or two characters that size under the registration, are not."""
+    top, bottom = line(40, 10, 70, 32, "VF"), line(20, 36, 120, 76, "XZ-15")  # 22 / 40 px
+    assert [ln.reading.text for ln in registration_lines([top, bottom])] == ["VF", "XZ-15"]
+    city = line(20, 10, 120, 32, "KARACHI")
+    assert [ln.reading.text for ln in registration_lines([city, bottom])] == ["XZ-15"]
+    under = line(40, 80, 70, 102, "VF")
+    assert [ln.reading.text for ln in registration_lines([bottom, under])] == ["XZ-15"]
+
+
 def test_blue_country_band_is_measured() -> None:
     crop = np.full((48, 200, 3), 240, np.uint8)
     crop[:, :22] = (0, 51, 153)  # the EU strip

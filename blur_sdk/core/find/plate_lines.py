@@ -13,6 +13,7 @@ from blur_sdk.core.models.ppocr import TextBox, TextReading
 from blur_sdk.core.plates import text as plate_text
 
 TEXT_LINE_RATIO = 0.6  # lines shorter than this x the group's tallest are not plate text
+TOP_ROW_RATIO = 0.5  # ... but a short top row (1-2 characters) this tall still is
 SMALL_GROUP_RATIO = 0.62  # a group of text this much smaller than a plate's next to it: its city
 BAND_MIN, BAND_MAX = 0.05, 0.3  # a country band's share of a line crop's width
 BAND_BLUE = 0.5  # share of a column's pixels that are blue in a band
@@ -96,13 +97,28 @@ def registration_lines(group: list[TextLine]) -> list[TextLine]:
     while the text is too long for a plate, so are lines without digits, smallest first, then
     the smallest lines (a watermark under a two-row plate leaves both rows)."""
     main_height = max(ln.height for ln in group)
-    lines = [ln for ln in group if ln.height >= TEXT_LINE_RATIO * main_height]
+    tallest = max(group, key=lambda ln: ln.height)
+    lines = [
+        ln
+        for ln in group
+        if ln.height >= TEXT_LINE_RATIO * main_height or _short_top_row(ln, tallest)
+    ]
     while len(_text(lines)) > plate_text.MAX_CHARS and len(lines) > 1:
         weakest = min(  # (on a tie the later line goes: the first of the tallest stays)
             range(len(lines)), key=lambda i: (_has_digit(lines[i]), lines[i].height, -i)
         )
         del lines[weakest]
     return lines
+
+
+def _short_top_row(line: TextLine, tallest: TextLine) -> bool:
+    """A two-row plate's top row of one or two characters above its tallest row, at least
+    TOP_ROW_RATIO of its height (an Italian or Austrian district, a Dutch square plate's VF)."""
+    return (
+        line.height >= TOP_ROW_RATIO * tallest.height
+        and line.centre[1] < tallest.centre[1] - 0.5 * tallest.height
+        and len(plate_text.clean(line.reading.text)) <= 2
+    )
 
 
 def _has_digit(line: TextLine) -> bool:
