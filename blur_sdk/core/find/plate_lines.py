@@ -96,12 +96,11 @@ def registration_lines(group: list[TextLine]) -> list[TextLine]:
     """The lines that carry the registration: small lines (city names, dealers) are dropped and,
     while the text is too long for a plate, so are lines without digits, smallest first, then
     the smallest lines (a watermark under a two-row plate leaves both rows)."""
-    main_height = max(ln.height for ln in group)
     tallest = max(group, key=lambda ln: ln.height)
     lines = [
         ln
         for ln in group
-        if ln.height >= TEXT_LINE_RATIO * main_height or _short_top_row(ln, tallest)
+        if ln.height >= TEXT_LINE_RATIO * tallest.height or _short_top_row(ln, tallest)
     ]
     while len(_text(lines)) > plate_text.MAX_CHARS and len(lines) > 1:
         weakest = min(  # (on a tie the later line goes: the first of the tallest stays)

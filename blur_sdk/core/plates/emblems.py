@@ -44,22 +44,26 @@ def _spans(xs: tuple[float, ...], height: int, width: int) -> list[slice]:
     return [slice(max(0, round(x - half)), min(width, round(x + half))) for x in xs]
 
 
-def colour_shares(rgb: npt.NDArray[np.uint8], spans: list[slice]) -> list[float]:
+def strong_colour(
+    rgb: npt.NDArray[np.uint8],
+) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.bool_]]:
+    """The crop in HSV and its mask of strongly coloured pixels."""
+    hsv = np.asarray(cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV), np.uint8)
+    return hsv, (hsv[..., 1] > SATURATION * 255) & (hsv[..., 2] > VALUE * 255)
+
+
+def colour_shares(strong: npt.NDArray[np.bool_], spans: list[slice]) -> list[float]:
     """Per character span, the share of strongly coloured pixels in it."""
-    hsv = cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV)
-    strong = (hsv[..., 1] > SATURATION * 255) & (hsv[..., 2] > VALUE * 255)
     return [float(strong[:, s].mean()) if s.stop > s.start else 0.0 for s in spans]
 
 
-def band_hue(rgb: npt.NDArray[np.uint8], spans: list[slice]) -> float:
+def band_hue(
+    hsv: npt.NDArray[np.uint8], strong: npt.NDArray[np.bool_], spans: list[slice]
+) -> float:
     """The median hue of the strongly coloured pixels in these spans (-1 when there are none)."""
-    hsv = cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV)
-    pixels = np.concatenate(
-        [hsv[:, s].reshape(-1, 3) for s in spans if s.stop > s.start]
-        or [np.zeros((0, 3), np.uint8)]
-    )
-    strong = pixels[(pixels[:, 1] > SATURATION * 255) & (pixels[:, 2] > VALUE * 255)]
-    return float(np.median(strong[:, 0])) if len(strong) else -1.0
+    hues = [hsv[:, s, 0][strong[:, s]] for s in spans if s.stop > s.start]
+    pixels = np.concatenate(hues) if hues else np.zeros(0, np.uint8)
+    return float(np.median(pixels)) if len(pixels) else -1.0
 
 
 def stroke_chroma(rgb: npt.NDArray[np.uint8], spans: list[slice]) -> float:
@@ -88,7 +92,8 @@ def without_emblems(crop: npt.NDArray[np.uint8], reading: TextReading) -> TextRe
     height = crop.shape[0]
     middle = crop[round(ROWS[0] * height) : round(ROWS[1] * height)]
     spans = _spans(reading.xs, height, crop.shape[1])
-    shares = colour_shares(middle, spans)
+    hsv, strong = strong_colour(middle)
+    shares = colour_shares(strong, spans)
     plate = [i for i, c in enumerate(reading.chars) if plate_text.clean(c[0])]
     emblems = {
         i
@@ -98,7 +103,7 @@ def without_emblems(crop: npt.NDArray[np.uint8], reading: TextReading) -> TextRe
     others = [i for i in plate if i not in emblems]
     code = "".join(plate_text.clean(reading.chars[i][0]) for i in plate)
     if code in BAND_CODES and all(shares[i] >= BAND_SHARE for i in plate):
-        hue = band_hue(middle, [spans[i] for i in plate])
+        hue = band_hue(hsv, strong, [spans[i] for i in plate])
         if BAND_HUE[0] <= hue <= BAND_HUE[1]:
             return TextReading("", 0.0, (), ())
     if (

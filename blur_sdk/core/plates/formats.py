@@ -94,8 +94,8 @@ def expand(pattern: str, length: int) -> tuple[tuple[frozenset[str], ...], ...]:
 def _undecided(sequence: tuple[frozenset[str], ...]) -> bool:
     """Whether a way of a Latin format has a position that allows letters and digits alike (a
     Chinese plate's way is told apart by its province character)."""
-    latin = [allowed for allowed in sequence if all(c.isascii() for c in allowed)]
-    return len(latin) == len(sequence) and any(_mixed(allowed) for allowed in latin)
+    latin = all(c.isascii() for allowed in sequence for c in allowed)
+    return latin and any(_mixed(allowed) for allowed in sequence)
 
 
 @lru_cache(maxsize=256)
