@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 
+import cv2
 import numpy as np
 import pytest
 
@@ -12,6 +13,7 @@ from bench.synthetic import astronaut
 from blur_sdk.core import find as detectors
 from blur_sdk.core.find.base import FaceOptions, RGBImage
 from blur_sdk.core.find.faces import (
+    LINEAR_DOWN,
     STRIDE,
     TILE,
     CenterFaceDetector,
@@ -101,9 +103,11 @@ class FakeRunner:
 
     def __init__(self) -> None:
         self.shapes: list[tuple[int, ...]] = []
+        self.batches: list[np.ndarray] = []
 
     def infer(self, batch: np.ndarray) -> list[np.ndarray]:
         self.shapes.append(batch.shape)
+        self.batches.append(batch)
         return heads(batch.shape[1], batch.shape[2], [])  # (u8 NHWC in)
 
 
@@ -124,6 +128,19 @@ def test_which_passes_run(
     image = np.zeros((size[1], size[0], 3), np.uint8)
     assert detector.detect(image, FaceOptions(coarse_resolution=coarse)) == []
     assert runner.shapes == shapes
+
+
+@pytest.mark.parametrize(
+    ("scale", "interpolation"),
+    [(2 / 3, cv2.INTER_LINEAR), (LINEAR_DOWN, cv2.INTER_LINEAR), (1 / 3, cv2.INTER_AREA)],
+)
+def test_shrunk_linearly_down_to_half_then_by_area(scale: float, interpolation: int) -> None:
+    runner = FakeRunner()
+    image = np.random.default_rng(0).integers(0, 256, (96, 192, 3), np.uint8)
+    CenterFaceDetector(runner)._infer(image, scale)  # type: ignore[arg-type]
+    size = (round(192 * scale), round(96 * scale))
+    expected = cv2.resize(image, size, interpolation=interpolation)
+    assert np.array_equal(runner.batches[0][0, : size[1], : size[0]], expected)
 
 
 def test_warm_up_compiles_the_tile_shape() -> None:
