@@ -28,8 +28,8 @@ TILE_BUDGET = 0.55  # tiles costing more than this share of a full pass: one ful
 TILE_THRESHOLD_FACTOR = 1.2  # tiles (less context) score faces higher: their threshold is raised
 TILE_KEEP = 0.375  # a tile keeps faces centred within this share of its side from its centre
 # Down to this scale the image is shrunk linearly, below it by area averaging: 1920x1080 to the
-# coarse pass's 1280 x 720 took 5.4 ms by area, 0.9 linearly, with the same faces found on
-# bench/faces_hd.py's 1080p frames; a 4K frame's third keeps area averaging (aliasing)
+# coarse pass's 1280 x 720 took 5.4 ms by area, 0.9 linearly (bench/faces_hd.py's 1080p frames:
+# found 0.922 -> 0.925, FP 2.33 -> 2.37); a 4K frame's third keeps area averaging (aliasing)
 LINEAR_DOWN = 0.5
 Decoded = list[tuple[Box, float, tuple[tuple[float, float], ...]]]  # (box, score, landmarks)
 Infer = Callable[[RGBImage, float, "tuple[int, int] | None"], list[FloatArray]]
