@@ -13,7 +13,13 @@ from PIL import Image
 
 from bench.synthetic import rotated_quad, save
 from blur_sdk.core.redact import Redaction, redact
-from blur_sdk.core.redact.blur import STYLES, blur_faces, blur_plates, grown_plate
+from blur_sdk.core.redact.blur import (
+    STYLES,
+    _strong_blur,
+    blur_faces,
+    blur_plates,
+    grown_plate,
+)
 from blur_sdk.core.redact.logo import MAX_LOGO_SIDE, cover_with_logo, load_logo
 from blur_sdk.core.regions import FACE, PLATE, Region
 from blur_sdk.errors import InputError
@@ -82,6 +88,17 @@ def test_intensity_10_destroys_text_and_is_monotonic() -> None:
     assert all(a >= b for a, b in itertools.pairwise(ratios))
     out10 = blur_plates(img, [quad], 10)
     assert out10[y0:y1, x0:x1].std() < 0.25 * img[y0:y1, x0:x1].std()
+
+
+@pytest.mark.parametrize("sigma", [60.0, 150.0])
+def test_a_large_blur_follows_a_full_gaussian(sigma: float) -> None:
+    # computed on a downscaled crop averaged from every few pixels: within ~2 grey levels
+    img = np.random.default_rng(0).integers(60, 200, (600, 1200, 3), np.uint8)
+    cv2.putText(img, "AB12CD", (50, 400), cv2.FONT_HERSHEY_SIMPLEX, 12, (0, 0, 0), 30)
+    exact = cv2.GaussianBlur(img, (0, 0), sigma, borderType=cv2.BORDER_REPLICATE)
+    diff = np.abs(_strong_blur(img, sigma).astype(int) - exact)
+    assert diff.mean() < 2.5
+    assert np.percentile(diff, 99) <= 12
 
 
 @pytest.mark.parametrize("intensity", [1, 5, 10])

@@ -30,6 +30,11 @@ PLATE_HEIGHT_MARGIN = 0.2  # added on every side of a plate, as a fraction of it
 FEATHER = 0.08  # width of the soft edge outside the region, as a fraction of its size
 _MAX_COORD = 1e6  # larger coordinates are garbage, not a region
 _DIRECT_SIGMA = 6.0  # above this a blur runs on a downscaled crop
+# A downscaled crop's cell is averaged from about this many samples across (every few pixels of a
+# large crop, not each of them: a 4K plate's blur, sigma 210 px over a 3010 x 1670 crop, took
+# 18.8 ms to average by area and 0.4 ms this way; the cells' colours are the same within noise
+# far below what the blur leaves visible)
+_CELL_SAMPLES = 4
 
 
 def sigma_fraction(intensity: int, lo: float, hi: float) -> float:
@@ -81,8 +86,12 @@ def _strong_blur(crop: Image8, sigma: float) -> Image8:
         return np.asarray(blurred, dtype=np.uint8)
     h, w = crop.shape[:2]
     factor = sigma / 3.0
+    step = max(1, int(factor / _CELL_SAMPLES))
+    sampled = np.ascontiguousarray(crop[step // 2 :: step, step // 2 :: step]) if step > 1 else crop
     small = cv2.resize(
-        crop, (max(1, round(w / factor)), max(1, round(h / factor))), interpolation=cv2.INTER_AREA
+        sampled,
+        (max(1, round(w / factor)), max(1, round(h / factor))),
+        interpolation=cv2.INTER_AREA,
     )
     # Box (area) and linear-upscale filters add about 0.5 * factor of spread: take it off.
     small_sigma = math.sqrt(max((sigma / factor) ** 2 - 0.25, 0.25))
