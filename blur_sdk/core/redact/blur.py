@@ -17,6 +17,7 @@ from blur_sdk.core.regions import Region
 Image8 = npt.NDArray[np.uint8]
 Polygon = npt.NDArray[Any]
 Box = tuple[float, float, float, float]
+FloatMask = npt.NDArray[np.float32]
 
 FACE_SHAPES = ("ellipse", "circle", "square")
 STYLES = ("blur", "pixelate", "fill")  # how a region is hidden
@@ -30,10 +31,8 @@ PLATE_HEIGHT_MARGIN = 0.2  # added on every side of a plate, as a fraction of it
 FEATHER = 0.08  # width of the soft edge outside the region, as a fraction of its size
 _MAX_COORD = 1e6  # larger coordinates are garbage, not a region
 _DIRECT_SIGMA = 6.0  # above this a blur runs on a downscaled crop
-# A downscaled crop's cell is averaged from about this many samples across (every few pixels of a
-# large crop, not each of them: a 4K plate's blur, sigma 210 px over a 3010 x 1670 crop, took
-# 18.8 ms to average by area and 0.4 ms this way; the cells' colours are the same within noise
-# far below what the blur leaves visible)
+# A downscaled crop's cell is averaged from about this many samples across, not every pixel (a 4K
+# plate's blur, sigma 210 px over 3010 x 1670 px: 18.8 -> 0.4 ms; README, Latency over HTTP)
 _CELL_SAMPLES = 4
 
 
@@ -151,12 +150,10 @@ def _apply_region(
     if not hard.any():
         return
     if feather >= 0.5:
-        # Distance (px) outside the region -> smoothstep ramp from 1 at the edge to 0 at feather.
-        dist = cv2.distanceTransform(cv2.bitwise_not(hard), cv2.DIST_L2, cv2.DIST_MASK_5)
-        t = np.clip(1.0 - np.asarray(dist, dtype=np.float32) / np.float32(feather), 0.0, 1.0)
-        mask = t * t * (3.0 - 2.0 * t)
+        mask, inverse = _soft_edge(hard, feather)
     else:
         mask = hard.astype(np.float32) / 255.0
+        inverse = 1.0 - mask
     hider, bpad = hide
     if hider is None:
         hidden = _fill(out[y0:y1, x0:x1], hard.astype(np.float32) / 255.0)
@@ -165,7 +162,22 @@ def _apply_region(
         bx1, by1 = min(w_img, x1 + bpad), min(h_img, y1 + bpad)
         hidden = hider(out[by0:by1, bx0:bx1])[y0 - by0 : y1 - by0, x0 - bx0 : x1 - bx0]
     # Per-pixel blend; where the mask is 0 the source pixel comes back exactly.
-    out[y0:y1, x0:x1] = cv2.blendLinear(hidden, out[y0:y1, x0:x1], mask, 1.0 - mask)
+    out[y0:y1, x0:x1] = cv2.blendLinear(hidden, out[y0:y1, x0:x1], mask, inverse)
+
+
+def _soft_edge(hard: Image8, feather: float) -> tuple[FloatMask, FloatMask]:
+    """(weight, 1 - weight) of the hidden pixels: 1 inside, a smoothstep ramp down to 0 at
+    `feather` px outside; computed in place (a 4K plate's box: 9 -> 3 ms, the same values)."""
+    dist = cv2.distanceTransform(cv2.bitwise_not(hard), cv2.DIST_L2, cv2.DIST_MASK_5)
+    t = np.asarray(dist, np.float32)  # px outside the region
+    np.divide(t, np.float32(feather), out=t)
+    np.subtract(np.float32(1.0), t, out=t)
+    np.clip(t, 0.0, 1.0, out=t)
+    mask = t * t
+    np.multiply(t, np.float32(2.0), out=t)
+    np.subtract(np.float32(3.0), t, out=t)
+    np.multiply(mask, t, out=mask)  # t * t * (3 - 2 * t)
+    return mask, np.subtract(np.float32(1.0), mask, out=t)
 
 
 class _Drawer:
