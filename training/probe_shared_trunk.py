@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,11 @@ import numpy as np
 import openvino as ov
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import blur_sdk.core.find  # noqa: E402, F401  (first: geometry and find import each other)
+from blur_sdk.core.geometry import heatmap_peaks  # noqa: E402
+
 DATA = ROOT.parent / "shared" / "data"
 TRUNKS = {  # name: (model file, feature tensor, long side, upscale small photos)
     "platedet trunk @512": ("platedet.onnx", "/net/trunk/Relu_41/Relu_output_0", 512, False),
@@ -129,10 +135,8 @@ def found_and_false(
     """Share of plates with a peak inside, and peaks outside every plate per photo."""
     found = total = false = 0
     for boxes, heat, scale in val:
-        padded = np.pad(heat, 1, constant_values=-1)
-        h, w = heat.shape
-        top = np.max([padded[dy : dy + h, dx : dx + w] for dy in range(3) for dx in range(3)], 0)
-        points = (np.argwhere((heat >= threshold) & (heat >= top))[:, ::-1] + 0.5) * 4 / scale
+        ys, xs = heatmap_peaks(np.asarray(heat, np.float32), threshold)  # (the product's peaks)
+        points = (np.stack([xs, ys], 1) + 0.5) * 4 / scale
         inside = [[b[0] <= x <= b[2] and b[1] <= y <= b[3] for b in boxes] for x, y in points]
         total += len(boxes)
         found += sum(any(row[i] for row in inside) for i in range(len(boxes)))
