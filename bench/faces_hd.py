@@ -27,7 +27,8 @@ import numpy.typing as npt
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from blur_sdk.core import find as detectors
-from blur_sdk.core.find.base import Box, FaceDetector, FaceOptions
+from blur_sdk.core.find.base import FaceDetector, FaceOptions
+from blur_sdk.core.geometry import Box
 from blur_sdk.core.image.decode import decode_image
 from blur_sdk.options import face_options, finder_config
 from blur_sdk.settings import load_settings

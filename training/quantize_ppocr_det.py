@@ -31,8 +31,7 @@ import openvino as ov
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from blur_sdk.core.find.base import Box  # noqa: E402
-from blur_sdk.core.geometry import iou  # noqa: E402
+from blur_sdk.core.geometry import Box, iou  # noqa: E402
 from blur_sdk.core.models.ppocr import DET_PAD, decode_db  # noqa: E402
 from blur_sdk.core.models.store import sha256_of  # noqa: E402
 

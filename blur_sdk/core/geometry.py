@@ -9,9 +9,9 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from blur_sdk.core.find.base import Box, Quad
-
 T = TypeVar("T")
+Box = tuple[float, float, float, float]  # xmin, ymin, xmax, ymax in pixels
+Quad = tuple[tuple[float, float], tuple[float, float], tuple[float, float], tuple[float, float]]
 
 
 def iou(a: Box, b: Box) -> float:

@@ -11,13 +11,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from blur_sdk.core.find.base import (
-    Box,
-    FaceOptions,
-    PlateDetection,
-    PlateOptions,
-)
+from blur_sdk.core.find.base import FaceOptions, PlateDetection, PlateOptions
 from blur_sdk.core.find.engine import Detections, Engine
+from blur_sdk.core.geometry import Box
 from blur_sdk.core.image.decode import ImageLimits, decode_image
 from blur_sdk.core.image.encode import encode_image, output_format
 from blur_sdk.core.image.output import OutputOptions, encode_output

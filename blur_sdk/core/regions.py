@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from blur_sdk.core.find.base import Box, FaceDetection, PlateDetection
+from blur_sdk.core.find.base import FaceDetection, PlateDetection
+from blur_sdk.core.geometry import Box
 
 FACE, PLATE, TEXT, MASK = "face", "plate", "text", "mask"
 KINDS = (FACE, PLATE, TEXT, MASK)

@@ -9,9 +9,9 @@ from typing import Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
+from blur_sdk.core.geometry import Box, Quad
+
 RGBImage = npt.NDArray[np.uint8]
-Box = tuple[float, float, float, float]
-Quad = tuple[tuple[float, float], tuple[float, float], tuple[float, float], tuple[float, float]]
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,9 @@ import cv2
 import numpy as np
 
 from blur_sdk.core.find import register
-from blur_sdk.core.find.base import Box, FaceDetection, FaceOptions, RGBImage
+from blur_sdk.core.find.base import FaceDetection, FaceOptions, RGBImage
 from blur_sdk.core.find.config import FinderConfig
-from blur_sdk.core.geometry import heatmap_peaks, nms, scale_box
+from blur_sdk.core.geometry import Box, heatmap_peaks, nms, scale_box
 from blur_sdk.core.models.inputs import u8_batch
 from blur_sdk.core.models.manifest_runners import model_runners
 from blur_sdk.core.models.runner import FloatArray, OpenVinoRunner, bucket

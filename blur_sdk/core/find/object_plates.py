@@ -8,10 +8,10 @@ import cv2
 import numpy as np
 
 from blur_sdk.core.find import register
-from blur_sdk.core.find.base import Box, PlateDetection, PlateFinder, PlateOptions, RGBImage
+from blur_sdk.core.find.base import PlateDetection, PlateFinder, PlateOptions, RGBImage
 from blur_sdk.core.find.config import FinderConfig
 from blur_sdk.core.find.text_plates import ranking_formats
-from blur_sdk.core.geometry import as_quad, expand_quad, heatmap_peaks, nms
+from blur_sdk.core.geometry import Box, as_quad, expand_quad, heatmap_peaks, nms
 from blur_sdk.core.models.inputs import u8_batch
 from blur_sdk.core.models.manifest_runners import model_runners
 from blur_sdk.core.models.ppocr import crop_quad, load_charset

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from blur_sdk.core.find.base import Box
+from blur_sdk.core.geometry import Box
 from blur_sdk.core.regions import POLYGON, Region
 
 State = npt.NDArray[np.float64]  # (cx, cy, w, h)

@@ -9,8 +9,8 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from blur_sdk.core.find.base import Box, RGBImage
-from blur_sdk.core.geometry import box_of
+from blur_sdk.core.find.base import RGBImage
+from blur_sdk.core.geometry import Box, box_of
 from blur_sdk.core.watermark.strokes import (
     MAX_FILL,
     MIN_CONTRAST,

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from blur_sdk.core.find.base import Box, RGBImage
-from blur_sdk.core.geometry import box_of
+from blur_sdk.core.find.base import RGBImage
+from blur_sdk.core.geometry import Box, box_of
 from blur_sdk.core.models.manifest_runners import model_runners
 from blur_sdk.core.models.ppocr import TextBox, crop_quad, load_charset, recognise
 from blur_sdk.core.models.runner import OpenVinoRunner, RunnerConfig
