@@ -15,10 +15,10 @@ from bench.synthetic import rotated_quad, save
 from blur_sdk.core.redact import Redaction, redact
 from blur_sdk.core.redact.blur import (
     STYLES,
-    _strong_blur,
     blur_faces,
     blur_plates,
     grown_plate,
+    strong_blur,
 )
 from blur_sdk.core.redact.logo import MAX_LOGO_SIDE, cover_with_logo, load_logo
 from blur_sdk.core.regions import FACE, PLATE, Region
@@ -96,7 +96,7 @@ def test_a_large_blur_follows_a_full_gaussian(sigma: float) -> None:
     img = np.random.default_rng(0).integers(60, 200, (600, 1200, 3), np.uint8)
     cv2.putText(img, "AB12CD", (50, 400), cv2.FONT_HERSHEY_SIMPLEX, 12, (0, 0, 0), 30)
     exact = cv2.GaussianBlur(img, (0, 0), sigma, borderType=cv2.BORDER_REPLICATE)
-    diff = np.abs(_strong_blur(img, sigma).astype(int) - exact)
+    diff = np.abs(strong_blur(img, sigma).astype(int) - exact)
     assert diff.mean() < 2.5
     assert np.percentile(diff, 99) <= 12
 

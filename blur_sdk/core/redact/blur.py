@@ -12,12 +12,11 @@ import numpy.typing as npt
 
 from blur_sdk.core.geometry import expand_quad
 from blur_sdk.core.redact import Redaction, polygons_of, register
+from blur_sdk.core.redact.filters import Image8, fill, pixelate, soft_edge, strong_blur
 from blur_sdk.core.regions import Region
 
-Image8 = npt.NDArray[np.uint8]
 Polygon = npt.NDArray[Any]
 Box = tuple[float, float, float, float]
-FloatMask = npt.NDArray[np.float32]
 
 FACE_SHAPES = ("ellipse", "circle", "square")
 STYLES = ("blur", "pixelate", "fill")  # how a region is hidden
@@ -30,10 +29,6 @@ FACE_CELL = (0.2, 0.5)
 PLATE_HEIGHT_MARGIN = 0.2  # added on every side of a plate, as a fraction of its height
 FEATHER = 0.08  # width of the soft edge outside the region, as a fraction of its size
 _MAX_COORD = 1e6  # larger coordinates are garbage, not a region
-_DIRECT_SIGMA = 6.0  # above this a blur runs on a downscaled crop
-# A downscaled crop's cell is averaged from about this many samples across, not every pixel (a 4K
-# plate's blur, sigma 210 px over 3010 x 1670 px: 18.8 -> 0.4 ms; README, Latency over HTTP)
-_CELL_SAMPLES = 4
 
 
 def sigma_fraction(intensity: int, lo: float, hi: float) -> float:
@@ -76,45 +71,7 @@ def quad_size(quad: npt.NDArray[np.float64]) -> tuple[float, float]:
     return float(e[0] + e[2]) / 2, float(e[1] + e[3]) / 2
 
 
-def _strong_blur(crop: Image8, sigma: float) -> Image8:
-    """Gaussian blur; large sigmas run on a pixelated (downscaled) crop for speed."""
-    if sigma < 0.3:
-        return crop.copy()
-    if sigma <= _DIRECT_SIGMA:
-        blurred = cv2.GaussianBlur(crop, (0, 0), sigma, borderType=cv2.BORDER_REPLICATE)
-        return np.asarray(blurred, dtype=np.uint8)
-    h, w = crop.shape[:2]
-    factor = sigma / 3.0
-    step = max(1, int(factor / _CELL_SAMPLES))
-    sampled = np.ascontiguousarray(crop[step // 2 :: step, step // 2 :: step]) if step > 1 else crop
-    small = cv2.resize(
-        sampled,
-        (max(1, round(w / factor)), max(1, round(h / factor))),
-        interpolation=cv2.INTER_AREA,
-    )
-    # Box (area) and linear-upscale filters add about 0.5 * factor of spread: take it off.
-    small_sigma = math.sqrt(max((sigma / factor) ** 2 - 0.25, 0.25))
-    small = cv2.GaussianBlur(small, (0, 0), small_sigma, borderType=cv2.BORDER_REPLICATE)
-    return np.asarray(cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR), dtype=np.uint8)
-
-
 Hider = Callable[[Image8], Image8]
-
-
-def _pixelate(crop: Image8, cell: float) -> Image8:
-    """Mean colour per cell of `cell` pixels, drawn back as blocks."""
-    h, w = crop.shape[:2]
-    small = cv2.resize(
-        crop, (max(1, round(w / cell)), max(1, round(h / cell))), interpolation=cv2.INTER_AREA
-    )
-    return np.asarray(cv2.resize(small, (w, h), interpolation=cv2.INTER_NEAREST), dtype=np.uint8)
-
-
-def _fill(crop: Image8, mask: npt.NDArray[np.float32]) -> Image8:
-    """The region's mean colour everywhere: nothing of the object is left but its average."""
-    weight = mask > 0.5
-    colour = crop[weight].mean(axis=0) if weight.any() else crop.reshape(-1, crop.shape[-1]).mean(0)
-    return np.broadcast_to(np.rint(colour).astype(np.uint8), crop.shape).copy()
 
 
 def _hider(style: str, intensity: int, size: float, sigma: tuple[float, float],
@@ -125,9 +82,9 @@ def _hider(style: str, intensity: int, size: float, sigma: tuple[float, float],
         return None, 0
     if style == "pixelate":
         side = max(2.0, sigma_fraction(intensity, *cell) * size)
-        return (lambda crop: _pixelate(crop, side)), 0
+        return (lambda crop: pixelate(crop, side)), 0
     blur_sigma = sigma_fraction(intensity, *sigma) * size
-    return (lambda crop: _strong_blur(crop, blur_sigma)), math.ceil(3 * blur_sigma) + 1
+    return (lambda crop: strong_blur(crop, blur_sigma)), math.ceil(3 * blur_sigma) + 1
 
 
 def _apply_region(
@@ -150,34 +107,19 @@ def _apply_region(
     if not hard.any():
         return
     if feather >= 0.5:
-        mask, inverse = _soft_edge(hard, feather)
+        mask, inverse = soft_edge(hard, feather)
     else:
         mask = hard.astype(np.float32) / 255.0
         inverse = 1.0 - mask
     hider, bpad = hide
     if hider is None:
-        hidden = _fill(out[y0:y1, x0:x1], hard.astype(np.float32) / 255.0)
+        hidden = fill(out[y0:y1, x0:x1], hard.astype(np.float32) / 255.0)
     else:
         bx0, by0 = max(0, x0 - bpad), max(0, y0 - bpad)
         bx1, by1 = min(w_img, x1 + bpad), min(h_img, y1 + bpad)
         hidden = hider(out[by0:by1, bx0:bx1])[y0 - by0 : y1 - by0, x0 - bx0 : x1 - bx0]
     # Per-pixel blend; where the mask is 0 the source pixel comes back exactly.
     out[y0:y1, x0:x1] = cv2.blendLinear(hidden, out[y0:y1, x0:x1], mask, inverse)
-
-
-def _soft_edge(hard: Image8, feather: float) -> tuple[FloatMask, FloatMask]:
-    """(weight, 1 - weight) of the hidden pixels: 1 inside, a smoothstep ramp down to 0 at
-    `feather` px outside; computed in place (a 4K plate's box: 9 -> 3 ms, the same values)."""
-    dist = cv2.distanceTransform(cv2.bitwise_not(hard), cv2.DIST_L2, cv2.DIST_MASK_5)
-    t = np.asarray(dist, np.float32)  # px outside the region
-    np.divide(t, np.float32(feather), out=t)
-    np.subtract(np.float32(1.0), t, out=t)
-    np.clip(t, 0.0, 1.0, out=t)
-    mask = t * t
-    np.multiply(t, np.float32(2.0), out=t)
-    np.subtract(np.float32(3.0), t, out=t)
-    np.multiply(mask, t, out=mask)  # t * t * (3 - 2 * t)
-    return mask, np.subtract(np.float32(1.0), mask, out=t)
 
 
 class _Drawer:

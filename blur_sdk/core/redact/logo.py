@@ -14,13 +14,13 @@ from PIL import Image
 
 from blur_sdk.core.redact import Redaction, polygons_of, register
 from blur_sdk.core.redact.blur import (
-    Image8,
     Polygon,
     as_points,
     blur_plates,
     check_image,
     quad_size,
 )
+from blur_sdk.core.redact.filters import Image8
 from blur_sdk.core.regions import Region
 from blur_sdk.errors import InputError
 
