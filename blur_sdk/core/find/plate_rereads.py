@@ -231,7 +231,7 @@ class PlateRereads:
         Our recogniser (~0.3 ms a hit) reads every hit first, PP-OCR (~2.5 ms) only those
         where it read WEAK_HIT_CHARS or more: on the crop sets' service path (seeds 7-9) and
         openlpr_val, every promoted hit had 2 or more (a large plate ours read as "24"), and
-        60-70 % of the hits fewer (README, Latency)."""
+        60-70 % of the hits fewer (docs/latency-history.md)."""
         weak = [i for i, p in enumerate(plates) if p.evidence_only]
         grown = [expand_quad(np.array(plates[i].polygon, np.float64), *READ_MARGIN) for i in weak]
         ours = None

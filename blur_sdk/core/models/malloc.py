@@ -14,7 +14,7 @@ M_ARENA_MAX = -8
 # glibc madvises its large mappings for transparent huge pages (where the kernel's THP mode is
 # `madvise` or `always`): a released buffer allocated again then faults in 2 MB pages, not 4 KB
 # ones (OV_RELEASE_MEMORY=always: their method 15-30 % slower per call than `switch` instead
-# of 35-60 %, README).
+# of 35-60 %, docs/latency-history.md).
 # Read by glibc when a process starts: set for the server's processes by `serve` and the image's
 # entrypoint unless GLIBC_TUNABLES is set already.
 HUGE_PAGES_TUNABLE = "glibc.malloc.hugetlb=1"
@@ -23,7 +23,8 @@ ARENA_MAX = 2  # (glibc's default: 8 per core, each keeping its own freed memory
 # oneDNN's process-wide cache of compiled kernels (its default: 1,024). A compiled static shape
 # holds its own kernels whatever this says; the cache only keeps those of shapes that ran on a
 # dynamic-shape model after the model dropped them (OV_RUNTIME_CACHE). 24 full-image shapes on
-# the text detector's dynamic model: +239 MB at both defaults, +131 MB at 300 and 64, README
+# the text detector's dynamic model: +239 MB at both defaults, +131 MB at 300 and 64
+# (docs/latency-history.md)
 KERNEL_CACHE = 64
 
 

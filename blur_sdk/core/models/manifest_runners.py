@@ -13,7 +13,8 @@ from blur_sdk.core.models.store import ModelSpec, load_manifest, verify_model
 from blur_sdk.errors import ModelError
 
 # CPU flags of one-instruction int8 dot products (VNNI, AMX): OpenVINO's INT8 kernels beat f32
-# only with them (on an AMD EPYC with AVX2 only, INT8 ran at 0.85-0.91x the f32 speed, README)
+# only with them (on an AMD EPYC with AVX2 only, INT8 ran at 0.85-0.91x the f32 speed,
+# docs/latency-history.md)
 INT8_FLAGS = frozenset({"avx512_vnni", "avx_vnni", "amx_int8"})
 CPUINFO = Path("/proc/cpuinfo")
 

@@ -81,7 +81,7 @@ RELEASES = ("switch", "always", "never")  # OV_RELEASE_MEMORY: see OpenVinoRunne
 # OV_RELEASE_MEMORY=switch keeps the buffers of shapes of at most this many input pixels (batch
 # x height x width: a few MB each): a request alternates recogniser widths and batch sizes, and
 # face tiles with the coarse pass, and freeing those buffers each time cost more CPU than they
-# hold (bench/latency.py --method platerecognizer, README)
+# hold (bench/latency.py --method platerecognizer, docs/latency-history.md)
 SMALL_SHAPE_PIXELS = 1 << 18
 STATIC_AFTER = 2  # uses of an input shape before it gets a compiled model of its own
 MAX_COUNTED_SHAPES = 4096  # shapes whose uses are counted (the count restarts beyond)
@@ -251,7 +251,7 @@ class OpenVinoRunner:
         A dynamic-shape model keeps the kernels of the shapes it ran in its runtime cache, up
         to OV_RUNTIME_CACHE entries (the CPU plugin's default, 5,000, held 390 MB for the text
         detector and 133 MB for CenterFace after 120 photos of mixed sizes; at 300 the
-        recogniser's common shapes still hit it, README)."""
+        recogniser's common shapes still hit it, docs/latency-history.md)."""
         model = for_batch(self.model, shape, self.u8_input)
         log.info("compiling %s for input %s (%s)", self.path.name, shape, self.precision)
         started = time.perf_counter()
@@ -271,16 +271,17 @@ class OpenVinoRunner:
         A model whose manifest entry says `shapes: dynamic` always runs on its one
         dynamic-shape model: each compiled static shape holds 15-40 MB of its own that
         release_memory() does not free, besides its buffers, and the recognisers' many line
-        widths and batch sizes ran as fast on one model (README, Latency). Its buffers fit the
-        largest input it has run and serve every smaller one; only `always` frees them.
+        widths and batch sizes ran as fast on one model (docs/latency-history.md). Its buffers
+        fit the largest input it has run and serve every smaller one; only `always` frees them.
 
         Each compiled static shape holds its intermediate buffers (5-130 MB) after an inference
         unless released (OV_RELEASE_MEMORY): `always` frees them after each inference
         (allocating them again costs 7-25 ms per large inference, less with glibc's huge
         pages: malloc.HUGE_PAGES_TUNABLE; their method's peak RSS -100 to -140 MiB for 15-30 %
-        more time per call, README); `switch` (default) frees a shape's when this model next
-        runs another large shape, so a camera's fixed size pays nothing and mixed sizes hold
-        one large shape's buffers per model (small shapes, SMALL_SHAPE_PIXELS, keep theirs);
+        more time per call, docs/latency-history.md); `switch` (default) frees a shape's when
+        this model next runs another large shape, so a camera's fixed size pays nothing and
+        mixed sizes hold one large shape's buffers per model (small shapes,
+        SMALL_SHAPE_PIXELS, keep theirs);
         `never` keeps every shape's. (Freeing only large inputs' buffers after each inference
         saved ~100 MB in one thread but nothing with 4 concurrent clients, where each model's
         buffers are in use most of the time.)"""
