@@ -18,7 +18,7 @@ from blur_sdk.core.models.runner import FloatArray, OpenVinoRunner, bucket
 DET_MIN_SIDE = 736
 DET_MAX_SIDE = 1280  # default; PLATE_MAX_RESOLUTION
 # A whole frame's short side is upscaled to this (PLATE_MIN_RESOLUTION), not to PP-OCR's 736
-# (plate crops keep 736): 800x600 runs at 800 x 608, not 992 x 736 (README, Plate reading).
+# (plate crops keep 736): 800x600 runs at 800 x 608, not 992 x 736 (docs/plate-reading-history.md).
 FRAME_MIN_SIDE = 600
 DET_SHAPE_STEP = 32  # DBNet's stride: no more padding than it needs
 DET_PAD = 128  # the padding's grey: 0.004 once normalised (x / 127.5 - 1); PP-OCR pads with 0
