@@ -10,13 +10,12 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from blur_sdk.core.geometry import expand_quad
+from blur_sdk.core.geometry import Box, expand_quad
 from blur_sdk.core.redact import Redaction, polygons_of, register
 from blur_sdk.core.redact.filters import Image8, fill, pixelate, soft_edge, strong_blur
 from blur_sdk.core.regions import Region
 
 Polygon = npt.NDArray[Any]
-Box = tuple[float, float, float, float]
 
 FACE_SHAPES = ("ellipse", "circle", "square")
 STYLES = ("blur", "pixelate", "fill")  # how a region is hidden
