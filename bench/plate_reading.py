@@ -44,7 +44,7 @@ from bench.plate_crops import (
 from bench.synthetic import astronaut, plate_image, warp_onto
 from blur_sdk.core.find.base import PlateDetection, PlateOptions
 from blur_sdk.core.find.engine import Engine
-from blur_sdk.core.geometry import iou
+from blur_sdk.core.geometry import Box, iou
 from blur_sdk.core.image.decode import decode_image
 from blur_sdk.core.models.ppocr import crop_quad, recognise
 from blur_sdk.core.plates import text as plate_text
@@ -53,7 +53,6 @@ from blur_sdk.options import finder_config
 from blur_sdk.settings import load_settings
 
 CCPD = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "plates" / "ccpd_sample"
-Box = tuple[float, float, float, float]
 LETTERS = "ABCDEFGHJKLMNPRSTUVWXYZ"
 NO_VOWELS = "BCDFGHJKLMNPRSTVWXYZ"
 DIGITS = "0123456789"

@@ -30,6 +30,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from blur_sdk.core.find.engine import Detections, Engine
+from blur_sdk.core.geometry import Box
 from blur_sdk.core.pipeline import intensity_job
 from blur_sdk.core.regions import POLYGON, Region
 from blur_sdk.core.video.process import anonymize_video, track_options
@@ -41,7 +42,6 @@ SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
 SIZES = ((1280, 720), (1920, 1080))
 SAMPLES = (1, 2, 5)
 COVER = 0.8
-Box = tuple[float, float, float, float]
 
 
 class CachingEngine(Engine):
