@@ -11,8 +11,9 @@ import pytest
 
 from bench.synthetic import astronaut, plate_image, warp_onto
 from blur_sdk.core.find.base import PlateOptions
+from blur_sdk.core.find.config import FAINT_SIDE
 from blur_sdk.core.find.engine import Engine
-from blur_sdk.core.find.faint_text import FAINT_SIDE, equalised, faint_text
+from blur_sdk.core.find.faint_text import equalised, faint_text
 from blur_sdk.core.geometry import box_of, iou
 from blur_sdk.core.models.ppocr import TextBox
 from blur_sdk.errors import ConfigError

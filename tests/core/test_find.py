@@ -22,9 +22,9 @@ from blur_sdk.core.find.base import (
     PlateFinder,
     PlateOptions,
 )
+from blur_sdk.core.find.config import FAINT_SIDE
 from blur_sdk.core.find.engine import Engine, chunk_spans
 from blur_sdk.core.find.faces import STRIDE, decode_centerface, input_scale
-from blur_sdk.core.find.faint_text import FAINT_SIDE
 from blur_sdk.core.find.text_plates import (
     PAD_SIDES,
     PAD_TOP_BOTTOM,

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from blur_sdk.core.find.faint_text import FAINT_SIDE
 from blur_sdk.core.models.runner import RunnerConfig
 
 PLATE_SOURCES = ("ocr", "platedet")  # plates through their text; plates as objects
 PLATE_READERS = ("both", "ppocr")  # PP-OCR backed by our plate recogniser; PP-OCR alone
+FAINT_SIDE = 480  # default PLATE_FAINT_RESOLUTION (docs/plate-reading-history.md: seed 7, 400
+# found one plate fewer of br_crops_dev's 530 through the service, 320 five fewer)
 
 
 @dataclass(frozen=True)

@@ -17,9 +17,7 @@ from blur_sdk.core.geometry import box_of, overlap_of_smaller
 from blur_sdk.core.models.ppocr import TextBox, detect_text
 from blur_sdk.core.models.runner import OpenVinoRunner
 
-FAINT_SIDE = 480  # default PLATE_FAINT_RESOLUTION (docs/plate-reading-history.md: seed 7, 400 found
-# one plate fewer of br_crops_dev's 530 through the service, 320 five fewer)
-CLIP_LIMIT = 3.0  # CLAHE's contrast limit (OpenCV's units; 2 and 4 found fewer, ibid.)
+CLIP_LIMIT = 3.0  # CLAHE's contrast limit (OpenCV's units; 2 and 4 found fewer)
 TILES = 8  # CLAHE's tiles per side of the copy
 NEW_TEXT = 0.3  # a line is new where it covers at most this share of each line found before
 MIN_SIDE = 32  # (the copy is never upscaled)

@@ -10,8 +10,8 @@ import numpy.typing as npt
 
 from blur_sdk.core.find import register
 from blur_sdk.core.find.base import PlateDetection, PlateFinder, PlateOptions, RGBImage
-from blur_sdk.core.find.config import FinderConfig
-from blur_sdk.core.find.faint_text import FAINT_SIDE, faint_text
+from blur_sdk.core.find.config import FAINT_SIDE, FinderConfig
+from blur_sdk.core.find.faint_text import faint_text
 from blur_sdk.core.find.plate_lines import (
     MAX_ANGLE,
     MAX_ASPECT,
