@@ -1,5 +1,6 @@
-"""Emblems read as characters (blur_sdk.core.plates.emblems): a coloured seal between a plate's
-groups is dropped from the reading; coloured glyphs and coloured plates keep every character."""
+"""Plate lines as read (blur_sdk.core.plates.emblems): a coloured seal between a plate's groups is
+dropped from the reading; coloured glyphs and coloured plates keep every character; a glyph read
+as a character no plate carries ("]" for J) is read as the plate's character."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ import numpy as np
 import numpy.typing as npt
 
 from blur_sdk.core.models.ppocr import TextReading, decode_ctc
-from blur_sdk.core.plates.emblems import without_emblems
+from blur_sdk.core.plates import text as plate_text
+from blur_sdk.core.plates.emblems import as_plate_glyphs, without_emblems
 
 Colour = tuple[int, int, int]
 STEP = 28  # px between character centres in the 48 px high line crops below
@@ -98,3 +100,24 @@ def test_decoding_places_each_character_at_its_step() -> None:
     assert reading.text == "ab"
     assert reading.xs == (12.0, 28.0)
     assert decode_ctc(probs, ["a", "b"]).xs == ()
+
+
+def test_a_j_read_as_a_bracket_is_a_j() -> None:
+    """PP-OCR reads a plate font's J as "]": Poland's GD 9751J read GD9751], then GD9751."""
+    chars = (
+        *((ch, 0.95, "", 0.0) for ch in "GD9751"),
+        ("]", 0.8, "1", 0.1),
+    )
+    reading = TextReading("GD9751]", 0.9, chars, tuple(float(10 * i) for i in range(7)))
+    mapped = as_plate_glyphs(reading)
+    assert mapped.text == "GD9751J"
+    assert mapped.chars[-1] == ("J", 0.8, "1", 0.1)
+    assert (mapped.score, mapped.xs) == (reading.score, reading.xs)
+    assert plate_text.candidates(mapped.chars)[0][0] == "GD9751J"
+    assert plate_text.candidates(reading.chars)[0][0] == "GD9751"  # (the bracket dropped)
+    runner_up = TextReading(
+        "AB1", 0.9, (("A", 0.9, "", 0.0), ("B", 0.9, "", 0.0), ("1", 0.6, "]", 0.3))
+    )
+    assert as_plate_glyphs(runner_up).chars[-1] == ("1", 0.6, "J", 0.3)
+    plain = TextReading("AB123", 0.9, tuple((ch, 0.9, "", 0.0) for ch in "AB123"))
+    assert as_plate_glyphs(plain) is plain
