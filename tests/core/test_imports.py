@@ -28,7 +28,8 @@ def _import_error(module: str) -> str | None:
         timeout=300,
         check=False,
     )
-    return None if run.returncode == 0 else f"{module}: {run.stderr.strip().splitlines()[-1]}"
+    last = (run.stderr.strip().splitlines() or [f"exit code {run.returncode}"])[-1]
+    return None if run.returncode == 0 else f"{module}: {last}"
 
 
 def test_each_core_module_imports_on_its_own() -> None:

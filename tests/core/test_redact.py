@@ -13,13 +13,8 @@ from PIL import Image
 
 from bench.synthetic import rotated_quad, save
 from blur_sdk.core.redact import Redaction, redact
-from blur_sdk.core.redact.blur import (
-    STYLES,
-    blur_faces,
-    blur_plates,
-    grown_plate,
-    strong_blur,
-)
+from blur_sdk.core.redact.blur import STYLES, blur_faces, blur_plates, grown_plate
+from blur_sdk.core.redact.filters import strong_blur
 from blur_sdk.core.redact.logo import MAX_LOGO_SIDE, cover_with_logo, load_logo
 from blur_sdk.core.regions import FACE, PLATE, Region
 from blur_sdk.errors import InputError
