@@ -36,23 +36,14 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.load_requests import (  # noqa: E402
-    KAZE_RESULT,
-    PATHS,
-    SERVER_OF,
-    Answer,
-    Template,
-    answered_right,
-    kaze_task_id,
-    refused_right,
-    templates,
-)
+from bench.load_answers import Answer, answered_right, kaze_task_id, refused_right  # noqa: E402
+from bench.load_requests import KAZE_RESULT, PATHS, SERVER_OF, Template, templates  # noqa: E402
 from bench.load_tally import Tally, summarise  # noqa: E402
 from bench.procutil import Server, free_port, memory_mb, start_server  # noqa: E402
 
 SERVER_MAX_UPLOAD = 4 * 1024 * 1024
 VALID_SHARE = 0.75
-APIS = ("blur", "snapshot", "watermarkly", "faceblurest", "kaze")
+APIS = tuple(PATHS)
 KAZE_SHARE = 8  # one Kaze client per this many clients of each synchronous API
 TASK_WAIT = 600.0  # s a Kaze client polls one task at most before counting it lost
 PHASE = ["warm-up"]  # the phase running now, for the memory curve
@@ -127,6 +118,7 @@ def start_services(workers: int, threads: int, apis: list[str]) -> dict[str, Ser
         "LICENSE_DIR": str(Path(tempfile.gettempdir()) / f"blur-sdk-load-{os.getpid()}"),
         "TASKS_DIR": str(Path(tempfile.gettempdir()) / f"blur-sdk-load-tasks-{os.getpid()}"),
         "LOG_LEVEL": "warning",
+        "TEXTMARK_QPS": "0",  # (its default, 2 per second per app, would refuse most of them)
     }
     servers: dict[str, Server] = {}
     for name in sorted(wanted):

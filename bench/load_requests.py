@@ -1,10 +1,4 @@
-"""The load test's requests: valid and invalid ones per API, and whether an answer is right.
-
-Each API is checked against its own vendor's contract: Blur and Snapshot answer a refusal with
-a 4xx and {"error": "..."}, Watermarkly with a 4xx and {"message": "..."}, FaceBlurest with
-[{"cd", "description"}] (HTTP 200, as their sample client expects), Kaze with HTTP 200 and a
-non-zero "code" beside a "message". A valid request must get the API's success answer.
-"""
+"""The load test's requests: valid and invalid ones for each API (judged by load_answers.py)."""
 
 from __future__ import annotations
 
@@ -17,7 +11,6 @@ import struct
 from typing import Any
 
 import cv2
-import requests
 from urllib3 import encode_multipart_formdata
 
 from bench.synthetic import encode, scene_with_plate
@@ -30,11 +23,11 @@ PATHS = {  # each API's path on its server (Kaze: where tasks are submitted)
     "watermarkly": "/blur/",
     "faceblurest": "/faceblurest.aspx",
     "kaze": "/api/ext/v1/submit_watermark_removal",
+    "textmark": "/api/text-watermark/remove",
 }
 KAZE_RESULT = "/api/ext/v1/get_task_result"
 SERVER_OF = {"snapshot": "snapshot"}  # the others are served by the Blur server
-APIS_SERVED = ("blur", "snapshot", "watermarkly", "faceblurest", "kaze")  # (app factory names)
-OK_STATUS = {"blur": 200, "snapshot": 201}
+APIS_SERVED = ("blur", "snapshot", "watermarkly", "faceblurest", "kaze", "textmark")
 BOMB = b"GIF89a" + struct.pack("<HHBBB", 30000, 30000, 0, 0, 0) + b",\0\0\0\0"
 BOMB += struct.pack("<HHB", 30000, 30000, 0) + b"\x02\x02\x4c\x01\x00;"  # 30000x30000 px
 JSON = "application/json"
@@ -150,15 +143,10 @@ def _faceblurest(images: dict[int, bytes]) -> list[Template]:
 def _kaze(rng: random.Random) -> list[Template]:
     """Submissions: watermarked scenes (half with their smear), and refused ones."""
     valid = []
-    for size in SIZES[:2]:
-        scene = cv2.resize(scene_with_plate(), (size, size), interpolation=cv2.INTER_AREA)
-        marked, truth, _ = add_text(scene, rng, text="SAMPLE", px=size // 10, angle=0.0)
-        image = _b64(encode(marked, "PNG"))
-        smear = _b64(encode(cv2.cvtColor(truth, cv2.COLOR_GRAY2RGB), "PNG"))
-        valid.append(_json(f"valid-{size}", {"image_base64": image}, True))
-        valid.append(
-            _json(f"valid-{size}-smear", {"image_base64": image, "smear_base64": smear}, True)
-        )
+    for size, (image, smear) in _marked_scenes(rng).items():
+        body = {"image_base64": _b64(image)}
+        valid.append(_json(f"valid-{size}", body, True))
+        valid.append(_json(f"valid-{size}-smear", {**body, "smear_base64": _b64(smear)}, True))
     tiny = _b64(encode(cv2.resize(scene_with_plate(), (64, 48)), "PNG"))
     bad = [
         ("no-image", {}),
@@ -174,12 +162,58 @@ def _kaze(rng: random.Random) -> list[Template]:
     return valid + [_json(name, body, False) for name, body in bad]
 
 
+def _marked_scenes(rng: random.Random) -> dict[int, tuple[bytes, bytes]]:
+    """A watermarked scene ("SAMPLE") as PNG, with its smear (the truth mask), per size."""
+    out = {}
+    for size in SIZES[:2]:
+        scene = cv2.resize(scene_with_plate(), (size, size), interpolation=cv2.INTER_AREA)
+        marked, truth, _ = add_text(scene, rng, text="SAMPLE", px=size // 10, angle=0.0)
+        out[size] = encode(marked, "PNG"), encode(cv2.cvtColor(truth, cv2.COLOR_GRAY2RGB), "PNG")
+    return out
+
+
+def _textmark(rng: random.Random) -> list[Template]:
+    """Text-watermark removals (auth off: no signature) and refused ones."""
+    named = json.dumps([{"value": "SAMPLE", "rule": "similar"}])
+    valid = []
+    for size, (image, _) in _marked_scenes(rng).items():
+        upload = ("marked.png", image, "image/png")
+        for name, extra in (
+            ("", {}),
+            ("-named", {"watermarkNames": named}),
+            ("-ocr-only", {"ocrOnly": "true"}),
+            ("-rectangles", {"rectangles": "[[10, 10, 60, 20]]"}),
+        ):
+            fields = {"image_file": upload, **extra}
+            valid.append(Template(f"valid-{size}{name}", *encode_multipart_formdata(fields), True))
+    tiny = encode(cv2.resize(scene_with_plate(), (64, 48)), "PNG")
+    bad: list[tuple[str, dict[str, Any]]] = [
+        ("no-image", {"ocrOnly": "true"}),
+        ("not-an-image", {"image_file": ("a.png", b"hello, not an image" * 10)}),
+        ("truncated", {"image_file": ("a.png", tiny[: len(tiny) // 3])}),
+        ("bomb-30000px", {"image_file": ("bomb.gif", BOMB)}),
+        (
+            "both-lists",
+            {"image_file": ("a.png", tiny), "watermarkNames": named, "excludeKeywords": named},
+        ),
+        ("rectangle-outside", {"image_file": ("a.png", tiny), "rectangles": "[[60, 40, 50, 50]]"}),
+        ("rectangles-json", {"image_file": ("a.png", tiny), "rectangles": "[[1, 2"}),
+        ("sync-no-callback", {"image_file": ("a.png", tiny), "sync": "true"}),
+        ("url-loopback", {"image_url": "http://127.0.0.1:1/x.png"}),
+    ]
+    return valid + [Template(name, *encode_multipart_formdata(f), False) for name, f in bad]
+
+
 def templates(api: str, oversize_bytes: int, rng: random.Random) -> list[Template]:
     """Valid and invalid requests for one API, oversize bodies (also chunked) among them."""
     images = scenes()
     if api in ("blur", "snapshot"):
         pool = _multipart(api, images, rng)
         big, ctype = encode_multipart_formdata({"upload": ("big.jpg", os.urandom(oversize_bytes))})
+    elif api == "textmark":
+        pool = _textmark(rng)
+        fields = {"image_file": ("big.png", os.urandom(oversize_bytes))}
+        big, ctype = encode_multipart_formdata(fields)
     elif api == "watermarkly":
         pool, big, ctype = _watermarkly(images, rng), os.urandom(oversize_bytes), OCTET
     elif api == "faceblurest":
@@ -191,71 +225,3 @@ def templates(api: str, oversize_bytes: int, rng: random.Random) -> list[Templat
     pool.append(Template("oversize", big, ctype, False, close=True))
     pool.append(Template("oversize-chunked", big, ctype, False, close=True, chunked=True))
     return pool
-
-
-@dataclasses.dataclass(frozen=True)
-class Answer:
-    """What an answer is judged by (from a requests or a Flask test response)."""
-
-    status: int
-    content_type: str
-    body: bytes
-
-    def json(self) -> Any:
-        """The body as JSON, None where it is none."""
-        try:
-            return json.loads(self.body)
-        except ValueError:
-            return None
-
-    @classmethod
-    def of(cls, response: requests.Response) -> Answer:
-        """A requests response's answer."""
-        return cls(response.status_code, response.headers.get("Content-Type", ""), response.content)
-
-
-def refused_right(api: str, answer: Answer) -> bool:
-    """Whether a refusal is in the API's own error envelope."""
-    body = answer.json()
-    status = answer.status
-    if api == "faceblurest":
-        return (
-            (status == 200 or 400 <= status < 500)
-            and isinstance(body, list)
-            and all(
-                isinstance(e, dict) and isinstance(e.get("cd"), str) and e.get("description")
-                for e in body
-            )
-        )
-    if api == "kaze":
-        return (
-            status == 200
-            and isinstance(body, dict)
-            and body.get("code") not in (None, 0)
-            and isinstance(body.get("message"), str)
-        )
-    key = "message" if api == "watermarkly" else "error"
-    return 400 <= status < 500 and isinstance(body, dict) and isinstance(body.get(key), str)
-
-
-def kaze_task_id(answer: Answer) -> str | None:
-    """The task id of an accepted Kaze submission, None when it was not accepted."""
-    body = answer.json()
-    if answer.status != 200 or not isinstance(body, dict) or body.get("code") != 0:
-        return None
-    task = (body.get("data") or {}).get("task_id")
-    return task if isinstance(task, str) and task else None
-
-
-def answered_right(api: str, valid: bool, answer: Answer) -> bool:
-    """Whether the answer is the one this API's contract gives a (in)valid request."""
-    if not valid:
-        return refused_right(api, answer)
-    if api in OK_STATUS:
-        return answer.status == OK_STATUS[api]
-    if api == "watermarkly":
-        return answer.status == 200 and answer.content_type.startswith("image/")
-    if api == "faceblurest":
-        body = answer.json()
-        return answer.status == 200 and isinstance(body, dict) and "predictions" in body
-    return kaze_task_id(answer) is not None

@@ -9,7 +9,8 @@ import random
 
 import pytest
 
-from bench.load_requests import APIS_SERVED, PATHS, Answer, answered_right, templates
+from bench.load_answers import Answer, answered_right
+from bench.load_requests import APIS_SERVED, PATHS, templates
 from blur_sdk.server.app import create_app
 from blur_sdk.settings import Settings
 from tests.fakes import FakeEngine
@@ -24,6 +25,8 @@ def client(settings: Settings):  # type: ignore[no-untyped-def]
         max_upload_bytes=LIMIT,
         watermarkly_max_post_bytes=LIMIT,
         faceblurest_max_request_bytes=LIMIT,
+        textmark_max_image_bytes=LIMIT,
+        textmark_qps=0,
     )
     return create_app(small, FakeEngine(), apis=APIS_SERVED).test_client()
 
