@@ -10,6 +10,7 @@ import pytest
 
 from blur_sdk.core.find.text_plates import OcrPlateDetector
 from blur_sdk.core.models.platerec import INPUT_H, INPUT_W, prepare, read_plates
+from blur_sdk.core.models.ppocr import decode_ctc
 from blur_sdk.core.models.runner import OpenVinoRunner
 from blur_sdk.core.plates import text as plate_text
 from blur_sdk.core.plates.regions import region_formats
@@ -38,13 +39,16 @@ def sequence(text: str, confidence: float = 0.9, alternatives: dict[int, str] | 
 class FakeRecogniser:
     """Stands in for the OpenVINO runner: answers the same reading for every crop."""
 
-    def __init__(self, text: str, alternatives: dict[int, str] | None = None) -> None:
-        self.text, self.alternatives = text, alternatives
+    def __init__(
+        self, text: str, alternatives: dict[int, str] | None = None, confidence: float = 0.9
+    ) -> None:
+        self.text, self.alternatives, self.confidence = text, alternatives, confidence
         self.batches: list[tuple[int, ...]] = []
 
     def infer(self, batch: Any) -> list[Any]:
         self.batches.append(tuple(batch.shape))
-        return [np.stack([sequence(self.text, 0.9, self.alternatives)] * batch.shape[0])]
+        reading = sequence(self.text, self.confidence, self.alternatives)
+        return [np.stack([reading] * batch.shape[0])]
 
     def metadata(self, *keys: str) -> str:
         return ALPHABET
@@ -130,6 +134,29 @@ def test_a_weak_hit_read_clearly_in_a_plate_format_becomes_a_plate(
     (out,) = detector.promote(image, [weak_hit((20, 20, 120, 50))], ())
     assert out.evidence_only is not promoted
     assert (out.text == reading) is promoted
+
+
+@pytest.mark.parametrize(
+    ("reading", "promoted"),
+    [("IR760", True), ("JDS191", True), ("BALA1", False), ("DEFEN0", False), ("A1B2C3D4E", False)],
+)
+def test_a_weak_hit_read_faintly_becomes_a_plate_where_it_looks_like_a_registration(
+    reading: str, promoted: bool
+) -> None:
+    """Read at a score under PROMOTE_SCORE but at LIKE_SCORE or more, a hit is a plate where
+    its reading has 5-8 characters, two digits or more and a letter (a blurred plate read in
+    part: IR760 of IBR1760), not where it reads like a sign ("BALA1", "DEFEN0": one digit)."""
+    from blur_sdk.core.find.plate_rereads import LIKE_SCORE, PROMOTE_SCORE
+
+    detector = OcrPlateDetector.__new__(OcrPlateDetector)
+    detector.rec = cast(OpenVinoRunner, FakeRecogniser(reading, confidence=0.8))
+    detector.charset = list(ALPHABET)
+    detector.plate_rec = None
+    image = np.zeros((120, 200, 3), np.uint8)
+    (out,) = detector.promote(image, [weak_hit((20, 20, 120, 50))], ())
+    chars = decode_ctc(sequence(reading, 0.8), list(ALPHABET)).chars
+    assert LIKE_SCORE <= plate_text.candidates(chars)[0][1] < PROMOTE_SCORE
+    assert out.evidence_only is not promoted
 
 
 @pytest.mark.parametrize(

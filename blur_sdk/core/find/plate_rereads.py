@@ -41,6 +41,7 @@ ROW_ROOM = 0.6  # room above a plate's one text row, in its heights, that may ho
 ROW_ABOVE = 1.2  # a missed top row is looked for this many row heights above (at most)
 ROW_SCORE, MAX_ROW_CHARS = 0.6, 4  # such a top row's reading: its score and length
 PROMOTE_SCORE = 0.7  # a reading of a weak detector hit that makes it a plate (see promote)
+LIKE_SCORE = 0.45  # ... a lower one, where it looks like a registration (see promote)
 WEAK_HIT_CHARS = 2  # our recogniser's reading of a weak hit, at least, for PP-OCR to read it
 
 
@@ -225,8 +226,16 @@ class PlateRereads:
     ) -> list[PlateDetection]:
         """Weak detector hits (evidence_only) read as plates (PP-OCR on the hit as one line,
         merged with our recogniser's reading: any region's format fits, score >=
-        PROMOTE_SCORE) made plates, whatever the request's region hint (a foreign car's plate
-        is a plate): the hint's formats only rank their readings; the others left.
+        PROMOTE_SCORE; or, scoring LIKE_SCORE or more, it looks like a registration: 5-8
+        characters, two or more of them digits, one a letter, plates_text.REGISTRATION_LIKE)
+        made plates, whatever the request's region hint (a foreign car's plate is a plate):
+        the hint's formats only rank their readings; the others left.
+
+        The second way finds blurred or washed-out plates read in part (br_crops_dev through
+        the service, seed 7: AN638 for AAN6838, IR760, JDS191; 518 -> 521 of 530 found) and
+        two plates openlpr_val's labels leave out (a dashboard's 454 HNK, a parked car's
+        KR 37630); longer readings, or with fewer digits, were signs and lettering there
+        ("DEFENDER", "BALA1", "137520435RUMAL").
 
         Our recogniser (~0.3 ms a hit) reads every hit first, PP-OCR (~2.5 ms) only those
         where it read WEAK_HIT_CHARS or more: on the crop sets' service path (seeds 7-9) and
@@ -256,12 +265,10 @@ class PlateRereads:
             rankings = self.second_opinion(image, grown, hinted, formats, ours)
         out = list(plates)
         for i, decision, ranking in zip(weak, decisions, rankings, strict=True):
+            text, score = decision[0] if decision else ("", 0.0)
             if (
-                decision
-                and plate_text.plausible(decision[0][0])
-                and decision[0][1] >= PROMOTE_SCORE
-                and fits_format(decision[0][0], ())
-            ):
+                plate_text.plausible(text) and score >= PROMOTE_SCORE and fits_format(text, ())
+            ) or (plate_text.registration_like(text) and score >= LIKE_SCORE):
                 ranked = plate_text.merged([ranking, decision], formats)
                 out[i] = dataclasses.replace(
                     plates[i], text=ranked[0][0], oscore=ranked[0][1], candidates=tuple(ranked),

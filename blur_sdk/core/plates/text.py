@@ -13,6 +13,7 @@ PLATE_CHAR = re.compile(r"[0-9A-Z\u4e00-\u9fff]")
 MAX_CANDIDATES = 5
 MIN_CHARS = 3  # 2-character readings were mostly badges and signs on openlpr_val
 MAX_CHARS = 12
+REGISTRATION_LIKE = (5, 8, 2)  # length from, to; digits at least (registration_like)
 # User regexes (skip_regexp, text_formats) only ever run on texts this short, which bounds
 # their cost together with the backtracking-path limit of blur_sdk.core.regex_guard.
 MAX_MATCH_CHARS = 16
@@ -199,6 +200,17 @@ def ahead(
 def plausible(text: str) -> bool:
     """Whether a cleaned reading has a plate's length."""
     return MIN_CHARS <= len(text) <= MAX_CHARS
+
+
+def registration_like(text: str) -> bool:
+    """Whether a reading looks like a registration, whatever its format: 5-8 characters, at
+    least two of them digits and one a letter (REGISTRATION_LIKE)."""
+    low, high, digits = REGISTRATION_LIKE
+    return (
+        low <= len(text) <= high
+        and sum(c.isdigit() for c in text) >= digits
+        and any(c.isalpha() for c in text)
+    )
 
 
 def plausible_candidates(
