@@ -7,10 +7,10 @@ Without URLs both services run as real gunicorn processes on 127.0.0.1 (real eng
 config/gunicorn.conf.py, MAX_UPLOAD_BYTES=4 MiB): the Blur server with every image API, the
 plate reader on its own. One phase per --clients value, --duration seconds each: that many
 clients (threads with keep-alive sessions) per synchronous API (Blur, Snapshot, Watermarkly,
-FaceBlurest) send valid requests (the synthetic scene at a few sizes) and invalid ones (bad
-fields, non-images, a bomb, oversize bodies, also chunked); a valid one must get the API's
-success answer, an invalid one a refusal in that API's own error envelope (bench/
-load_requests.py), anything else is an error. Kaze's clients (one per 8 of the others) submit
+FaceBlurest, text watermarks) send valid requests (the synthetic scene at a few sizes) and
+invalid ones (bad fields, non-images, a bomb, oversize bodies, also chunked); a valid one must
+get the API's success answer, an invalid one a refusal in that API's own error envelope
+(bench/load_answers.py), anything else is an error. Kaze's clients (one per 8 of the others) submit
 a watermarked scene, poll until it is done and download the result, as their sample client
 does: a task that does not end in success with its image downloadable is an error (lost).
 Server RSS (gunicorn master + workers, /proc VmRSS; attached: give --blur-pid/--snapshot-pid)
@@ -59,18 +59,22 @@ def post(session: requests.Session, url: str, template: Template) -> requests.Re
 
 
 def wait_for_task(session: requests.Session, base: str, task: str) -> str:
-    """Poll a Kaze task until it ends; its status, "downloaded" once its image came back."""
+    """Poll a Kaze task until it ends: "downloaded" once its image came back, else its final
+    status, "lost" after TASK_WAIT, or what was wrong with an answer."""
     deadline = time.monotonic() + TASK_WAIT
     while time.monotonic() < deadline:
-        body = session.post(base + KAZE_RESULT, json={"task_id": task}, timeout=60).json()
-        data = body.get("data") or {}
-        status = str(data.get("status", f"code-{body.get('code')}"))
-        if status != "processing":
-            if status != "success":
-                return status
-            image = session.get(data["images"][0]["url"], timeout=60)
-            ok = image.status_code == 200 and image.headers["Content-Type"].startswith("image/")
-            return "downloaded" if ok else f"result-{image.status_code}"
+        reply = Answer.of(session.post(base + KAZE_RESULT, json={"task_id": task}, timeout=60))
+        body = reply.json()
+        data = body.get("data") if isinstance(body, dict) else None
+        if not isinstance(data, dict) or not isinstance(data.get("status"), str):
+            return f"result-answer-{reply.status}"
+        if data["status"] != "processing":
+            images = data.get("images") or [{}]
+            if data["status"] != "success" or not isinstance(images[0].get("url"), str):
+                return str(data["status"])
+            image = Answer.of(session.get(images[0]["url"], timeout=60))
+            ok = image.status == 200 and image.content_type.startswith("image/")
+            return "downloaded" if ok else f"result-{image.status}"
         time.sleep(0.5)
     return "lost"
 
@@ -104,8 +108,9 @@ def client_loop(
         tally.add(template, status, right, time.perf_counter() - started)
 
 
-def start_services(workers: int, threads: int, apis: list[str]) -> dict[str, Server]:
-    """The Blur server (every image API) and the plate reader under gunicorn on 127.0.0.1."""
+def start_services(workers: int, threads: int, apis: list[str], scratch: Path) -> dict[str, Server]:
+    """The Blur server (every image API) and the plate reader under gunicorn on 127.0.0.1,
+    their licence state and tasks in `scratch`."""
     wanted = {SERVER_OF.get(api, "blur") for api in apis}
     apps = {
         "blur": "blur_sdk.server.app:create_app()",
@@ -115,8 +120,8 @@ def start_services(workers: int, threads: int, apis: list[str]) -> dict[str, Ser
         "MAX_UPLOAD_BYTES": str(SERVER_MAX_UPLOAD),
         "WORKERS": str(workers),
         "THREADS": str(threads),
-        "LICENSE_DIR": str(Path(tempfile.gettempdir()) / f"blur-sdk-load-{os.getpid()}"),
-        "TASKS_DIR": str(Path(tempfile.gettempdir()) / f"blur-sdk-load-tasks-{os.getpid()}"),
+        "LICENSE_DIR": str(scratch / "licence"),
+        "TASKS_DIR": str(scratch / "tasks"),
         "LOG_LEVEL": "warning",
         "TEXTMARK_QPS": "0",  # (its default, 2 per second per app, would refuse most of them)
     }
@@ -218,6 +223,7 @@ def main() -> int:
     args = parse_args()
     attached = bool(args.blur_url or args.snapshot_url)
     servers: dict[str, Server] = {}
+    scratch = tempfile.TemporaryDirectory(prefix="blur-sdk-load-")  # the servers' state
     if attached:
         given = {
             "blur": (args.blur_url, args.blur_pid),
@@ -228,7 +234,7 @@ def main() -> int:
         oversize = int((args.oversize_mb or 40) * 1024 * 1024)
     else:
         print("starting gunicorn for both services (models load per worker)...", flush=True)
-        servers = start_services(args.workers, args.threads, args.apis)
+        servers = start_services(args.workers, args.threads, args.apis, Path(scratch.name))
         urls = {name: server.url for name, server in servers.items()}
         pids = {name: server.process.pid for name, server in servers.items()}
         body_limit = SERVER_MAX_UPLOAD * 4 // 3 + 256 * 1024  # as blur_sdk.server.service sets it
@@ -259,6 +265,7 @@ def main() -> int:
         stop.set()
         for server in servers.values():
             server.stop()
+        scratch.cleanup()
     how = f"gunicorn, {args.workers} worker(s) x {args.threads} threads, started by bench/load.py"
     summary = {
         "servers": "attached" if attached else how,
