@@ -193,14 +193,23 @@ def test_two_hits_that_confirm_make_a_plate_a_fainter_one_does_not() -> None:
 
 
 @pytest.mark.parametrize(
-    ("oscore", "calibrated", "kept"),
-    [(0.85, 0.75, True), (0.85, 0.6, False), (0.77, 0.85, True), (0.7, 0.85, False)],
-)  # (0.77: a small two-row plate's reading, XZ1701)
+    ("text", "oscore", "calibrated", "kept"),
+    [
+        ("AUB3565", 0.85, 0.75, True),
+        ("AUB3565", 0.77, 0.85, True),  # (0.77: a small two-row plate's reading, XZ1701)
+        ("AUB3565", 0.7, 0.85, False),
+        ("AUB3565", 0.85, 0.45, False),
+        ("JI4747", 0.8, 0.63, True),  # no known format, but a registration's look (J 19747)
+        ("BALA1", 0.85, 0.6, False),  # one digit: lettering
+        ("台2020", 0.85, 0.6, False),  # no Latin letter: a sign
+    ],
+)
 def test_a_faint_reading_that_fits_a_plate_format_needs_no_support(
-    oscore: float, calibrated: float, kept: bool
+    text: str, oscore: float, calibrated: float, kept: bool
 ) -> None:
     """A low-contrast plate out of any car context: no detector hit, OCR below the clear 0.9,
-    but a calibrated score only a plate format's reading reaches."""
-    faint = plate((300, 10, 380, 30), TEXT_SOURCE, text="AUB3565", oscore=oscore)
-    faint = dataclasses.replace(faint, candidates=(("AUB3565", calibrated),))
+    but a calibrated score only a plate format's reading reaches (FORMAT_READING), or a lower
+    one where the reading looks like a registration (LIKE_READING)."""
+    faint = plate((300, 10, 380, 30), TEXT_SOURCE, text=text, oscore=oscore)
+    faint = dataclasses.replace(faint, candidates=((text, calibrated),))
     assert (unite_plates([faint], confirm_text=True) == [faint]) is kept

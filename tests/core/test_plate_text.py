@@ -54,6 +54,17 @@ def test_plausible() -> None:
     assert not plate_text.plausible("A" * (plate_text.MAX_CHARS + 1))
 
 
+@pytest.mark.parametrize(
+    ("text", "like"),
+    [("IR760", True), ("JDS191", True), ("KR37630", True), ("皖A0N718", True), ("BALA1", False),
+     ("DEFEN0", False), ("1234", False), ("137520435RUMAL", False), ("台2020", False)],
+)  # fmt: skip
+def test_a_registration_has_5_to_8_characters_two_digits_and_a_latin_letter(
+    text: str, like: bool
+) -> None:
+    assert plate_text.registration_like(text) is like
+
+
 def sep_chars(text: str, weak: dict[int, tuple[str, float, str, float]]) -> list[Char]:
     """Confident characters (separators included), the weak ones given in full."""
     return [weak.get(i, (ch, 0.97, "", 0.0)) for i, ch in enumerate(text)]

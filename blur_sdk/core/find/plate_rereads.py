@@ -227,7 +227,7 @@ class PlateRereads:
         """Weak detector hits (evidence_only) read as plates (PP-OCR on the hit as one line,
         merged with our recogniser's reading: any region's format fits, score >=
         PROMOTE_SCORE; or, scoring LIKE_SCORE or more, it looks like a registration: 5-8
-        characters, two or more of them digits, one a letter, plates_text.REGISTRATION_LIKE)
+        characters, two or more of them digits, a Latin letter: plates/text.py REGISTRATION_LIKE)
         made plates, whatever the request's region hint (a foreign car's plate is a plate):
         the hint's formats only rank their readings; the others left.
 

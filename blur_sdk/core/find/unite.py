@@ -9,6 +9,7 @@ import numpy as np
 
 from blur_sdk.core.find.base import TEXT_SOURCE, FaceDetection, PlateDetection
 from blur_sdk.core.geometry import as_quad, order_quad, overlap_of_smaller
+from blur_sdk.core.plates.text import registration_like
 
 DUPLICATE_OVERLAP = 0.5
 SUPPORT_OVERLAP = 0.3  # share of the smaller box a detector hit must cover to confirm a text plate
@@ -17,6 +18,9 @@ FORMAT_READING = (0.75, 0.7)  # ... or OCR score and calibrated score of a readi
 # plate format (a calibrated score this high needs one): faint plates out of any car context
 # (OCR 0.8 -> 0.75: small two-row plates read 0.77-0.80, eu_crops_dev found +2 on seed 7;
 # openlpr_val's plates and false positives identical down to 0.7)
+LIKE_READING = 0.5  # ... or, at that OCR score, the calibrated score of a reading that looks
+# like a registration whatever its format (plates/text.py: registration_like; Jersey's J 19747
+# read JI4747 at 0.63; docs/plate-reading-history.md)
 
 
 def merge_faces(faces: Sequence[FaceDetection]) -> list[FaceDetection]:
@@ -76,11 +80,15 @@ def _supported(plate: PlateDetection, support: Sequence[PlateDetection]) -> bool
 
 def _reads_clearly(plate: PlateDetection) -> bool:
     """A confident reading mixing letters and digits (OCR >= CLEAR_READING, or a little less
-    where it fits a plate format: FORMAT_READING): a plate even where the detector is silent."""
+    where it fits a plate format, FORMAT_READING, or looks like a registration, LIKE_READING):
+    a plate even where the detector is silent."""
     text = plate.text
-    formatted = bool(plate.candidates) and plate.candidates[0][1] >= FORMAT_READING[1]
+    best = plate.candidates[0] if plate.candidates else ("", 0.0)
+    plate_like = best[1] >= FORMAT_READING[1] or (
+        best[1] >= LIKE_READING and registration_like(best[0])
+    )
     return (
-        (plate.oscore >= CLEAR_READING or (plate.oscore >= FORMAT_READING[0] and formatted))
+        (plate.oscore >= CLEAR_READING or (plate.oscore >= FORMAT_READING[0] and plate_like))
         and any(c.isdigit() for c in text)
         and any(c.isalpha() for c in text)
     )

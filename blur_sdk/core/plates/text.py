@@ -204,12 +204,13 @@ def plausible(text: str) -> bool:
 
 def registration_like(text: str) -> bool:
     """Whether a reading looks like a registration, whatever its format: 5-8 characters, at
-    least two of them digits and one a letter (REGISTRATION_LIKE)."""
+    least two of them digits and one a Latin letter (REGISTRATION_LIKE; China's plates have
+    one after their province character, a sign's "台2020" has none)."""
     low, high, digits = REGISTRATION_LIKE
     return (
         low <= len(text) <= high
         and sum(c.isdigit() for c in text) >= digits
-        and any(c.isalpha() for c in text)
+        and any("A" <= c <= "Z" for c in text)
     )
 
 
