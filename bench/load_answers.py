@@ -49,6 +49,7 @@ def refused_right(api: str, answer: Answer) -> bool:
         return (
             (status == 200 or 400 <= status < 500)
             and isinstance(body, list)
+            and bool(body)
             and all(
                 isinstance(e, dict) and isinstance(e.get("cd"), str) and e.get("description")
                 for e in body
@@ -65,8 +66,8 @@ def refused_right(api: str, answer: Answer) -> bool:
         data = body.get("data") if isinstance(body, dict) else None
         return (
             400 <= status < 500
+            and isinstance(data, dict)  # (so body is one too)
             and body.get("httpCode") == status
-            and isinstance(data, dict)
             and data.get("processStatus") == TEXTMARK_REFUSED
             and isinstance(body.get("msgInnerReferer"), str)
         )
@@ -79,7 +80,8 @@ def kaze_task_id(answer: Answer) -> str | None:
     body = answer.json()
     if answer.status != 200 or not isinstance(body, dict) or body.get("code") != 0:
         return None
-    task = (body.get("data") or {}).get("task_id")
+    data = body.get("data")
+    task = data.get("task_id") if isinstance(data, dict) else None
     return task if isinstance(task, str) and task else None
 
 
@@ -99,8 +101,8 @@ def answered_right(api: str, valid: bool, answer: Answer) -> bool:
         data = body.get("data") if isinstance(body, dict) else None
         return (
             answer.status == 200
+            and isinstance(data, dict)  # (so body is one too)
             and body.get("httpCode") in (200, 304)
-            and isinstance(data, dict)
             and data.get("processStatus") in TEXTMARK_DONE
         )
     return kaze_task_id(answer) is not None

@@ -59,6 +59,10 @@ def test_the_judges_refuse_another_apis_envelope() -> None:
     assert answered_right("kaze", False, _answer(200, {"code": 1000, "message": "x", "data": None}))
     assert not answered_right("kaze", False, _answer(200, {"code": 0, "message": "success"}))
     assert not answered_right("blur", False, Answer(500, "text/html", b"<h1>error</h1>"))
+    html = Answer(400, "text/html", b"<h1>Bad Request</h1>")  # (no envelope at all)
+    assert not any(answered_right(api, False, html) for api in PATHS)
+    assert not answered_right("faceblurest", False, _answer(200, []))
+    assert not answered_right("kaze", True, _answer(200, {"code": 0, "data": ["t1"]}))
 
 
 def test_the_judges_want_each_apis_success() -> None:
