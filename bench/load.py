@@ -37,13 +37,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.load_answers import Answer, answered_right, kaze_task_id, refused_right  # noqa: E402
-from bench.load_requests import KAZE_RESULT, PATHS, SERVER_OF, Template, templates  # noqa: E402
+from bench.load_requests import APIS, KAZE_RESULT, PATHS, SERVER_OF, Template, templates  # noqa: E402
 from bench.load_tally import Tally, summarise  # noqa: E402
 from bench.procutil import Server, free_port, memory_mb, start_server  # noqa: E402
 
 SERVER_MAX_UPLOAD = 4 * 1024 * 1024
 VALID_SHARE = 0.75
-APIS = tuple(PATHS)
 KAZE_SHARE = 8  # one Kaze client per this many clients of each synchronous API
 TASK_WAIT = 600.0  # s a Kaze client polls one task at most before counting it lost
 PHASE = ["warm-up"]  # the phase running now, for the memory curve

@@ -27,7 +27,7 @@ PATHS = {  # each API's path on its server (Kaze: where tasks are submitted)
 }
 KAZE_RESULT = "/api/ext/v1/get_task_result"
 SERVER_OF = {"snapshot": "snapshot"}  # the others are served by the Blur server
-APIS_SERVED = ("blur", "snapshot", "watermarkly", "faceblurest", "kaze", "textmark")
+APIS = tuple(PATHS)  # (also the app factory's names for them)
 BOMB = b"GIF89a" + struct.pack("<HHBBB", 30000, 30000, 0, 0, 0) + b",\0\0\0\0"
 BOMB += struct.pack("<HHB", 30000, 30000, 0) + b"\x02\x02\x4c\x01\x00;"  # 30000x30000 px
 JSON = "application/json"

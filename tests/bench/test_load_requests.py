@@ -10,7 +10,7 @@ import random
 import pytest
 
 from bench.load_answers import Answer, answered_right
-from bench.load_requests import APIS_SERVED, PATHS, templates
+from bench.load_requests import APIS, PATHS, templates
 from blur_sdk.server.app import create_app
 from blur_sdk.settings import Settings
 from tests.fakes import FakeEngine
@@ -28,7 +28,7 @@ def client(settings: Settings):  # type: ignore[no-untyped-def]
         textmark_max_image_bytes=LIMIT,
         textmark_qps=0,
     )
-    return create_app(small, FakeEngine(), apis=APIS_SERVED).test_client()
+    return create_app(small, FakeEngine(), apis=APIS).test_client()
 
 
 @pytest.mark.parametrize("api", sorted(PATHS))
