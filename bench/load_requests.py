@@ -101,7 +101,7 @@ def _multipart(api: str, images: dict[int, bytes], rng: random.Random) -> list[T
     return valid + [Template(name, *encode_multipart_formdata(f), False) for name, f in bad]
 
 
-def _watermarkly(images: dict[int, bytes], rng: random.Random) -> list[Template]:
+def _watermarkly(images: dict[int, bytes]) -> list[Template]:
     valid = [
         Template(f"valid-{size}", data, OCTET, True, query=query)
         for size, data in images.items()
@@ -215,7 +215,7 @@ def templates(api: str, oversize_bytes: int, rng: random.Random) -> list[Templat
         fields = {"image_file": ("big.png", os.urandom(oversize_bytes))}
         big, ctype = encode_multipart_formdata(fields)
     elif api == "watermarkly":
-        pool, big, ctype = _watermarkly(images, rng), os.urandom(oversize_bytes), OCTET
+        pool, big, ctype = _watermarkly(images), os.urandom(oversize_bytes), OCTET
     elif api == "faceblurest":
         pool, ctype = _faceblurest(images), JSON
         big = json.dumps({"base64_Photo_String": _b64(os.urandom(oversize_bytes))}).encode()
